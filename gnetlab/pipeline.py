@@ -1,0 +1,199 @@
+"""Running the notebooks: the glue between Snakemake, papermill and nbval.
+
+Command line (used by every Snakemake rule and by developers)::
+
+    python -m gnetlab.pipeline run NOTEBOOK OUTPUT --parameters JSON --threads N
+    python -m gnetlab.pipeline refresh NOTEBOOK [NOTEBOOK ...]
+    python -m gnetlab.pipeline params NOTEBOOK
+
+``run`` executes a notebook with papermill (parameters injected after the ``parameters`` cell) and
+writes the executed copy to OUTPUT, also when a cell fails (so the traceback is readable there).
+``refresh`` re-executes committed notebooks in place with their default parameters, progress bars off
+and figure/result outputs sent to a temporary directory: this is how the outputs that nbval compares
+are produced. ``params`` prints a notebook's default parameters as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import paths
+
+__all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config"]
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment variables that cap BLAS/OpenMP/numba thread pools at ``threads``."""
+    return {k: str(int(threads)) for k in _THREAD_VARS}
+
+
+def set_threads(threads: int) -> int:
+    """Cap torch, numba and BLAS threads in the running process at ``threads`` (a rule's ``threads``).
+
+    The cap is ``min(threads, os.cpu_count())`` so that ``snakemake --cores 8`` on a 2-core laptop does
+    not oversubscribe. Returns the number applied.
+    """
+    from ._validation import check_positive_int
+
+    n = min(check_positive_int(threads, "threads"), os.cpu_count() or 1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    try:
+        import numba
+
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    except ImportError:  # pragma: no cover
+        pass
+    if "torch" in sys.modules or _torch_available():
+        import torch
+
+        torch.set_num_threads(n)
+    return n
+
+
+def _torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def notebook_parameters(path: str | os.PathLike) -> dict:
+    """Default values of the cell tagged ``parameters`` (literal assignments only)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    out = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise ValueError(f"{path}: parameter {node.targets[0].id} is not a literal") from exc
+        elif not isinstance(node, ast.Expr):  # docstrings/comments are fine, logic is not
+            raise ValueError(f"{path}: the parameters cell may only hold literal assignments")
+    return out
+
+
+def load_config(path: str | os.PathLike | None = None, overlay: str | os.PathLike | None = None) -> dict:
+    """The default config (``config/config.yaml``), optionally deep-updated with ``overlay`` (paper.yaml)."""
+    import yaml
+
+    base = yaml.safe_load(Path(path or paths.CONFIG / "config.yaml").read_text())
+    if overlay is not None:
+        _deep_update(base, yaml.safe_load(Path(overlay).read_text()) or {})
+    return base
+
+
+def _deep_update(base: dict, new: dict) -> dict:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _deep_update(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, parameters: dict | None = None,
+                 threads: int = 1, log_output: bool = True) -> Path:
+    """Execute ``notebook`` with papermill, writing the executed copy to ``output``.
+
+    Parameters not declared in the notebook's parameters cell are refused (a typo in a config file
+    would otherwise be silently ignored).
+    """
+    import papermill as pm
+
+    notebook, output = Path(notebook), Path(output)
+    parameters = dict(parameters or {})
+    known = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise ValueError(f"{notebook}: unknown parameters {unknown}; the notebook declares {sorted(known)}")
+    if "threads" in known:
+        parameters["threads"] = int(threads)
+    os.environ.update(thread_env(threads))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
+                        cwd=str(notebook.parent), log_output=log_output, progress_bar=False,
+                        stdout_file=sys.stdout if log_output else None,
+                        stderr_file=sys.stderr if log_output else None)
+    return output
+
+
+def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800) -> Path:
+    """Re-execute a committed notebook in place with its defaults (the outputs nbval compares)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = Path(notebook).resolve()
+    nb = nbformat.read(str(notebook), as_version=4)
+    saved = {k: os.environ.get(k) for k in ("GNETLAB_PROGRESS", "GNETLAB_FIGURES_DIR", "GNETLAB_RESULTS_DIR")}
+    with tempfile.TemporaryDirectory(prefix="gnetlab-refresh-") as tmp:
+        os.environ.update(GNETLAB_PROGRESS="0", GNETLAB_FIGURES_DIR=f"{tmp}/figures",
+                          GNETLAB_RESULTS_DIR=f"{tmp}/results")
+        try:
+            client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False,
+                                    resources={"metadata": {"path": str(notebook.parent)}})
+            client.execute()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    from .io import atomic_path
+
+    with atomic_path(notebook) as tmp_path:
+        nbformat.write(nb, str(tmp_path))
+    return notebook
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.pipeline", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_run = sub.add_parser("run", help="execute a notebook with papermill")
+    p_run.add_argument("notebook")
+    p_run.add_argument("output")
+    p_run.add_argument("--parameters", default="{}", help="JSON object of parameters")
+    p_run.add_argument("--threads", type=int, default=1)
+    p_ref = sub.add_parser("refresh", help="re-execute committed notebooks in place with default parameters")
+    p_ref.add_argument("notebooks", nargs="+")
+    p_par = sub.add_parser("params", help="print a notebook's default parameters as JSON")
+    p_par.add_argument("notebook")
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        params = json.loads(args.parameters)
+        if not isinstance(params, dict):
+            parser.error("--parameters must be a JSON object")
+        run_notebook(args.notebook, args.output, parameters=params, threads=args.threads)
+    elif args.cmd == "refresh":
+        for nb in args.notebooks:
+            print(f"refreshing {nb}", flush=True)
+            refresh_notebook(nb)
+    else:
+        print(json.dumps(notebook_parameters(args.notebook), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

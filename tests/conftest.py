@@ -1,0 +1,40 @@
+"""Test-session setup shared by the unit tests and nbval.
+
+Notebook kernels started by nbval inherit this process's environment, so the variables set here make
+every notebook write its figures and CSVs into a temporary directory (never over the committed
+figures/) and switch progress bars off (their output would differ from the stored one).
+"""
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+_OUT = tempfile.mkdtemp(prefix="gnetlab-tests-")
+os.environ.setdefault("GNETLAB_FIGURES_DIR", os.path.join(_OUT, "figures"))
+os.environ.setdefault("GNETLAB_RESULTS_DIR", os.path.join(_OUT, "results"))
+os.environ["GNETLAB_PROGRESS"] = "0"
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_OUT, ignore_errors=True)
+
+
+def _has_gpu() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if _has_gpu():
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

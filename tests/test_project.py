@@ -1,0 +1,101 @@
+"""The project's own promises: config <-> notebooks, pyproject <-> environment.yml, the Snakemake DAG."""
+
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gnetlab import paths, pipeline
+
+ROOT = paths.ROOT
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text()) or {}
+
+
+def _section(nb: Path) -> str:
+    m = re.fullmatch(r"\d\d_(\w+)", nb.stem)
+    assert m, f"{nb.name}: notebooks are named NN_<name>.ipynb"
+    return m.group(1)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_defaults_equal_config(nb):
+    params = pipeline.notebook_parameters(nb)
+    section = _section(nb)
+    assert section in CONFIG, f"config/config.yaml has no section {section!r} for {nb.name}"
+    assert "seed" in params, f"{nb.name}: every notebook takes a seed parameter"
+    declared = {k: v for k, v in params.items() if k != "threads"}
+    assert declared == CONFIG[section], f"{nb.name}: parameters cell and config/config.yaml[{section}] differ"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean_and_runnable_by_ci(nb):
+    import nbformat
+
+    book = nbformat.read(str(nb), as_version=4)
+    assert book.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code if c.source.strip()), \
+        f"{nb.name}: commit notebooks executed (python -m gnetlab.pipeline refresh {nb.relative_to(ROOT)})"
+    for c in code:
+        for out in c.outputs:
+            if out.get("name") == "stderr":
+                pytest.fail(f"{nb.name}: stderr output committed (progress bar or warning?): {out.text[:200]}")
+
+
+def test_paper_config_only_overrides_known_keys():
+    def walk(paper, base, where):
+        for k, v in paper.items():
+            assert k in base, f"config/paper.yaml: {where}{k} is not a key of config/config.yaml"
+            if isinstance(v, dict):
+                walk(v, base[k], f"{where}{k}.")
+
+    walk(PAPER, CONFIG, "")
+
+
+def test_every_notebook_has_a_rule_and_every_figure_a_caption():
+    rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
+    for nb in NOTEBOOKS:
+        assert f"notebooks/{nb.name}" in rules, f"{nb.name} is not used by any rule in rules/*.smk"
+    for slug in re.findall(r'figure_outputs\("(\w+)"', rules):
+        assert (ROOT / "report" / f"{slug}.rst").exists(), f"report/{slug}.rst (caption) is missing"
+
+
+def _names(reqs):
+    return {re.split(r"[<>=!~ \[;]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in reqs}
+
+
+def test_environment_yml_lists_the_pyproject_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _names(project["dependencies"]) | _names(project["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = _names(d for d in env["dependencies"] if isinstance(d, str)) - {"python", "pip"}
+    conda = {"torch" if n == "pytorch" else n for n in conda}  # conda-forge names torch "pytorch"
+    assert conda == wanted
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip_section
+
+
+def test_version_ranges_not_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for req in project["dependencies"]:
+        assert "==" not in req, f"pin in pyproject dependencies: {req}"
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not installed")
+def test_snakemake_dry_run_lists_every_notebook_rule():
+    out = subprocess.run(["snakemake", "-n", "--forceall", "--quiet", "rules"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
+    for name in re.findall(r"^rule (\w+):", rules, flags=re.M):
+        assert name in out.stdout, f"rule {name} is not in the DAG of `rule all`"
