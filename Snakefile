@@ -45,7 +45,8 @@ def notebook_parameters(section):
 def figure_outputs(slug, caption_category):
     """The three outputs of a figure rule, the PNG registered in the HTML report with its caption."""
     return dict(
-        png=report(f"figures/{slug}.png", caption=f"report/{slug}.rst", category=caption_category),
+        png=report(f"figures/{slug}.png", caption=str(Path(workflow.basedir) / "report" / f"{slug}.rst"),
+                   category=caption_category),
         pdf=f"figures/{slug}.pdf",
         csv=f"results/{slug}.csv",
     )

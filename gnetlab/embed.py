@@ -199,8 +199,10 @@ def convergence_curve(u, v, hyperdims, *, embedding: str, seed, trials: int = 10
     cos = (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
     target = grothendieck_expectation(np.clip(cos, -1, 1))
     rng = resolve_rng(seed)
+    from .progress import progress
+
     rows = []
-    for t in range(trials):
+    for t in progress(range(trials), desc=f"{embedding} trials"):
         total = np.zeros(u.shape[0], dtype=np.int64)
         done = 0
         want = iter(Ns)
