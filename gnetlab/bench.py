@@ -1,0 +1,255 @@
+"""Benchmarks of the bit-packed kernels against float32 BLAS, measured in the same run.
+
+Two benchmarks, each a function returning a tidy pandas DataFrame (one row per shape and backend)
+and together a CLI (``python -m gnetlab.bench`` or ``gnetlab-bench``):
+
+* :func:`bench_binary_matmul`: +-1 GEMM ``(m, K) x (n, K)^T`` from packed bits, work ``m n K``
+  binary multiply-accumulates (MACs), against ``numpy`` float32 ``a @ b.T`` (OpenBLAS sgemm) of the
+  same shape.
+* :func:`bench_sign_weight_matmul`: one-bit weights (n, K) times float activations (batch, K), the
+  product of a one-bit random-features layer (the paper's Fig. 5 setting is batch 1, K = 16384,
+  n = 4096 ... 32768), against float32 ``W @ x`` (sgemv for batch 1) with the same +-1 weights.
+
+Method: one warm-up call (numba compiles or loads its cache), then ``repeats`` rounds; in each round
+the float baseline and the kernel run back to back, so both see the same background load; the
+tables report medians. The ``ratio`` column is baseline time / kernel time (> 1: the kernel is
+faster). CuPy rows compare with CuPy float32 (cuBLAS) on the same GPU and synchronise the device
+around every call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from gnetlab._validation import check_positive_int, resolve_rng
+
+__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "main"]
+
+
+def _sync_for(backend: str) -> Callable[[], None]:
+    if backend == "cupy":
+        import cupy
+
+        return cupy.cuda.Device().synchronize
+    return lambda: None
+
+
+def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable) -> tuple[float, float]:
+    baseline()
+    kernel()
+    sync()
+    tb, tk = [], []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        baseline()
+        sync()
+        t1 = time.perf_counter()
+        kernel()
+        sync()
+        t2 = time.perf_counter()
+        tb.append(t1 - t0)
+        tk.append(t2 - t1)
+    return float(np.median(tb)), float(np.median(tk))
+
+
+def _resolve_backends(backends: Iterable[str] | None) -> list[str]:
+    from gnetlab.kernels import BACKENDS, available_backends
+
+    avail = available_backends()
+    if backends is None:
+        return [b for b in ("numba", "cupy") if b in avail] or ["numpy"]
+    out = []
+    for b in backends:
+        if b not in BACKENDS:
+            raise ValueError(f"backends: unknown backend {b!r}; expected some of {', '.join(BACKENDS)}")
+        if b in avail:
+            out.append(b)
+    return out
+
+
+def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
+    return np.where(rng.random(shape, dtype=np.float32) < 0.5, np.float32(-1), np.float32(1))
+
+
+def bench_binary_matmul(
+    shapes: Sequence[tuple[int, int, int]] = ((1024, 1024, 4096),),
+    *,
+    backends: Iterable[str] | None = None,
+    repeats: int = 7,
+    seed=0,
+):
+    """Time ``binary_matmul`` on each (m, n, K) in ``shapes`` against float32 ``a @ b.T``.
+
+    Returns a DataFrame with columns: op, m, n, k, batch (NaN), backend, baseline, median_s,
+    baseline_median_s, gmacs (G binary MAC/s = m n K / median_s / 1e9), baseline_gmacs, ratio
+    (baseline_median_s / median_s), packed_bytes, float32_bytes (the two operands), memory_ratio.
+    """
+    import pandas as pd
+
+    from gnetlab.bits import pack_signs
+    from gnetlab.kernels import binary_matmul
+
+    repeats = check_positive_int(repeats, "repeats")
+    rng = resolve_rng(seed)
+    rows = []
+    for m, n, k in shapes:
+        m, n, k = (check_positive_int(v, name) for v, name in zip((m, n, k), ("m", "n", "k")))
+        a = _random_signs(rng, (m, k))
+        b = _random_signs(rng, (n, k))
+        pa, pb = pack_signs(a), pack_signs(b)
+        bt = np.ascontiguousarray(b.T)
+        for backend in _resolve_backends(backends):
+            sync = _sync_for(backend)
+            if backend == "cupy":
+                import cupy
+
+                from gnetlab.bits import PackedBits
+
+                ga, gb = cupy.asarray(a), cupy.asarray(bt)
+                da, db = PackedBits(cupy.asarray(pa.words), k), PackedBits(cupy.asarray(pb.words), k)
+                baseline, base_name = (lambda: ga @ gb), "cupy float32 matmul (cuBLAS)"
+                kernel = lambda: binary_matmul(da, db, backend="cupy")  # noqa: E731
+            else:
+                baseline, base_name = (lambda: a @ bt), "numpy float32 matmul (sgemm)"
+                kernel = lambda: binary_matmul(pa, pb, backend=backend)  # noqa: E731
+            tb, tk = _paired_medians(baseline, kernel, repeats, sync)
+            macs = float(m) * n * k
+            packed = pa.nbytes + pb.nbytes
+            floats = 4 * (m + n) * k
+            rows.append(dict(op="binary_matmul", m=m, n=n, k=k, batch=np.nan, backend=backend,
+                             baseline=base_name, median_s=tk, baseline_median_s=tb,
+                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
+                             packed_bytes=packed, float32_bytes=floats, memory_ratio=floats / packed))
+    return pd.DataFrame(rows)
+
+
+def bench_sign_weight_matmul(
+    hidden: Sequence[int] = (4096, 8192),
+    *,
+    k: int = 16384,
+    batch: int = 1,
+    backends: Iterable[str] | None = None,
+    repeats: int = 7,
+    seed=0,
+):
+    """Time ``sign_weight_matmul`` (one-bit weights (n, k) x float32 x (batch, k)) for n in ``hidden``
+    against float32 ``W @ x`` with the same +-1 weights (sgemv when batch == 1).
+
+    Returns a DataFrame with the columns of :func:`bench_binary_matmul` (m = batch; gmacs counts
+    sign-weight MACs, batch n k per call; bytes are of the weights only).
+    """
+    import pandas as pd
+
+    from gnetlab.bits import pack_signs
+    from gnetlab.kernels import sign_weight_matmul
+
+    k = check_positive_int(k, "k")
+    batch = check_positive_int(batch, "batch")
+    repeats = check_positive_int(repeats, "repeats")
+    rng = resolve_rng(seed)
+    x = rng.standard_normal((batch, k), dtype=np.float32)
+    rows = []
+    for n in hidden:
+        n = check_positive_int(n, "hidden")
+        w = _random_signs(rng, (n, k))
+        pw = pack_signs(w)
+        for backend in _resolve_backends(backends):
+            sync = _sync_for(backend)
+            if backend == "cupy":
+                import cupy
+
+                from gnetlab.bits import PackedBits
+
+                gw, gx = cupy.asarray(w), cupy.asarray(x)
+                dw = PackedBits(cupy.asarray(pw.words), k)
+                if batch == 1:
+                    baseline = lambda: gw @ gx[0]  # noqa: E731
+                else:
+                    baseline = lambda: gx @ gw.T  # noqa: E731
+                base_name = "cupy float32 (cuBLAS)"
+                kernel = lambda: sign_weight_matmul(gx, dw, backend="cupy")  # noqa: E731
+            else:
+                if batch == 1:
+                    x0 = x[0]
+                    baseline, base_name = (lambda: w @ x0), "numpy float32 matvec (sgemv)"
+                else:
+                    baseline, base_name = (lambda: x @ w.T), "numpy float32 matmul (sgemm)"
+                kernel = lambda: sign_weight_matmul(x, pw, backend=backend)  # noqa: E731
+            tb, tk = _paired_medians(baseline, kernel, repeats, sync)
+            macs = float(batch) * n * k
+            rows.append(dict(op="sign_weight_matmul", m=batch, n=n, k=k, batch=batch, backend=backend,
+                             baseline=base_name, median_s=tk, baseline_median_s=tb,
+                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
+                             packed_bytes=pw.nbytes, float32_bytes=4 * n * k,
+                             memory_ratio=4 * n * k / pw.nbytes))
+        del w
+    return pd.DataFrame(rows)
+
+
+def _format(df) -> str:
+    cols = ["op", "m", "n", "k", "backend", "median_s", "gmacs", "baseline_median_s", "baseline_gmacs",
+            "ratio", "packed_bytes", "float32_bytes"]
+    view = df[cols].copy()
+    view["median_ms"] = (view.pop("median_s") * 1e3).round(3)
+    view["baseline_ms"] = (view.pop("baseline_median_s") * 1e3).round(3)
+    for c in ("gmacs", "baseline_gmacs", "ratio"):
+        view[c] = view[c].round(2)
+    view["packed_MiB"] = (view.pop("packed_bytes") / 2**20).round(2)
+    view["float32_MiB"] = (view.pop("float32_bytes") / 2**20).round(2)
+    order = ["op", "m", "n", "k", "backend", "median_ms", "gmacs", "baseline_ms", "baseline_gmacs", "ratio",
+             "packed_MiB", "float32_MiB"]
+    return view[order].to_string(index=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gnetlab.bench",
+        description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
+    )
+    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "all"), default="all")
+    parser.add_argument("--shape", nargs=3, type=int, action="append", metavar=("M", "N", "K"),
+                        help="binary_matmul shape (repeatable; default 1024 1024 4096)")
+    parser.add_argument("--hidden", nargs="+", type=int, default=[4096, 8192, 16384, 32768],
+                        help="one-bit GEMV output widths n (default 4096 8192 16384 32768)")
+    parser.add_argument("--k", type=int, default=16384, help="one-bit GEMV input width (default 16384)")
+    parser.add_argument("--batch", type=int, default=1, help="one-bit GEMV batch (default 1)")
+    parser.add_argument("--backends", nargs="+", default=None, help="backends (default: numba and cupy if present)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None, help="threads for numba and BLAS")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
+    args = parser.parse_args(argv)
+
+    if args.threads is not None:
+        import numba
+        from threadpoolctl import threadpool_limits
+
+        numba.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
+
+    import pandas as pd
+
+    frames = []
+    if args.which in ("matmul", "all"):
+        shapes = [tuple(s) for s in args.shape] if args.shape else [(1024, 1024, 4096)]
+        frames.append(bench_binary_matmul(shapes, backends=args.backends, repeats=args.repeats, seed=args.seed))
+    if args.which in ("gemv", "all"):
+        frames.append(bench_sign_weight_matmul(args.hidden, k=args.k, batch=args.batch, backends=args.backends,
+                                               repeats=args.repeats, seed=args.seed))
+    df = pd.concat(frames, ignore_index=True)
+    print(_format(df))
+    if args.csv:
+        from gnetlab.io import write_csv_atomic
+
+        write_csv_atomic(df, args.csv)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

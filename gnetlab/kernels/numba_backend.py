@@ -1,0 +1,468 @@
+"""CPU fast path: numba kernels for bit-packed products.
+
+Two kernels, both compiled for the host CPU (no target features are hard-coded; LLVM picks POPCNT,
+AVX2, AVX-512 or plain SSE2 for whatever machine runs this) and cached on disk (``cache=True``):
+
+XOR-popcount matmul (``xor_popcount``)
+    ``out[i, j] = sum_w popcount(a[i, w] ^ b[j, w])``. numba has no popcount builtin, so ``_popcnt64``
+    emits LLVM's ``llvm.ctpop.i64``. The micro-kernel keeps a 4 x 2 tile of accumulators: each step
+    loads 4 words of ``a`` and 2 of ``b`` and does 8 XOR-popcounts (each load is reused 2 or 4 times).
+    The innermost loop runs over contiguous words of the 6 rows, so LLVM vectorises it: 4 words per
+    256-bit register, vector popcount (VPOPCNTQ with AVX-512 VPOPCNTDQ, the PSHUFB nibble table on
+    AVX2) and 8 vector accumulators, which with the 6 loaded vectors fit the 16 AVX2 registers.
+    Cache blocking: a block of ``b`` (rows x words, ~128 KiB) stays in L2 while every 4-row tile of
+    ``a`` streams past it; threads split the 4-row tiles of ``a`` (``prange``). ``a`` and ``b`` are
+    zero-padded to 4 and 2 rows (zero rows cost nothing in correctness: their counts are sliced off),
+    and the caller swaps the operands when ``a`` has fewer rows, so both cores have work for a single
+    query against a large memory.
+
+One-bit-weight product (``sign_weight_matmul``)
+    ``out[b, r] = sum_k x[b, k] * s[r, k]`` with ``s = +-1`` packed in bits. For each 32-bit word of
+    weight bits the kernel broadcasts it to 8 lanes, shifts lane ``l`` left by ``31 - l`` so bit ``l``
+    lands in the sign bit, and selects ``-x`` or ``x`` by that sign bit (one VPSLLVD + one VBLENDVPS
+    per 8 products on AVX2), then adds into 4 vector accumulators. The selects and the adds are
+    written directly as LLVM vector IR in ``_make_signdot`` (generic IR: ``shl``, ``icmp slt 0``,
+    ``select``, ``fadd`` on ``<8 x float>``; every target lowers it). With two batch rows the shifted
+    masks are computed once and used for both, and the chunk of ``x`` (``_CHUNK_WORDS`` words) stays
+    in L1/L2 while a block of weight rows streams past it.
+    We also tried the lookup-table method (tables of partial sums over groups of 8 bits, built once
+    per input vector and shared by all rows, as in bitnet.cpp's TL kernels). On AVX2 its L1/L2 table
+    loads limit it to about 2 cycles per byte of weights, slower than the select kernel's ~1 cycle
+    per 8 bits, so the select kernel is the one kept (see the closing note in the issue).
+
+Both kernels take C-contiguous arrays that the dispatch in ``gnetlab.kernels`` has validated.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+__all__ = ["binary_matmul", "sign_weight_matmul"]
+
+# Rows of a per register tile of the popcount micro-kernel (each step: 4 rows of a x 1 row of b).
+TILE_A = 4
+# Bytes of b kept hot per cache block (about a quarter of a 512 KiB-1 MiB L2).
+_B_BLOCK_BYTES = 128 * 1024
+# One-bit GEMV: 32-bit weight words per x chunk (128 words = 4096 inputs = 16 KiB of x and of -x).
+_CHUNK_WORDS = 128
+# AVX2 table kernel: 32-bit words per chunk (64 words: 22 KiB of tables per batch row, in L1/L2).
+_PERM_CHUNK_WORDS = 64
+# Above this batch size the one-bit product unpacks weight blocks to float and calls BLAS sgemm,
+# whose arithmetic then dominates the unpacking.
+BLAS_BATCH = 16
+
+
+@intrinsic
+def _popcnt64(typingctx, x):
+    """popcount of a uint64, lowered to llvm.ctpop.i64 (POPCNT / VPOPCNTQ where the CPU has them)."""
+    if x != types.uint64:
+        return None
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, [args[0]])
+
+    return sig, codegen
+
+
+_I8 = ir.IntType(8)
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
+_V4I64 = ir.VectorType(_I64, 4)
+_V32I8 = ir.VectorType(_I8, 32)
+_V32I32 = ir.VectorType(_I32, 32)
+# Byte counters hold at most 8 per 256-bit step; 31 steps (124 words) keep them below 256.
+_MAX_STEP_WORDS = 124
+
+
+def _llvm_fn(builder, name, ret, args):
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, args), name)
+
+
+@intrinsic
+def _tile_popcount(typingctx, a, b, i, j, w0, w1):
+    """``(c0, c1, c2, c3)``: ``c_t = sum_{w in [w0, w1)} popcount(a[i + t, w] ^ b[j, w])``.
+
+    a (m, W), b (n, W): uint64 C-contiguous, rows i..i+3 of a and row j of b must exist, and
+    ``w1 - w0 <= 124``. Loads 4 words (256 bits) of each of the 5 rows per step as ``<4 x i64>``,
+    XORs, counts bits per byte with ``llvm.ctpop.v32i8`` (PSHUFB nibble table on AVX2, VPOPCNTB with
+    AVX-512 BITALG) and adds into 4 byte-counter vectors; one horizontal sum at the end. The 0-3
+    trailing words use scalar ``llvm.ctpop.i64``.
+    """
+    n_rows = TILE_A
+    sig = types.UniTuple(types.int64, n_rows)(a, b, types.intp, types.intp, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        a_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        b_arr = context.make_array(signature.args[1])(context, builder, args[1])
+        i, j, w0, w1 = args[2:]
+        n_words = cgutils.unpack_tuple(builder, a_arr.shape)[1]
+        a_rows = [builder.gep(a_arr.data, [builder.mul(builder.add(i, ir.Constant(intp, t)), n_words)])
+                  for t in range(n_rows)]
+        b_row = builder.gep(b_arr.data, [builder.mul(j, n_words)])
+        counters = []
+        for _ in range(n_rows):
+            ptr = cgutils.alloca_once(builder, _V32I8)
+            builder.store(ir.Constant(_V32I8, None), ptr)
+            counters.append(ptr)
+        ctpop8 = _llvm_fn(builder, "llvm.ctpop.v32i8", _V32I8, [_V32I8])
+        n_steps = builder.sdiv(builder.sub(w1, w0), ir.Constant(intp, 4))
+        with cgutils.for_range(builder, n_steps, intp=intp) as loop:
+            w = builder.add(w0, builder.mul(loop.index, ir.Constant(intp, 4)))
+            bv = builder.load(builder.bitcast(builder.gep(b_row, [w]), _V4I64.as_pointer()), align=8)
+            for t in range(n_rows):
+                av = builder.load(builder.bitcast(builder.gep(a_rows[t], [w]), _V4I64.as_pointer()), align=8)
+                cnt = builder.call(ctpop8, [builder.bitcast(builder.xor(av, bv), _V32I8)])
+                builder.store(builder.add(builder.load(counters[t]), cnt), counters[t])
+        reduce_add = _llvm_fn(builder, "llvm.vector.reduce.add.v32i32", _I32, [_V32I32])
+        totals = []
+        for t in range(n_rows):
+            s = builder.call(reduce_add, [builder.zext(builder.load(counters[t]), _V32I32)])
+            ptr = cgutils.alloca_once(builder, _I64)
+            builder.store(builder.zext(s, _I64), ptr)
+            totals.append(ptr)
+        ctpop64 = _llvm_fn(builder, "llvm.ctpop.i64", _I64, [_I64])
+        tail = builder.add(w0, builder.mul(n_steps, ir.Constant(intp, 4)))
+        with cgutils.for_range_slice(builder, tail, w1, ir.Constant(intp, 1), intp=intp) as (w, _):
+            bw = builder.load(builder.gep(b_row, [w]))
+            for t in range(n_rows):
+                aw = builder.load(builder.gep(a_rows[t], [w]))
+                c = builder.call(ctpop64, [builder.xor(aw, bw)])
+                builder.store(builder.add(builder.load(totals[t]), c), totals[t])
+        return context.make_tuple(builder, signature.return_type, [builder.load(p) for p in totals])
+
+    return sig, codegen
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _binary_matmul_tiled(a, b, out, k, jb_rows, kb_words):
+    """out[i, j] = k - 2 sum_w popcount(a[i, w] ^ b[j, w]) for a (m, W) with m % 4 == 0, b (n, W),
+    out int32 (m, n). Cache blocks of jb_rows rows x kb_words (<= 124) words of b; threads take
+    4-row tiles of a. Partial counts accumulate in out between word blocks; the last block writes the
+    +-1 dot product."""
+    m, nw = a.shape
+    n = b.shape[0]
+    n_tiles = m // 4
+    for j_start in range(0, n, jb_rows):
+        j_stop = min(n, j_start + jb_rows)
+        for k_start in range(0, nw, kb_words):
+            k_stop = min(nw, k_start + kb_words)
+            first = k_start == 0
+            last = k_stop == nw
+            for t in prange(n_tiles):
+                i = t * 4
+                for j in range(j_start, j_stop):
+                    s = _tile_popcount(a, b, i, j, k_start, k_stop)
+                    for r in range(4):
+                        v = s[r] if first else out[i + r, j] + s[r]
+                        out[i + r, j] = k - 2 * v if last else v
+
+
+def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
+    extra = (-x.shape[0]) % multiple
+    if extra == 0:
+        return x
+    return np.concatenate([x, np.zeros((extra,) + x.shape[1:], x.dtype)], axis=0)
+
+
+def binary_matmul(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """Exact +-1 product ``a @ b.T`` = ``k - 2 popcount(a ^ b)``: int32 (m, n) from uint64 (m, W), (n, W)."""
+    m, nw = a.shape
+    n = b.shape[0]
+    if m == 0 or n == 0:
+        return np.zeros((m, n), np.int32)
+    if m < n:  # threads split the rows of the first operand: give it the longer one
+        return np.ascontiguousarray(binary_matmul(b, a, k).T)
+    ap = _pad_rows(a, TILE_A)
+    out = np.empty((ap.shape[0], n), np.int32)
+    kb = int(min(nw, _MAX_STEP_WORDS))
+    jb = int(max(1, _B_BLOCK_BYTES // (8 * kb)))
+    _binary_matmul_tiled(ap, np.ascontiguousarray(b), out, int(k), jb, kb)
+    return out[:m] if ap.shape[0] != m else out
+
+
+# --------------------------------------------------------------------------------------------------
+# One-bit weights x float activations
+# --------------------------------------------------------------------------------------------------
+
+_F32 = ir.FloatType()
+_V8F = ir.VectorType(_F32, 8)
+_V8I = ir.VectorType(_I32, 8)
+
+
+def _make_signdot(nb: int):
+    """Intrinsic ``signdot(xp, xn, w32, r, b, c0, c1) -> UniTuple(float32, nb)``.
+
+    For batch rows ``b .. b+nb-1`` returns ``sum_{c in [c0, c1)} sum_{l<32} sel(bit l of
+    w32[r, c], xn[b, 32c + l], xp[b, 32c + l])``, where ``xn = -xp``: the +-1 dot product of weight row
+    ``r`` with those activations over the 32-bit words ``c0 .. c1-1``. xp, xn: float32 (B, 32C)
+    C-contiguous; w32: uint32 (n, C) C-contiguous.
+    """
+
+    @intrinsic
+    def signdot(typingctx, xp, xn, w32, r, b, c0, c1):
+        sig = types.UniTuple(types.float32, nb)(xp, xn, w32, types.intp, types.intp, types.intp, types.intp)
+
+        def codegen(context, builder, signature, args):
+            intp = context.get_value_type(types.intp)
+            xp_a = context.make_array(signature.args[0])(context, builder, args[0])
+            xn_a = context.make_array(signature.args[1])(context, builder, args[1])
+            w_a = context.make_array(signature.args[2])(context, builder, args[2])
+            r, b, c0, c1 = args[3], args[4], args[5], args[6]
+            n_cols = cgutils.unpack_tuple(builder, w_a.shape)[1]
+            x_cols = cgutils.unpack_tuple(builder, xp_a.shape)[1]
+            accs = []
+            for _ in range(4 * nb):
+                acc = cgutils.alloca_once(builder, _V8F)
+                builder.store(ir.Constant(_V8F, None), acc)
+                accs.append(acc)
+            # lane l of sub-vector q holds bit 8q + l: shift it into the sign bit
+            shifts = [ir.Constant(_V8I, [31 - 8 * q - lane for lane in range(8)]) for q in range(4)]
+            zero = ir.Constant(_V8I, None)
+            undef = ir.Constant(_V8I, ir.Undefined)
+            splat0 = ir.Constant(_V8I, [0] * 8)
+            row_off = builder.mul(r, n_cols)
+            x_offs = [builder.mul(builder.add(b, ir.Constant(intp, e)), x_cols) for e in range(nb)]
+            with cgutils.for_range_slice(builder, c0, c1, ir.Constant(intp, 1), intp=intp) as (c, _):
+                word = builder.load(builder.gep(w_a.data, [builder.add(row_off, c)]))
+                vec = builder.shuffle_vector(builder.insert_element(undef, word, ir.Constant(_I32, 0)), undef, splat0)
+                xbase = builder.mul(c, ir.Constant(intp, 32))
+                for q in range(4):
+                    neg = builder.icmp_signed("<", builder.shl(vec, shifts[q]), zero)
+                    for e in range(nb):
+                        off = builder.add(x_offs[e], builder.add(xbase, ir.Constant(intp, 8 * q)))
+                        vp = builder.load(builder.bitcast(builder.gep(xp_a.data, [off]), _V8F.as_pointer()), align=4)
+                        vn = builder.load(builder.bitcast(builder.gep(xn_a.data, [off]), _V8F.as_pointer()), align=4)
+                        acc = accs[4 * e + q]
+                        builder.store(builder.fadd(builder.load(acc), builder.select(neg, vn, vp)), acc)
+            sums = []
+            for e in range(nb):
+                v = builder.fadd(
+                    builder.fadd(builder.load(accs[4 * e]), builder.load(accs[4 * e + 1])),
+                    builder.fadd(builder.load(accs[4 * e + 2]), builder.load(accs[4 * e + 3])),
+                )
+                s = builder.extract_element(v, ir.Constant(_I32, 0))
+                for lane in range(1, 8):
+                    s = builder.fadd(s, builder.extract_element(v, ir.Constant(_I32, lane)))
+                sums.append(s)
+            return context.make_tuple(builder, signature.return_type, sums)
+
+        return sig, codegen
+
+    return signdot
+
+
+_signdot1 = _make_signdot(1)
+_signdot2 = _make_signdot(2)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _sign_gemm_kernel(w32, xp, xn, out, rows_per_block, chunk_words):
+    """out[b, r] = sum_k s[r, k] xp[b, k] for weight bits w32 (n, C) uint32, xp/xn (B, 32C)."""
+    n, n_cols = w32.shape
+    batch = xp.shape[0]
+    n_blocks = (n + rows_per_block - 1) // rows_per_block
+    for blk in prange(n_blocks):
+        r0 = blk * rows_per_block
+        r1 = min(n, r0 + rows_per_block)
+        for e in range(batch):
+            for r in range(r0, r1):
+                out[e, r] = 0.0
+        for c0 in range(0, n_cols, chunk_words):
+            c1 = min(n_cols, c0 + chunk_words)
+            for r in range(r0, r1):
+                e = 0
+                while e + 2 <= batch:
+                    s = _signdot2(xp, xn, w32, r, e, c0, c1)
+                    out[e, r] += s[0]
+                    out[e + 1, r] += s[1]
+                    e += 2
+                if e < batch:
+                    out[e, r] += _signdot1(xp, xn, w32, r, e, c0, c1)[0]
+
+
+# --- AVX2 path: 8 weight rows in the 8 lanes, VPERMPS as an 8-entry table lookup ---------------------
+
+_V8I_PTR = _V8I.as_pointer()
+_LO32 = [0, 8, 1, 9, 4, 12, 5, 13]
+_HI32 = [2, 10, 3, 11, 6, 14, 7, 15]
+_LO64 = [0, 1, 8, 9, 4, 5, 12, 13]
+_HI64 = [2, 3, 10, 11, 6, 7, 14, 15]
+_LO128 = [0, 1, 2, 3, 8, 9, 10, 11]
+_HI128 = [4, 5, 6, 7, 12, 13, 14, 15]
+# A 32-bit weight word is split into 10 groups of 3 bits and one of 2; each group indexes a table of
+# 8 partial sums of its 3 (or 2) activations.
+_GROUPS = 11
+_TABLE = 8 * _GROUPS
+
+
+def _host_has_avx2() -> bool:
+    try:
+        import llvmlite.binding as llvm
+
+        return bool(llvm.get_host_cpu_features().get("avx2", False))
+    except Exception:  # pragma: no cover - exotic hosts
+        return False
+
+
+HAS_AVX2 = _host_has_avx2()
+
+
+def _transpose8(builder, rows):
+    """8x8 transpose of 32-bit lanes: rows[r][c] -> out[c][r] (three shuffle stages)."""
+
+    def shuf(x, y, mask):
+        return builder.shuffle_vector(x, y, ir.Constant(_V8I, mask))
+
+    t = []
+    for p in range(4):
+        t += [shuf(rows[2 * p], rows[2 * p + 1], _LO32), shuf(rows[2 * p], rows[2 * p + 1], _HI32)]
+    s = []
+    for h in range(2):
+        a, b, c, d = t[4 * h : 4 * h + 4]
+        s += [shuf(a, c, _LO64), shuf(a, c, _HI64), shuf(b, d, _LO64), shuf(b, d, _HI64)]
+    out = [None] * 8
+    for q in range(4):
+        out[q] = shuf(s[q], s[q + 4], _LO128)
+        out[q + 4] = shuf(s[q], s[q + 4], _HI128)
+    return out
+
+
+@intrinsic
+def _perm_rows(typingctx, w32, tab, r0, c0, c1):
+    """``UniTuple(float32, 8)``: lane l = sum over words c in [c0, c1) of the +-1 dot product of weight
+    row ``min(r0 + l, n - 1)`` with the activations behind ``tab`` (float32 (C, 11, 8): for word c and
+    group q, entry i = sum_j (bit j of i ? -x : x)[32c + 3q + j]).
+
+    Eight rows sit in the eight lanes: each step loads 8 words of the 8 rows, transposes them in
+    registers so lane l holds row l's word, then for each group shifts the words right by 3q and uses
+    VPERMPS (its index is the low 3 bits of each lane) to fetch every row's partial sum from the 8-entry
+    table in one instruction: 24 multiply-accumulates per shift + permute + add. x86 AVX2 only.
+    """
+    sig = types.UniTuple(types.float32, 8)(w32, tab, types.intp, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        w_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        t_arr = context.make_array(signature.args[1])(context, builder, args[1])
+        r0, c0, c1 = args[2], args[3], args[4]
+        n_rows, n_cols = cgutils.unpack_tuple(builder, w_arr.shape)
+        last = builder.sub(n_rows, ir.Constant(intp, 1))
+        row_ptrs = []
+        for lane in range(8):
+            r = builder.add(r0, ir.Constant(intp, lane))
+            r = builder.select(builder.icmp_signed(">", r, last), last, r)
+            row_ptrs.append(builder.gep(w_arr.data, [builder.mul(r, n_cols)]))
+        accs = []
+        for _ in range(4):
+            ptr = cgutils.alloca_once(builder, _V8F)
+            builder.store(ir.Constant(_V8F, None), ptr)
+            accs.append(ptr)
+        permps = _llvm_fn(builder, "llvm.x86.avx2.permps", _V8F, [_V8F, _V8I])
+
+        def word_groups(wv, c):
+            tbase = builder.mul(c, ir.Constant(intp, _TABLE))
+            for q in range(_GROUPS):
+                idx = builder.lshr(wv, ir.Constant(_V8I, [3 * q] * 8)) if q else wv
+                tp = builder.gep(t_arr.data, [builder.add(tbase, ir.Constant(intp, 8 * q))])
+                tv = builder.load(builder.bitcast(tp, _V8F.as_pointer()), align=4)
+                acc = accs[q % 4]
+                builder.store(builder.fadd(builder.load(acc), builder.call(permps, [tv, idx])), acc)
+
+        n_steps = builder.sdiv(builder.sub(c1, c0), ir.Constant(intp, 8))
+        with cgutils.for_range(builder, n_steps, intp=intp) as loop:
+            c = builder.add(c0, builder.mul(loop.index, ir.Constant(intp, 8)))
+            rows = [builder.load(builder.bitcast(builder.gep(p, [c]), _V8I_PTR), align=4) for p in row_ptrs]
+            cols = _transpose8(builder, rows)
+            for k in range(8):
+                word_groups(cols[k], builder.add(c, ir.Constant(intp, k)))
+        tail = builder.add(c0, builder.mul(n_steps, ir.Constant(intp, 8)))
+        undef = ir.Constant(_V8I, ir.Undefined)
+        with cgutils.for_range_slice(builder, tail, c1, ir.Constant(intp, 1), intp=intp) as (c, _):
+            wv = undef
+            for lane in range(8):
+                wv = builder.insert_element(wv, builder.load(builder.gep(row_ptrs[lane], [c])), ir.Constant(_I32, lane))
+            word_groups(wv, c)
+        v = builder.fadd(builder.fadd(builder.load(accs[0]), builder.load(accs[1])),
+                         builder.fadd(builder.load(accs[2]), builder.load(accs[3])))
+        return context.make_tuple(builder, signature.return_type,
+                                  [builder.extract_element(v, ir.Constant(_I32, lane)) for lane in range(8)])
+
+    return sig, codegen
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _build_tables(xp, tab):
+    """tab[e, c, q, i] = sum_j (bit j of i ? -1 : +1) xp[e, 32c + 3q + j], j < 3 (j < 2 for q = 10);
+    xp (B, 32C) zero padded, tab (B, C, 11, 8) float32. Built once per call, shared by all rows."""
+    batch, n_cols = tab.shape[0], tab.shape[1]
+    for c in prange(n_cols):
+        for e in range(batch):
+            for q in range(11):
+                base = 32 * c + 3 * q
+                x0 = xp[e, base]
+                x1 = xp[e, base + 1]
+                x2 = xp[e, base + 2] if q < 10 else np.float32(0.0)
+                for i in range(8):
+                    s0 = -x0 if i & 1 else x0
+                    s1 = -x1 if i & 2 else x1
+                    s2 = -x2 if i & 4 else x2
+                    tab[e, c, q, i] = (s0 + s1) + s2
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _perm_gemm_kernel(w32, tab, out, chunk_words):
+    """out[e, r] = sum_k s[r, k] x[e, k] from bits w32 (n, C) and tables tab (B, C, 11, 8)."""
+    n, n_cols = w32.shape
+    batch = tab.shape[0]
+    n_blocks = (n + 7) // 8
+    for blk in prange(n_blocks):
+        r0 = blk * 8
+        r1 = min(n, r0 + 8)
+        for e in range(batch):
+            for r in range(r0, r1):
+                out[e, r] = 0.0
+        for c0 in range(0, n_cols, chunk_words):
+            c1 = min(n_cols, c0 + chunk_words)
+            for e in range(batch):
+                s = _perm_rows(w32, tab[e], r0, c0, c1)
+                for lane in range(r1 - r0):
+                    out[e, r0 + lane] += s[lane]
+
+
+def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "auto") -> np.ndarray:
+    """float32 x (batch, k) times +-1 weights packed in w (n, W) -> float32 (batch, n).
+
+    kernel: "auto" (the table-permute kernel on AVX2 hosts, else the select kernel) or "select".
+    """
+    batch = x.shape[0]
+    n, nw = w.shape
+    if batch == 0 or n == 0:
+        return np.zeros((batch, n), np.float32)
+    if batch > BLAS_BATCH or sys.byteorder != "little":
+        from gnetlab.kernels import numpy_backend
+
+        return numpy_backend.sign_weight_matmul(x, w, k)
+    xp = np.zeros((batch, 64 * nw), np.float32)  # zero-padded: padding bits select +0.0
+    xp[:, :k] = x
+    w32 = w.view(np.uint32)  # little-endian: uint32 c holds signs 32c .. 32c+31, LSB first
+    out = np.empty((batch, n), np.float32)
+    if HAS_AVX2 and kernel != "select":
+        tab = np.empty((batch, 2 * nw, _GROUPS, 8), np.float32)
+        _build_tables(xp, tab)
+        _perm_gemm_kernel(w32, tab, out, _PERM_CHUNK_WORDS)
+        return out
+    xn = -xp
+    threads = numba.get_num_threads()
+    rows = int(min(256, max(8, -(-n // (4 * threads)))))
+    _sign_gemm_kernel(w32, xp, xn, out, rows, _CHUNK_WORDS)
+    return out

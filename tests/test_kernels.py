@@ -1,0 +1,183 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from gnetlab import kernels
+from gnetlab.bits import PackedBits, pack_signs
+from gnetlab.kernels import (
+    available_backends,
+    binary_matmul,
+    hamming_distance,
+    hamming_similarity,
+    sign_weight_matmul,
+)
+
+CPU_BACKENDS = [b for b in ("numpy", "numba") if b in available_backends()]
+KS = st.sampled_from([1, 63, 64, 65, 1000, 4096])
+ROWS = st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17])
+
+
+def _signs(rng, shape):
+    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.float32)
+
+
+def test_numba_backend_is_available():
+    assert available_backends()[-1] == "numpy"
+    assert "numba" in available_backends()
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=ROWS, n=ROWS, k=KS, seed=st.integers(0, 2**31 - 1))
+def test_binary_matmul_equals_float_product_on_every_backend(m, n, k, seed):
+    rng = np.random.default_rng(seed)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    ref = (a.astype(np.int64) @ b.astype(np.int64).T)
+    pa, pb = pack_signs(a), pack_signs(b)
+    for backend in CPU_BACKENDS + ["auto"]:
+        out = binary_matmul(pa, pb, backend=backend)
+        assert out.dtype == np.int32 and out.shape == (m, n)
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(hamming_distance(pa, pb, backend=backend), (k - ref) // 2)
+
+
+def test_numba_blocking_paths_match_reference():
+    """Shapes that cross several cache blocks of b, several word blocks of K, ragged tiles and the
+    operand swap (m < n)."""
+    rng = np.random.default_rng(5)
+    for m, n, k in [(9, 130, 20000), (130, 7, 16447), (1, 301, 4096), (6, 3, 64 * 300 + 1)]:
+        pa, pb = pack_signs(_signs(rng, (m, k))), pack_signs(_signs(rng, (n, k)))
+        np.testing.assert_array_equal(
+            binary_matmul(pa, pb, backend="numba"), binary_matmul(pa, pb, backend="numpy")
+        )
+
+
+def test_inputs_from_real_values_and_torch():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 100))
+    b = torch.from_numpy(rng.standard_normal((3, 100)).astype(np.float32))
+    ref = np.sign(a) @ np.where(b.numpy() < 0, -1.0, 1.0).T
+    np.testing.assert_array_equal(binary_matmul(pack_signs(a), pack_signs(b)), ref)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lead=st.sampled_from([(), (1,), (2, 3), (0,)]), n=st.integers(0, 6), k=KS, seed=st.integers(0, 2**31 - 1))
+def test_hamming_similarity_torchhd_shapes(lead, n, k, seed):
+    rng = np.random.default_rng(seed)
+    x, others = _signs(rng, lead + (k,)), _signs(rng, (n, k))
+    sim = hamming_similarity(pack_signs(x), pack_signs(others))
+    assert sim.shape == lead + (n,)
+    np.testing.assert_array_equal(sim, (x[..., None, :] == others).sum(-1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.sampled_from([1, 2, 3, 5, 20]), n=ROWS, k=KS, seed=st.integers(0, 2**31 - 1))
+def test_sign_weight_matmul_matches_float64_product(batch, n, k, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, k)).astype(np.float32)
+    w = _signs(rng, (n, k))
+    ref = x.astype(np.float64) @ w.astype(np.float64).T
+    tol = 1e-5 * np.abs(x).sum(axis=1, keepdims=True) + 1e-6
+    pw = pack_signs(w)
+    outs = []
+    for backend in CPU_BACKENDS:
+        out = sign_weight_matmul(x, pw, backend=backend)
+        assert out.dtype == np.float32 and out.shape == (batch, n)
+        assert (np.abs(out - ref) <= tol).all()
+        outs.append(out)
+    one = sign_weight_matmul(x[0], pw)
+    assert one.shape == (n,)
+    assert (np.abs(one - ref[0]) <= tol[0]).all()
+
+
+def test_sign_weight_matmul_scale_and_torch():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 300)).astype(np.float32)
+    w = _signs(rng, (5, 300))
+    pw = pack_signs(w)
+    scale = rng.random(5).astype(np.float32)
+    ref = (x @ w.T) * scale
+    np.testing.assert_allclose(sign_weight_matmul(x, pw, scale=scale), ref, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(sign_weight_matmul(x, pw, scale=0.5), 0.5 * (x @ w.T), rtol=1e-5, atol=1e-4)
+    out_t = sign_weight_matmul(torch.from_numpy(x), pw)
+    assert isinstance(out_t, torch.Tensor) and out_t.dtype == torch.float32
+    np.testing.assert_allclose(out_t.numpy(), x @ w.T, rtol=1e-5, atol=1e-4)
+    # float64 input is read as float32 (documented)
+    np.testing.assert_allclose(sign_weight_matmul(x.astype(np.float64), pw), x @ w.T, rtol=1e-5, atol=1e-4)
+
+
+def test_bad_inputs_raise_clear_errors():
+    rng = np.random.default_rng(4)
+    pa, pb = pack_signs(_signs(rng, (3, 65))), pack_signs(_signs(rng, (2, 64)))
+    with pytest.raises(ValueError, match="K differs"):
+        binary_matmul(pa, pb)
+    with pytest.raises(TypeError, match="pack_signs"):
+        binary_matmul(_signs(rng, (3, 65)), pa)
+    with pytest.raises(ValueError, match="leading dimension"):
+        binary_matmul(pack_signs(_signs(rng, (2, 2, 65))), pa)
+    with pytest.raises(ValueError, match="reshape"):
+        binary_matmul(pack_signs(_signs(rng, 65)), pa)
+    with pytest.raises(ValueError, match="backend"):
+        binary_matmul(pa, pa, backend="fortran")
+    if "cupy" not in available_backends():
+        with pytest.raises(RuntimeError, match="not available"):
+            binary_matmul(pa, pa, backend="cupy")
+    with pytest.raises(ValueError, match="K differs"):
+        hamming_similarity(pb, pa)
+    x = rng.standard_normal((2, 65)).astype(np.float32)
+    with pytest.raises(ValueError, match="K differs"):
+        sign_weight_matmul(x[:, :64], pa)
+    bad = x.copy()
+    bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        sign_weight_matmul(bad, pa)
+    with pytest.raises(TypeError, match="float"):
+        sign_weight_matmul(x.astype(np.int32), pa)
+    with pytest.raises(ValueError, match="1 or 2-D"):
+        sign_weight_matmul(x[None], pa)
+    with pytest.raises(ValueError, match="scale"):
+        sign_weight_matmul(x, pa, scale=np.ones(4))
+    with pytest.raises(ValueError, match="non-finite"):
+        sign_weight_matmul(x, pa, scale=np.array([1.0, np.inf, 1.0]))
+    with pytest.raises(TypeError, match="PackedBits"):
+        sign_weight_matmul(x, pa.words)
+
+
+# --------------------------------------------------------------------------------------------------
+# GPU execution (skipped without CuPy and a CUDA device; see conftest.py)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", ["xor", "mma"])
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (5, 3, 63), (64, 64, 64), (70, 33, 65), (129, 200, 1000), (17, 9, 4096)])
+def test_cupy_binary_matmul_matches_numpy(method, m, n, k):
+    import cupy
+
+    from gnetlab.kernels import cupy_backend
+
+    if method == "mma" and cupy_backend.compute_capability() < 80:
+        pytest.skip("binary tensor cores need sm_80+")
+    rng = np.random.default_rng(m * 1000 + n + k)
+    pa, pb = pack_signs(_signs(rng, (m, k))), pack_signs(_signs(rng, (n, k)))
+    ref = binary_matmul(pa, pb, backend="numpy")
+    np.testing.assert_array_equal(cupy_backend.binary_matmul(pa.words, pb.words, k, method=method), ref)
+    da, db = PackedBits(cupy.asarray(pa.words), k), PackedBits(cupy.asarray(pb.words), k)
+    out = binary_matmul(da, db)  # auto -> cupy for device operands
+    assert isinstance(out, cupy.ndarray)
+    np.testing.assert_array_equal(out.get(), ref)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("batch, n, k", [(1, 1, 1), (1, 100, 1000), (3, 65, 4096), (2, 7, 65)])
+def test_cupy_sign_weight_matmul_matches_numpy(batch, n, k):
+    rng = np.random.default_rng(batch + n + k)
+    x = rng.standard_normal((batch, k)).astype(np.float32)
+    pw = pack_signs(_signs(rng, (n, k)))
+    ref = sign_weight_matmul(x, pw, backend="numpy")
+    out = sign_weight_matmul(x, pw, backend="cupy")
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(x).sum() / batch)
+
+
+def test_dispatch_module_lists_backends():
+    assert set(kernels.BACKENDS) == {"numpy", "numba", "cupy"}
