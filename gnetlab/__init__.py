@@ -1,2 +1,30 @@
 """gnetlab."""
 __version__ = "0.1.0"
+
+# Public names re-exported lazily: ``import gnetlab`` stays cheap (no numba compilation, no torch
+# import); the submodule is imported on first attribute access. name -> submodule.
+_LAZY = {
+    # bit packing and popcount kernels (issue 3)
+    "PackedBits": "gnetlab.bits",
+    "pack_signs": "gnetlab.bits",
+    "unpack_signs": "gnetlab.bits",
+    "binary_matmul": "gnetlab.kernels",
+    "sign_weight_matmul": "gnetlab.kernels",
+    "hamming_distance": "gnetlab.kernels",
+    "hamming_similarity": "gnetlab.kernels",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gnetlab' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

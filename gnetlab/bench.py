@@ -12,7 +12,9 @@ and together a CLI (``python -m gnetlab.bench`` or ``gnetlab-bench``):
 
 Method: one warm-up call (numba compiles or loads its cache), then ``repeats`` rounds; in each round
 the float baseline and the kernel run back to back, so both see the same background load; the
-tables report medians. The ``ratio`` column is baseline time / kernel time (> 1: the kernel is
+tables report medians. ``clock="wall"`` (default) times elapsed time; ``clock="cpu"`` times the
+process's CPU time, which on a shared machine is robust against being descheduled but is only
+meaningful with one thread (with several it adds up the threads, spin-waiting included). The ``ratio`` column is baseline time / kernel time (> 1: the kernel is
 faster). CuPy rows compare with CuPy float32 (cuBLAS) on the same GPU and synchronise the device
 around every call.
 """
@@ -26,7 +28,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from gnetlab._validation import check_positive_int, resolve_rng
+from gnetlab._validation import check_choice, check_positive_int, resolve_rng
 
 __all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "main"]
 
@@ -39,20 +41,25 @@ def _sync_for(backend: str) -> Callable[[], None]:
     return lambda: None
 
 
-def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable) -> tuple[float, float]:
+_CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,
+                    clock: str = "wall") -> tuple[float, float]:
+    now = _CLOCKS[clock]
     baseline()
     kernel()
     sync()
     tb, tk = [], []
     for _ in range(repeats):
         sync()
-        t0 = time.perf_counter()
+        t0 = now()
         baseline()
         sync()
-        t1 = time.perf_counter()
+        t1 = now()
         kernel()
         sync()
-        t2 = time.perf_counter()
+        t2 = now()
         tb.append(t1 - t0)
         tk.append(t2 - t1)
     return float(np.median(tb)), float(np.median(tk))
@@ -73,8 +80,16 @@ def _resolve_backends(backends: Iterable[str] | None) -> list[str]:
     return out
 
 
-def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
-    return np.where(rng.random(shape, dtype=np.float32) < 0.5, np.float32(-1), np.float32(1))
+def _random_operand(rng: np.random.Generator, rows: int, k: int):
+    """Uniform random signs as (PackedBits, float32 +-1 array of shape (rows, k)), drawn as packed
+    words (cheap even for 32768 x 16384) and unpacked for the float baseline."""
+    from gnetlab.bits import PackedBits, unpack_signs, words_for
+
+    words = rng.integers(0, np.iinfo(np.uint64).max, size=(rows, words_for(k)), dtype=np.uint64, endpoint=True)
+    if k % 64:
+        words[:, -1] &= np.uint64((1 << (k % 64)) - 1)
+    packed = PackedBits(words, k)
+    return packed, unpack_signs(packed, dtype=np.float32)
 
 
 def bench_binary_matmul(
@@ -83,6 +98,7 @@ def bench_binary_matmul(
     backends: Iterable[str] | None = None,
     repeats: int = 7,
     seed=0,
+    clock: str = "wall",
 ):
     """Time ``binary_matmul`` on each (m, n, K) in ``shapes`` against float32 ``a @ b.T``.
 
@@ -92,18 +108,18 @@ def bench_binary_matmul(
     """
     import pandas as pd
 
-    from gnetlab.bits import pack_signs
     from gnetlab.kernels import binary_matmul
 
     repeats = check_positive_int(repeats, "repeats")
+    check_choice(clock, "clock", tuple(_CLOCKS))
     rng = resolve_rng(seed)
     rows = []
     for m, n, k in shapes:
         m, n, k = (check_positive_int(v, name) for v, name in zip((m, n, k), ("m", "n", "k")))
-        a = _random_signs(rng, (m, k))
-        b = _random_signs(rng, (n, k))
-        pa, pb = pack_signs(a), pack_signs(b)
+        pa, a = _random_operand(rng, m, k)
+        pb, b = _random_operand(rng, n, k)
         bt = np.ascontiguousarray(b.T)
+        del b
         for backend in _resolve_backends(backends):
             sync = _sync_for(backend)
             if backend == "cupy":
@@ -118,11 +134,11 @@ def bench_binary_matmul(
             else:
                 baseline, base_name = (lambda: a @ bt), "numpy float32 matmul (sgemm)"
                 kernel = lambda: binary_matmul(pa, pb, backend=backend)  # noqa: E731
-            tb, tk = _paired_medians(baseline, kernel, repeats, sync)
+            tb, tk = _paired_medians(baseline, kernel, repeats, sync, clock)
             macs = float(m) * n * k
             packed = pa.nbytes + pb.nbytes
             floats = 4 * (m + n) * k
-            rows.append(dict(op="binary_matmul", m=m, n=n, k=k, batch=np.nan, backend=backend,
+            rows.append(dict(op="binary_matmul", m=m, n=n, k=k, batch=np.nan, backend=backend, clock=clock,
                              baseline=base_name, median_s=tk, baseline_median_s=tb,
                              gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
                              packed_bytes=packed, float32_bytes=floats, memory_ratio=floats / packed))
@@ -137,6 +153,7 @@ def bench_sign_weight_matmul(
     backends: Iterable[str] | None = None,
     repeats: int = 7,
     seed=0,
+    clock: str = "wall",
 ):
     """Time ``sign_weight_matmul`` (one-bit weights (n, k) x float32 x (batch, k)) for n in ``hidden``
     against float32 ``W @ x`` with the same +-1 weights (sgemv when batch == 1).
@@ -146,19 +163,18 @@ def bench_sign_weight_matmul(
     """
     import pandas as pd
 
-    from gnetlab.bits import pack_signs
     from gnetlab.kernels import sign_weight_matmul
 
     k = check_positive_int(k, "k")
     batch = check_positive_int(batch, "batch")
     repeats = check_positive_int(repeats, "repeats")
+    check_choice(clock, "clock", tuple(_CLOCKS))
     rng = resolve_rng(seed)
     x = rng.standard_normal((batch, k), dtype=np.float32)
     rows = []
     for n in hidden:
         n = check_positive_int(n, "hidden")
-        w = _random_signs(rng, (n, k))
-        pw = pack_signs(w)
+        pw, w = _random_operand(rng, n, k)
         for backend in _resolve_backends(backends):
             sync = _sync_for(backend)
             if backend == "cupy":
@@ -181,9 +197,9 @@ def bench_sign_weight_matmul(
                 else:
                     baseline, base_name = (lambda: x @ w.T), "numpy float32 matmul (sgemm)"
                 kernel = lambda: sign_weight_matmul(x, pw, backend=backend)  # noqa: E731
-            tb, tk = _paired_medians(baseline, kernel, repeats, sync)
+            tb, tk = _paired_medians(baseline, kernel, repeats, sync, clock)
             macs = float(batch) * n * k
-            rows.append(dict(op="sign_weight_matmul", m=batch, n=n, k=k, batch=batch, backend=backend,
+            rows.append(dict(op="sign_weight_matmul", m=batch, n=n, k=k, batch=batch, backend=backend, clock=clock,
                              baseline=base_name, median_s=tk, baseline_median_s=tb,
                              gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
                              packed_bytes=pw.nbytes, float32_bytes=4 * n * k,
@@ -223,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None, help="threads for numba and BLAS")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
+                        help="wall: elapsed time (default); cpu: process CPU time (use with --threads 1)")
     parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
     args = parser.parse_args(argv)
 
@@ -238,10 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     frames = []
     if args.which in ("matmul", "all"):
         shapes = [tuple(s) for s in args.shape] if args.shape else [(1024, 1024, 4096)]
-        frames.append(bench_binary_matmul(shapes, backends=args.backends, repeats=args.repeats, seed=args.seed))
+        frames.append(bench_binary_matmul(shapes, backends=args.backends, repeats=args.repeats, seed=args.seed,
+                                          clock=args.clock))
     if args.which in ("gemv", "all"):
         frames.append(bench_sign_weight_matmul(args.hidden, k=args.k, batch=args.batch, backends=args.backends,
-                                               repeats=args.repeats, seed=args.seed))
+                                               repeats=args.repeats, seed=args.seed, clock=args.clock))
     df = pd.concat(frames, ignore_index=True)
     print(_format(df))
     if args.csv:

@@ -90,6 +90,22 @@ def test_sign_weight_matmul_matches_float64_product(batch, n, k, seed):
     assert (np.abs(one - ref[0]) <= tol[0]).all()
 
 
+@pytest.mark.parametrize("kernel", ["auto", "select"])
+def test_numba_sign_kernels_match_reference(kernel):
+    """Both one-bit kernels (AVX2 table-permute where available, and the portable select kernel),
+    across ragged row blocks (n % 8), word chunks, tails of < 8 words and batch blocks."""
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(6)
+    for batch, n, k in [(1, 13, 4096 + 96), (3, 8, 65), (2, 1, 1), (1, 21, 64 * 70 + 5), (70, 9, 200)]:
+        x = rng.standard_normal((batch, k)).astype(np.float32)
+        w = _signs(rng, (n, k))
+        ref = x.astype(np.float64) @ w.astype(np.float64).T
+        out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, k, kernel=kernel)
+        tol = 1e-5 * np.abs(x).sum(axis=1, keepdims=True) + 1e-6
+        assert out.shape == (batch, n) and (np.abs(out - ref) <= tol).all()
+
+
 def test_sign_weight_matmul_scale_and_torch():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 300)).astype(np.float32)
@@ -177,6 +193,22 @@ def test_cupy_sign_weight_matmul_matches_numpy(batch, n, k):
     ref = sign_weight_matmul(x, pw, backend="numpy")
     out = sign_weight_matmul(x, pw, backend="cupy")
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(x).sum() / batch)
+
+
+def test_popcount64_intrinsic_in_njit_code():
+    import numba
+
+    from gnetlab.kernels.numba_backend import popcount64
+
+    @numba.njit
+    def total(words):
+        s = 0
+        for w in words:
+            s += popcount64(w)
+        return s
+
+    words = np.array([0, 1, 2**64 - 1, 0xF0F0], dtype=np.uint64)
+    assert total(words) == 0 + 1 + 64 + 8
 
 
 def test_dispatch_module_lists_backends():

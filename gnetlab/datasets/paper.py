@@ -12,12 +12,13 @@ import pandas as pd
 from .. import paths
 from .download import sha256sum, HashMismatchError
 
-__all__ = ["gnet_official_results", "onebit_rf_reference", "FILES"]
+__all__ = ["gnet_official_results", "onebit_rf_reference", "seed002_fgsm", "FILES"]
 
 # Pinned so an accidental edit of the reference data is caught, not plotted.
 FILES = {
     "gnet_official_results.csv.gz": "ecbbedbb558dbc063fa7bed5434cda5fe452f7267855b6f2e0d6585e07d85a6e",
     "onebit_rf_reference.csv": "637ff6c1beaade6cd45d58a6dc554e109e914afbd4db17848a725b0db0d279c0",
+    "seed002_fgsm.csv": "cfcd147784364acea2c55bb977688bcf7d80f73eb8532b364ee000782f91aa0e",
 }
 
 
@@ -57,6 +58,14 @@ def gnet_official_results(**filters) -> pd.DataFrame:
 def onebit_rf_reference(**filters) -> pd.DataFrame:
     """Values read off the figures of the one-bit random-features paper (arXiv 2510.16250)."""
     return _filter(_onebit(), filters).reset_index(drop=True)
+
+
+def seed002_fgsm() -> pd.DataFrame:
+    """Seed document 002's FGSM table (CIFAR-10, ResNet-18, FP32 vs binary): ``model, eps, accuracy`` (%).
+
+    A claim of that document about a different model and dataset, shown beside our measurements.
+    """
+    return _read("seed002_fgsm.csv")
 
 
 def _filter(df: pd.DataFrame, filters: dict) -> pd.DataFrame:

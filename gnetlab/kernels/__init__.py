@@ -126,7 +126,8 @@ def hamming_similarity(input: PackedBits, others: PackedBits, *, backend: str = 
     leading shape (including none: a single vector gives (n,)). ``similarity = K - hamming``.
     """
     if not isinstance(input, PackedBits):
-        _check_packed(input, "input")
+        raise TypeError(f"input: expected gnetlab.bits.PackedBits, got {type(input).__name__}; pack it first "
+                        "with gnetlab.pack_signs(input)")
     _check_packed(others, "others")
     on_device = _check_pair(input, others, ("input", "others"))
     lead = tuple(input.words.shape[:-1])

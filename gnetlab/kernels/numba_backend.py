@@ -1,40 +1,40 @@
 """CPU fast path: numba kernels for bit-packed products.
 
-Two kernels, both compiled for the host CPU (no target features are hard-coded; LLVM picks POPCNT,
-AVX2, AVX-512 or plain SSE2 for whatever machine runs this) and cached on disk (``cache=True``):
+Compiled for the host CPU (LLVM picks POPCNT, AVX2, AVX-512 or SSE2 for the machine that runs it;
+nothing is hard-coded) and cached on disk (``cache=True``). The inner loops are written as LLVM vector
+IR inside ``numba.extending.intrinsic`` functions, because numba's own array indexing (negative-index
+wraparound on every access) keeps LLVM from vectorising the loads of a register tile.
 
-XOR-popcount matmul (``xor_popcount``)
-    ``out[i, j] = sum_w popcount(a[i, w] ^ b[j, w])``. numba has no popcount builtin, so ``_popcnt64``
-    emits LLVM's ``llvm.ctpop.i64``. The micro-kernel keeps a 4 x 2 tile of accumulators: each step
-    loads 4 words of ``a`` and 2 of ``b`` and does 8 XOR-popcounts (each load is reused 2 or 4 times).
-    The innermost loop runs over contiguous words of the 6 rows, so LLVM vectorises it: 4 words per
-    256-bit register, vector popcount (VPOPCNTQ with AVX-512 VPOPCNTDQ, the PSHUFB nibble table on
-    AVX2) and 8 vector accumulators, which with the 6 loaded vectors fit the 16 AVX2 registers.
-    Cache blocking: a block of ``b`` (rows x words, ~128 KiB) stays in L2 while every 4-row tile of
-    ``a`` streams past it; threads split the 4-row tiles of ``a`` (``prange``). ``a`` and ``b`` are
-    zero-padded to 4 and 2 rows (zero rows cost nothing in correctness: their counts are sliced off),
-    and the caller swaps the operands when ``a`` has fewer rows, so both cores have work for a single
+XOR-popcount matmul (``binary_matmul``)
+    ``out[i, j] = k - 2 sum_w popcount(a[i, w] ^ b[j, w])``. Micro-kernel ``_tile_popcount``: a
+    register tile of 4 rows of ``a`` x 1 row of ``b``; each step loads 256 bits (4 words) of the five
+    rows as ``<4 x i64>``, XORs, counts bits per byte with ``llvm.ctpop.v32i8`` (the PSHUFB
+    nibble-table popcount on AVX2, VPOPCNTB on AVX-512 BITALG) and adds into 4 byte-counter vectors,
+    which are summed horizontally once per block of 31 steps (124 words: a byte counter never exceeds
+    8 x 31 = 248). No per-step horizontal reduction, so one 256-bit XOR-popcount-accumulate costs 8
+    vector ops on AVX2. Trailing words use scalar ``llvm.ctpop.i64``.
+    Cache blocking (``_binary_matmul_tiled``): a block of ``b`` (rows x 124 words, ~128 KiB) stays in
+    L2 while every 4-row tile of ``a`` (4 KiB, L1) streams past it; threads (``prange``) split the
+    4-row tiles of ``a``. ``a`` is zero-padded to a multiple of 4 rows, and the operands are swapped
+    when ``a`` has fewer rows (the product is transposed back), so both cores have work for a single
     query against a large memory.
 
-One-bit-weight product (``sign_weight_matmul``)
-    ``out[b, r] = sum_k x[b, k] * s[r, k]`` with ``s = +-1`` packed in bits. For each 32-bit word of
-    weight bits the kernel broadcasts it to 8 lanes, shifts lane ``l`` left by ``31 - l`` so bit ``l``
-    lands in the sign bit, and selects ``-x`` or ``x`` by that sign bit (one VPSLLVD + one VBLENDVPS
-    per 8 products on AVX2), then adds into 4 vector accumulators. The selects and the adds are
-    written directly as LLVM vector IR in ``_make_signdot`` (generic IR: ``shl``, ``icmp slt 0``,
-    ``select``, ``fadd`` on ``<8 x float>``; every target lowers it). With two batch rows the shifted
-    masks are computed once and used for both, and the chunk of ``x`` (``_CHUNK_WORDS`` words) stays
-    in L1/L2 while a block of weight rows streams past it.
-    We also tried the lookup-table method (tables of partial sums over groups of 8 bits, built once
-    per input vector and shared by all rows, as in bitnet.cpp's TL kernels). On AVX2 its L1/L2 table
-    loads limit it to about 2 cycles per byte of weights, slower than the select kernel's ~1 cycle
-    per 8 bits, so the select kernel is the one kept (see the closing note in the issue).
-
-Both kernels take C-contiguous arrays that the dispatch in ``gnetlab.kernels`` has validated.
+One-bit weights x float activations (``sign_weight_matmul``)
+    ``out[e, r] = sum_k x[e, k] s[r, k]`` with ``s = +-1`` from bits. On x86 hosts with AVX2
+    (``HAS_AVX2``): tables of partial sums over groups of 3 bits are built once per input vector
+    (``_build_tables``: 8 entries per group, 11 groups per 32-bit word, 11 bytes of table per input)
+    and shared by all rows; ``_perm_rows`` puts 8 weight rows in the 8 lanes of a vector (8 words of
+    each row loaded and transposed in registers), then per group one shift + one VPERMPS (an 8-entry
+    table lookup for all 8 rows at once) + one add does 24 multiply-accumulates. Elsewhere, the
+    portable select kernel ``_signdot`` (generic IR): broadcast a 32-bit weight word, shift bit l into
+    the sign bit of lane l, select -x or x, add (8 products per shift + select + add). We also tried
+    scalar lookup tables over groups of 8 bits (bitnet.cpp's TL idea with float tables): limited by
+    L1/L2 table loads to ~2 cycles per weight byte here, slower than both kernels above.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numba
@@ -44,7 +44,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["binary_matmul", "sign_weight_matmul"]
+__all__ = ["binary_matmul", "sign_weight_matmul", "popcount64"]
 
 # Rows of a per register tile of the popcount micro-kernel (each step: 4 rows of a x 1 row of b).
 TILE_A = 4
@@ -54,14 +54,15 @@ _B_BLOCK_BYTES = 128 * 1024
 _CHUNK_WORDS = 128
 # AVX2 table kernel: 32-bit words per chunk (64 words: 22 KiB of tables per batch row, in L1/L2).
 _PERM_CHUNK_WORDS = 64
-# Above this batch size the one-bit product unpacks weight blocks to float and calls BLAS sgemm,
-# whose arithmetic then dominates the unpacking.
-BLAS_BATCH = 16
+# Batch rows per call of the one-bit kernels (bounds the tables: 64 x 11 bytes per input).
+_BATCH_BLOCK = 64
 
 
 @intrinsic
-def _popcnt64(typingctx, x):
-    """popcount of a uint64, lowered to llvm.ctpop.i64 (POPCNT / VPOPCNTQ where the CPU has them)."""
+def popcount64(typingctx, x):
+    """``popcount64(x)`` inside ``@njit`` code: bits set in a uint64, lowered to ``llvm.ctpop.i64``
+    (one POPCNT instruction where the CPU has it). numba has no popcount builtin; other gnetlab numba
+    kernels (bit flips, Hamming searches) can import this one."""
     if x != types.uint64:
         return None
     sig = types.uint64(types.uint64)
@@ -167,6 +168,25 @@ def _binary_matmul_tiled(a, b, out, k, jb_rows, kb_words):
                         out[i + r, j] = k - 2 * v if last else v
 
 
+# Below this much work (word pairs for the matmul, 32-bit weight words for the one-bit product) a call
+# runs on the calling thread only: waking the pool costs tens of microseconds on an idle machine and
+# a full scheduler slice (milliseconds) on a busy one.
+_SERIAL_WORK = 1 << 18
+
+
+@contextlib.contextmanager
+def _threads_for(work: int):
+    if work >= _SERIAL_WORK:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
     extra = (-x.shape[0]) % multiple
     if extra == 0:
@@ -186,7 +206,8 @@ def binary_matmul(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
     out = np.empty((ap.shape[0], n), np.int32)
     kb = int(min(nw, _MAX_STEP_WORDS))
     jb = int(max(1, _B_BLOCK_BYTES // (8 * kb)))
-    _binary_matmul_tiled(ap, np.ascontiguousarray(b), out, int(k), jb, kb)
+    with _threads_for(m * n * nw):
+        _binary_matmul_tiled(ap, np.ascontiguousarray(b), out, int(k), jb, kb)
     return out[:m] if ap.shape[0] != m else out
 
 
@@ -448,21 +469,29 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
     n, nw = w.shape
     if batch == 0 or n == 0:
         return np.zeros((batch, n), np.float32)
-    if batch > BLAS_BATCH or sys.byteorder != "little":
+    if sys.byteorder != "little":  # pragma: no cover - the uint32 view below assumes little-endian
         from gnetlab.kernels import numpy_backend
 
         return numpy_backend.sign_weight_matmul(x, w, k)
+    if batch > _BATCH_BLOCK:
+        return np.concatenate(
+            [sign_weight_matmul(x[i : i + _BATCH_BLOCK], w, k, kernel=kernel) for i in range(0, batch, _BATCH_BLOCK)]
+        )
     xp = np.zeros((batch, 64 * nw), np.float32)  # zero-padded: padding bits select +0.0
     xp[:, :k] = x
     w32 = w.view(np.uint32)  # little-endian: uint32 c holds signs 32c .. 32c+31, LSB first
     out = np.empty((batch, n), np.float32)
-    if HAS_AVX2 and kernel != "select":
+    if kernel not in ("auto", "select"):
+        raise ValueError(f"kernel: unknown value {kernel!r}; expected 'auto' or 'select'")
+    if HAS_AVX2 and kernel == "auto":
         tab = np.empty((batch, 2 * nw, _GROUPS, 8), np.float32)
-        _build_tables(xp, tab)
-        _perm_gemm_kernel(w32, tab, out, _PERM_CHUNK_WORDS)
+        with _threads_for(8 * batch * n * nw):
+            _build_tables(xp, tab)
+            _perm_gemm_kernel(w32, tab, out, _PERM_CHUNK_WORDS)
         return out
     xn = -xp
     threads = numba.get_num_threads()
     rows = int(min(256, max(8, -(-n // (4 * threads)))))
-    _sign_gemm_kernel(w32, xp, xn, out, rows, _CHUNK_WORDS)
+    with _threads_for(8 * batch * n * nw):
+        _sign_gemm_kernel(w32, xp, xn, out, rows, _CHUNK_WORDS)
     return out
