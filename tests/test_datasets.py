@@ -166,6 +166,8 @@ def test_mnist5k_split_is_stratified_deterministic_and_disjoint():
     assert Xtr.dtype == np.float32 and ytr.dtype == np.int64
     assert 0.0 <= Xtr.min() and Xtr.max() <= 1.0
     np.testing.assert_array_equal(np.bincount(yte), np.full(10, 100))
+    # shuffled: any contiguous chunk of the test split mixes classes (the chunked EHD protocol)
+    assert all(len(np.unique(chunk)) >= 8 for chunk in np.array_split(yte, 20))
     Xtr2, _ = datasets.load("mnist5k", "train", seed=0)
     np.testing.assert_array_equal(Xtr, Xtr2)
     Xother, _ = datasets.load("mnist5k", "train", seed=1)

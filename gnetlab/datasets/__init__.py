@@ -75,7 +75,8 @@ def available() -> list[DatasetInfo]:
 def stratified_split(y: np.ndarray, test_size: int, seed) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train_idx, test_idx)`` with classes in the test set proportional to ``y``.
 
-    Deterministic for a given seed; every class keeps at least one training example. Each class gets
+    Deterministic for a given seed; both index arrays come in a seeded random order (so contiguous
+    chunks of a split are class-balanced). Every class keeps at least one training example. Each class gets
     ``floor`` of its share, and the remainder goes to the classes with the largest fractional parts
     (ties to the lower label), so the test size is exactly ``test_size``.
     """
@@ -98,7 +99,10 @@ def stratified_split(y: np.ndarray, test_size: int, seed) -> tuple[np.ndarray, n
         idx = idx[rng.permutation(idx.size)]
         test.append(idx[:k])
         train.append(idx[k:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    # Shuffled, not sorted: source files are often ordered by class, and contiguous chunks of a
+    # sorted split (the G-Net paper's chunked evaluation protocol) would each hold a single class.
+    train, test = np.concatenate(train), np.concatenate(test)
+    return train[rng.permutation(train.size)], test[rng.permutation(test.size)]
 
 
 def _select(X, y, split, test_size, seed):
