@@ -213,3 +213,18 @@ def test_popcount64_intrinsic_in_njit_code():
 
 def test_dispatch_module_lists_backends():
     assert set(kernels.BACKENDS) == {"numpy", "numba", "cupy"}
+
+
+def test_large_batch_sign_weight_matmul_routes_to_blas_and_agrees():
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(7)
+    b = numba_backend.BLAS_MIN_BATCH + 3
+    x = rng.standard_normal((b, 130)).astype(np.float32)
+    w = rng.standard_normal((9, 130))
+    p = pack_signs(w)
+    ref = x @ np.where(w < 0, -1.0, 1.0).T
+    got_auto = numba_backend.sign_weight_matmul(x, p.words, p.k)
+    got_tables = numba_backend.sign_weight_matmul(x, p.words, p.k, kernel="tables")
+    np.testing.assert_allclose(got_auto, ref, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got_tables, ref, rtol=1e-5, atol=1e-4)
