@@ -228,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m gnetlab.bench",
         description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
     )
-    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "all"), default="all")
+    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "ehd", "all"), default="all",
+                        help="matmul / gemv: kernels vs float32 BLAS; ehd: EHD G-Net packed vs float-simulated")
     parser.add_argument("--shape", nargs=3, type=int, action="append", metavar=("M", "N", "K"),
                         help="binary_matmul shape (repeatable; default 1024 1024 4096)")
     parser.add_argument("--hidden", nargs="+", type=int, default=[4096, 8192, 16384, 32768],
@@ -261,6 +262,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.which in ("gemv", "all"):
         frames.append(bench_sign_weight_matmul(args.hidden, k=args.k, batch=args.batch, backends=args.backends,
                                                repeats=args.repeats, seed=args.seed, clock=args.clock))
+    if args.which in ("ehd", "all"):
+        from gnetlab import ehd
+
+        # Own table: images/s of the two EHD inference paths (columns differ from the kernel rows).
+        ehd_df = ehd.benchmark(hyperdim=10000, batch_sizes=(1, 256), repeats=args.repeats, seed=args.seed,
+                               clock=args.clock)
+        print(ehd_df.to_string(index=False))
+        if args.which == "ehd":
+            if args.csv:
+                from gnetlab.io import write_csv_atomic
+
+                write_csv_atomic(ehd_df, args.csv)
+            return 0
     df = pd.concat(frames, ignore_index=True)
     print(_format(df))
     if args.csv:

@@ -1,0 +1,344 @@
+"""G-Net models built from a JSON-able config, and builders for the paper's and the quick architectures.
+
+A :class:`GNet` is a stack of *blocks* followed by a :class:`~gnetlab.gnet.layers.NormalizedOutput`:
+
+    block = arcsine layer (dense | conv1d | conv2d) -> activation -> [max-pool] -> [dropout]
+
+Its whole structure is a plain dict (``model.config``) of numbers and strings, so a checkpoint stores
+the config next to the weights and :func:`GNet.from_config` rebuilds the model without unpickling
+code. Config keys:
+
+``input_shape``      list: ``[n]`` for dense input, ``[C, L]`` (conv1d) or ``[C, H, W]`` (conv2d).
+``input_shift``,     the model computes ``(x - input_shift) / input_scale`` first (the official MNIST
+``input_scale``      code maps pixels in [0, 1] to [-1, 1]: shift 0.5, scale 0.5).
+``activation``       ``"asu" | "rasu" | "tasu"`` for every block (each block has its own alpha).
+``blocks``           list of dicts: ``kind`` (``"dense" | "conv1d" | "conv2d"``), ``out`` (units or
+                     channels), conv only: ``kernel_size``, ``padding`` (0), ``stride`` (1), ``pool``
+                     (max-pool window, 1 = none); all: ``dropout`` (0; channel dropout after a conv
+                     block, as the official CIFAR-10 model's Dropout2d), ``weight_std``, ``bn_std``,
+                     ``bias_init`` (initialisation).
+``n_classes``        number of classes.
+``output``           dict: ``weight_std`` (0.6), ``bias_init`` (5e-5), ``dropout`` before it is the
+                     last block's ``dropout``.
+``seed``             initialisation seed (a ``torch.Generator`` is seeded with it).
+
+The model accepts inputs of shape ``(B, *input_shape)`` or flattened ``(B, prod(input_shape))``
+(numpy arrays or tensors through :func:`as_input`) and returns logits ``(B, n_classes)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
+
+__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY"]
+
+# The paper's float G-Net test accuracies (percent) by (dataset, activation), as reported with the
+# official code (its checkpoint names and NOTES §1); the data file holds only EHD results.
+PAPER_FLOAT_ACCURACY = {
+    ("mnist", "rasu"): 99.35, ("mnist", "tasu"): 99.15, ("fashion_mnist", "rasu"): 92.63,
+    ("cifar10", "rasu"): 84.85, ("epilepsy", "rasu"): 95.65, ("wss", "rasu"): 85.61, ("wss", "tasu"): 82.46,
+    ("forda", "rasu"): 92.35,
+}
+
+_KINDS = ("dense", "conv1d", "conv2d")
+_LAYER_CLASSES = {"dense": ArcsineDense, "conv1d": ArcsineConv1d, "conv2d": ArcsineConv2d}
+
+
+class GNet(nn.Module):
+    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        config = _check_config(config)
+        self.config = config
+        gen = torch.Generator().manual_seed(int(config["seed"]))
+        shape = tuple(config["input_shape"])
+        self.input_shape = shape
+        self.layers = nn.ModuleList()
+        self.activations = nn.ModuleList()
+        self.pools: list[int] = []
+        self.dropouts = nn.ModuleList()
+        for i, spec in enumerate(config["blocks"]):
+            kind = spec["kind"]
+            init = {k: spec[k] for k in ("weight_std", "bn_std", "bias_init") if k in spec}
+            p = float(spec.get("dropout", 0.0))
+            if kind == "dense":
+                layer = ArcsineDense(int(np.prod(shape)), spec["out"], generator=gen, **init)
+                shape = (spec["out"],)
+                pool = 1
+                drop = nn.Dropout(p) if p > 0 else nn.Identity()
+            else:
+                dims = 1 if kind == "conv1d" else 2
+                if len(shape) != dims + 1:
+                    raise ValueError(f"config: block {i} ({kind}) needs a {dims + 1}-D input (C, ...), "
+                                     f"but the previous stage gives shape {list(shape)}")
+                layer = _LAYER_CLASSES[kind](shape[0], spec["out"], spec["kernel_size"],
+                                             stride=spec.get("stride", 1), padding=spec.get("padding", 0),
+                                             generator=gen, **init)
+                pool = int(spec.get("pool", 1))
+                spatial = [layer.output_length(s) // pool for s in shape[1:]]
+                if min(spatial) < 1:
+                    raise ValueError(f"config: block {i} reduces the spatial size to {spatial}")
+                shape = (spec["out"], *spatial)
+                # channel dropout after a conv block (the official CIFAR-10 model's Dropout2d)
+                drop = (nn.Dropout1d(p) if dims == 1 else nn.Dropout2d(p)) if p > 0 else nn.Identity()
+            self.layers.append(layer)
+            self.activations.append(make_activation(config["activation"]))
+            self.pools.append(pool)
+            self.dropouts.append(drop)
+        out = config.get("output", {})
+        self.output = NormalizedOutput(int(np.prod(shape)), config["n_classes"], generator=gen,
+                                       **{k: out[k] for k in ("weight_std", "bias_init") if k in out})
+        self.register_buffer("input_shift", torch.tensor(float(config["input_shift"])), persistent=False)
+        self.register_buffer("input_scale", torch.tensor(float(config["input_scale"])), persistent=False)
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: dict | str) -> "GNet":
+        """Build from a config dict or its JSON string."""
+        if isinstance(config, str):
+            config = json.loads(config)
+        return cls(config)
+
+    @property
+    def activation(self) -> str:
+        return self.config["activation"]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.config["n_classes"])
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    # -- forward ------------------------------------------------------------------------------------
+    def prepare_input(self, x) -> torch.Tensor:
+        """Validate and reshape ``x`` to ``(B, *input_shape)`` float32, then apply shift and scale."""
+        x = as_input(x, self.input_shape)
+        return (x - self.input_shift) / self.input_scale
+
+    def forward(self, x, *, sign_tasu: bool = False) -> torch.Tensor:
+        """Logits ``(B, n_classes)``. ``sign_tasu=True`` replaces tanh(alpha z) by sign(alpha z) (sign(0)
+        = +1), the function a TASU EHD G-Net converges to as N grows (its binary pass uses sign)."""
+        x = self.prepare_input(x)
+        for layer, act, pool, drop in zip(self.layers, self.activations, self.pools, self.dropouts):
+            if isinstance(layer, ArcsineDense) and x.ndim > 2:
+                x = x.reshape(x.shape[0], -1)
+            z = layer(x)
+            if sign_tasu and act.name == "tasu":
+                x = torch.where(act.alpha * z >= 0, 1.0, -1.0)
+            else:
+                x = act(z)
+            if pool > 1:
+                x = (F.max_pool1d if x.ndim == 3 else F.max_pool2d)(x, pool)
+            x = drop(x)
+        return self.output(x.reshape(x.shape[0], -1))
+
+    @torch.no_grad()
+    def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False) -> np.ndarray:
+        """Predicted classes (int64 numpy ``(B,)``), in evaluation mode (the mode is restored);
+        ``sign_tasu``: see :meth:`forward`."""
+        from .train import single_thread
+
+        was = self.training
+        self.eval()
+        try:
+            xs = as_input(x, self.input_shape)
+            with single_thread():
+                out = [self(xs[i:i + batch_size], sign_tasu=sign_tasu).argmax(1)
+                       for i in range(0, xs.shape[0], batch_size)]
+        finally:
+            self.train(was)
+        return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(0, np.int64)
+
+
+def as_input(x, input_shape: tuple[int, ...]) -> torch.Tensor:
+    """``x`` (numpy or tensor, ``(B, *input_shape)`` or ``(B, prod(input_shape))``) as float32 tensor."""
+    if not isinstance(x, torch.Tensor):
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"x: expected a numeric array, got dtype={arr.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
+    elif not x.is_floating_point():
+        x = x.float()
+    x = x.float()
+    n = int(np.prod(input_shape))
+    if x.ndim >= 1 and tuple(x.shape[1:]) == tuple(input_shape):
+        out = x
+    elif x.ndim == 2 and x.shape[1] == n:
+        out = x.reshape((x.shape[0], *input_shape))
+    else:
+        raise ValueError(f"x: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
+                         f"this model, got {tuple(x.shape)}" + (" (for one sample use x[None])" if x.ndim == 1 else ""))
+    if not torch.isfinite(out).all():
+        raise ValueError("x: contains non-finite values")
+    return out
+
+
+def _check_config(config: dict) -> dict:
+    if not isinstance(config, dict):
+        raise TypeError(f"config: expected a dict, got {type(config).__name__}")
+    config = copy.deepcopy(config)
+    for key in ("input_shape", "blocks", "n_classes", "activation"):
+        if key not in config:
+            raise ValueError(f"config: missing key {key!r}")
+    config.setdefault("input_shift", 0.0)
+    config.setdefault("input_scale", 1.0)
+    config.setdefault("seed", 0)
+    config.setdefault("output", {})
+    config["input_shape"] = [int(s) for s in config["input_shape"]]
+    if not config["input_shape"] or min(config["input_shape"]) < 1:
+        raise ValueError(f"config: input_shape must be positive sizes, got {config['input_shape']}")
+    if config["activation"] not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown name {config['activation']!r}; expected one of "
+                         f"{', '.join(map(repr, ACTIVATIONS))}")
+    if not config["blocks"]:
+        raise ValueError("config: at least one arcsine block is required")
+    if isinstance(config["n_classes"], bool) or not isinstance(config["n_classes"], int) or config["n_classes"] < 2:
+        raise ValueError(f"config: n_classes must be an integer >= 2, got {config['n_classes']!r}")
+    if not (config["input_scale"] != 0 and math.isfinite(config["input_scale"])):
+        raise ValueError(f"config: input_scale must be finite and nonzero, got {config['input_scale']!r}")
+    seen_dense = False
+    for i, b in enumerate(config["blocks"]):
+        if b.get("kind") not in _KINDS:
+            raise ValueError(f"config: block {i} has unknown kind {b.get('kind')!r}; expected one of {_KINDS}")
+        if isinstance(b.get("out"), bool) or not isinstance(b.get("out"), int) or b["out"] < 1:
+            raise ValueError(f"config: block {i} needs 'out' >= 1, got {b.get('out')!r}")
+        if b["kind"] == "dense":
+            seen_dense = True
+        else:
+            if seen_dense:
+                raise ValueError(f"config: block {i} ({b['kind']}) follows a dense block; convs must come first")
+            if "kernel_size" not in b:
+                raise ValueError(f"config: block {i} ({b['kind']}) needs 'kernel_size'")
+        if not 0 <= b.get("dropout", 0.0) < 1:
+            raise ValueError(f"config: block {i} dropout must lie in [0, 1), got {b['dropout']!r}")
+    json.dumps(config)  # must be JSON-able (a checkpoint stores it as text)
+    return config
+
+
+# --------------------------------------------------------------------------------------------------
+# Builders
+
+
+def _base(input_shape, n_classes, activation, seed, blocks, *, shift=0.0, scale=1.0, output=None):
+    return {"input_shape": list(input_shape), "input_shift": shift, "input_scale": scale,
+            "activation": activation, "blocks": blocks, "n_classes": n_classes,
+            "output": output or {"weight_std": 0.6, "bias_init": 5e-5}, "seed": seed}
+
+
+def _conv(kind, out, k, p, *, pool=1, dropout=0.0, std=0.05, bias=1e-3, bn_std=0.05):
+    return {"kind": kind, "out": out, "kernel_size": k, "padding": p, "pool": pool, "dropout": dropout,
+            "weight_std": std, "bn_std": bn_std, "bias_init": bias}
+
+
+def _dense(out, *, dropout=0.0, std=0.3, bias=5e-6, bn_std=0.1):
+    return {"kind": "dense", "out": out, "dropout": dropout, "weight_std": std, "bn_std": bn_std, "bias_init": bias}
+
+
+def mnist_config(activation="rasu", seed=0):
+    """Paper MNIST: Conv(1->32,k5,p2) pool2 Conv(32->64,k5,p2) pool2 Dense(3136->512) dropout 0.5 out(10).
+    Inputs are pixels in [0, 1], mapped to [-1, 1] as in the official code."""
+    return _base([1, 28, 28], 10, activation, seed,
+                 [_conv("conv2d", 32, 5, 2, pool=2, std=0.05, bias=1e-3),
+                  _conv("conv2d", 64, 5, 2, pool=2, std=0.05, bias=1e-2),
+                  _dense(512, dropout=0.5, std=0.3)], shift=0.5, scale=0.5)
+
+
+def fashion_mnist_config(activation="rasu", seed=0):
+    """Paper FashionMNIST: Conv(1->32,k3,p1) pool2 Dense(6272->512) dropout 0.3 out(10)."""
+    return _base([1, 28, 28], 10, activation, seed,
+                 [_conv("conv2d", 32, 3, 1, pool=2), _dense(512, dropout=0.3)], shift=0.5, scale=0.5)
+
+
+def cifar10_config(activation="rasu", seed=0):
+    """Paper CIFAR-10: Conv(3->32,k5,p2) pool2 Conv(32->64,k3,p1) pool2 Dropout2d 0.3 Dense(4096->512)
+    out(10). Training augmentation (flip, small affine) is the training loop's business."""
+    return _base([3, 32, 32], 10, activation, seed,
+                 [_conv("conv2d", 32, 5, 2, pool=2), _conv("conv2d", 64, 3, 1, pool=2, dropout=0.3),
+                  _dense(512)], shift=0.5, scale=0.5)
+
+
+def epilepsy_config(activation="rasu", seed=0, n_classes=4, channels=3, length=206):
+    """Paper UEA Epilepsy: Conv1d(3->64,k11,p5) pool2 Conv1d(64->48,k7,p3) pool2 out(4)."""
+    return _base([channels, length], n_classes, activation, seed,
+                 [_conv("conv1d", 64, 11, 5, pool=2), _conv("conv1d", 48, 7, 3, pool=2)])
+
+
+def wss_config(activation="rasu", seed=0):
+    """Paper UEA WalkingSittingStanding: as Epilepsy, 6 classes (3 channels, length 206)."""
+    return epilepsy_config(activation, seed, n_classes=6)
+
+
+def forda_config(activation="rasu", seed=0, length=500):
+    """Paper UCR FordA (z-scored series): 3 x Conv1d (1->16 k15 p7, 16->16 k15 p7, 16->25 k13 p6), no
+    pooling, out(2)."""
+    return _base([1, length], 2, activation, seed,
+                 [_conv("conv1d", 16, 15, 7, std=0.05, bias=1.5e-3),
+                  _conv("conv1d", 16, 15, 7, std=0.15, bias=1.5e-3),
+                  _conv("conv1d", 25, 13, 6, std=0.15, bias=1.5e-3)])
+
+
+def mnist_dense_config(activation="rasu", seed=0, hidden=(256, 256), dropout=0.2, input_features=784,
+                       n_classes=10):
+    """Quick CPU model for the MNIST subset: ``len(hidden)`` dense arcsine layers then out(10).
+    Inputs are pixels in [0, 1] mapped to [-1, 1] as in the paper's MNIST code."""
+    hidden = list(hidden)
+    if len(hidden) < 1:
+        raise ValueError("hidden: at least one hidden layer is required")
+    blocks = [_dense(int(h), dropout=(dropout if i == len(hidden) - 1 else 0.0), std=0.1) for i, h in enumerate(hidden)]
+    return _base([input_features], n_classes, activation, seed, blocks, shift=0.5, scale=0.5)
+
+
+def mnist_conv_small_config(activation="rasu", seed=0):
+    """Small conv model for the MNIST subset: Conv(1->8,k5,p2) pool2 Conv(8->16,k5,p2) pool2
+    Dense(784->128) dropout 0.2 out(10) (EHD inference of its convs is slow on a CPU)."""
+    return _base([1, 28, 28], 10, activation, seed,
+                 [_conv("conv2d", 8, 5, 2, pool=2), _conv("conv2d", 16, 5, 2, pool=2, bias=1e-2),
+                  _dense(128, dropout=0.2)], shift=0.5, scale=0.5)
+
+
+MODELS = {
+    "mnist": mnist_config,
+    "fashion_mnist": fashion_mnist_config,
+    "cifar10": cifar10_config,
+    "epilepsy": epilepsy_config,
+    "wss": wss_config,
+    "forda": forda_config,
+    "mnist_dense": mnist_dense_config,
+    "mnist_conv_small": mnist_conv_small_config,
+}
+
+
+def model_names() -> list[str]:
+    return list(MODELS)
+
+
+def paper_model_name(dataset: str) -> str:
+    """The builder name of the paper architecture for ``dataset`` (identity, validated)."""
+    if dataset not in MODELS or dataset.startswith("mnist_"):
+        raise ValueError(f"dataset: no paper architecture for {dataset!r}")
+    return dataset
+
+
+def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs: Any) -> GNet:
+    """Build a G-Net by architecture name (:func:`model_names`); ``kwargs`` go to the config builder
+    (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``)."""
+    if name not in MODELS:
+        raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown name {activation!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    return GNet(MODELS[name](activation=activation, seed=int(seed), **kwargs))

@@ -1,0 +1,337 @@
+"""Training loop, evaluation and safe checkpoints for G-Nets.
+
+:func:`train`: Adam + ``ReduceLROnPlateau`` on the validation loss (PyTorch defaults: factor 0.1,
+patience 10), cross-entropy, a stratified validation split held out of the training data, and the
+weights of the epoch with the best validation accuracy restored at the end (the official "keep best").
+Everything random (initialisation, the split, shuffling, dropout) derives from ``seed``.
+
+Checkpoints (:func:`save_checkpoint`, :func:`load_checkpoint`) are a dict of tensors and plain strings
+written atomically with ``torch.save``; loading uses ``torch.load(weights_only=True)`` (no arbitrary
+pickle) and rebuilds the model from the stored JSON config. :func:`ensure_trained` trains a model from
+a *spec* unless a checkpoint with the same spec already exists: the shared entry point of the
+``train_gnet`` Snakemake rule (``python -m gnetlab.gnet``) and of notebooks run standalone.
+
+A spec is a JSON-able dict::
+
+    {"dataset": "mnist5k", "data_seed": 0, "model": "mnist_dense",
+     "model_kwargs": {"hidden": [256, 256]}, "activation": "rasu", "seed": 0,
+     "train": {"epochs": 30, "batch_size": 200, "lr": 0.01, "weight_decay": 1e-5, "val_size": 400}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from .._validation import as_array, check_positive_int
+from ..io import atomic_path
+from .models import GNet, as_input, build_model
+
+__all__ = ["TrainResult", "train", "evaluate", "save_checkpoint", "load_checkpoint", "train_from_spec",
+           "ensure_trained", "model_path", "load_model", "spec_data", "single_thread", "CHECKPOINT_FORMAT"]
+
+CHECKPOINT_FORMAT = "gnetlab.gnet/1"
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread inside the block (restored after).
+
+    Training and evaluation use it: these models are small, so per-op thread hand-offs cost more than
+    they save (on a busy 2-core machine, 2 threads made training 15x slower), and a fixed thread count
+    makes the float sums, and so the trained weights, independent of the ``threads`` setting.
+    """
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: per-epoch history and the restored best epoch."""
+
+    history: pd.DataFrame  # epoch, train_loss, train_acc, val_loss, val_acc, lr
+    best_epoch: int
+    best_val_acc: float
+
+
+def _check_xy(model: GNet, X, y):
+    Xt = as_input(X, model.input_shape)
+    y = as_array(y, "y", dtype_kind="iu", ndim=1)
+    if y.shape[0] != Xt.shape[0]:
+        raise ValueError(f"X, y: {Xt.shape[0]} samples but {y.shape[0]} labels")
+    if y.size and (y.min() < 0 or y.max() >= model.n_classes):
+        raise ValueError(f"y: labels must lie in 0..{model.n_classes - 1}, got range {y.min()}..{y.max()}")
+    return Xt, torch.from_numpy(y.astype(np.int64))
+
+
+@torch.no_grad()
+def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` in evaluation mode on (X, y)."""
+    Xt, yt = _check_xy(model, X, y)
+    with single_thread():
+        return _evaluate(model, Xt, yt, batch_size)
+
+
+@torch.no_grad()
+def _evaluate(model, Xt, yt, batch_size):
+    was = model.training
+    model.eval()
+    loss, correct = 0.0, 0
+    try:
+        for i in range(0, Xt.shape[0], batch_size):
+            out = model(Xt[i:i + batch_size])
+            loss += F.cross_entropy(out, yt[i:i + batch_size], reduction="sum").item()
+            correct += int((out.argmax(1) == yt[i:i + batch_size]).sum())
+    finally:
+        model.train(was)
+    n = max(Xt.shape[0], 1)
+    return loss / n, correct / n
+
+
+def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_decay: float = 0.0,
+          val_size: int | None = None, X_val=None, y_val=None, seed: int, progress: bool = True,
+          desc: str = "train G-Net") -> TrainResult:
+    """Train ``model`` in place; returns the history and leaves the best-validation weights loaded.
+
+    X: ``(n, *input_shape)`` or ``(n, prod(input_shape))``; y: int labels ``(n,)``.
+    Validation: either ``X_val, y_val`` or ``val_size`` samples held out of ``(X, y)`` (stratified,
+    drawn from ``seed``). Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
+    """
+    from ..progress import progress as _progress
+
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    if not (lr > 0):
+        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    Xt, yt = _check_xy(model, X, y)
+    rng = np.random.default_rng(int(seed))
+    if X_val is not None:
+        Xv, yv = _check_xy(model, X_val, y_val)
+    else:
+        if val_size is None:
+            raise ValueError("train: give X_val/y_val or val_size")
+        from ..datasets import stratified_split
+
+        tr, va = stratified_split(yt.numpy(), check_positive_int(val_size, "val_size"), rng)
+        Xv, yv = Xt[va], yt[va]
+        Xt, yt = Xt[tr], yt[tr]
+    torch_gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    best_state, best_acc, best_epoch = None, -1.0, 0
+    rows = []
+    n = Xt.shape[0]
+    torch_rng_state = torch.random.get_rng_state()
+    torch.manual_seed(int(rng.integers(2**62)))  # dropout draws from the global generator
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see single_thread()
+    try:
+        bar = _progress(range(1, epochs + 1), desc=desc, total=epochs, disable=not progress)
+        for epoch in bar:
+            model.train()
+            perm = torch.randperm(n, generator=torch_gen)
+            tot_loss, tot_correct, seen = 0.0, 0, 0
+            for i in range(0, n, batch_size):
+                idx = perm[i:i + batch_size]
+                if idx.numel() < 2:  # BatchNorm statistics need two samples
+                    continue
+                out = model(Xt[idx])
+                loss = F.cross_entropy(out, yt[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                tot_loss += loss.item() * idx.numel()
+                tot_correct += int((out.argmax(1) == yt[idx]).sum())
+                seen += idx.numel()
+            if not np.isfinite(tot_loss):
+                raise FloatingPointError(f"training diverged at epoch {epoch} (loss {tot_loss}); lower lr")
+            val_loss, val_acc = _evaluate(model, Xv, yv, 1000)
+            sched.step(val_loss)
+            rows.append({"epoch": epoch, "train_loss": tot_loss / seen, "train_acc": tot_correct / seen,
+                         "val_loss": val_loss, "val_acc": val_acc, "lr": opt.param_groups[0]["lr"]})
+            if val_acc > best_acc:
+                best_acc, best_epoch = val_acc, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(val_acc=f"{val_acc:.4f}", best=f"{best_acc:.4f}")
+    finally:
+        torch.random.set_rng_state(torch_rng_state)
+        torch.set_num_threads(threads)
+    model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(pd.DataFrame(rows), best_epoch, best_acc)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
+    """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically."""
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "config": json.dumps(model.config, sort_keys=True),
+        "metadata": json.dumps(metadata or {}, sort_keys=True),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
+    """Load a checkpoint written by :func:`save_checkpoint`: ``(model in eval mode, metadata)``.
+
+    Uses ``torch.load(weights_only=True)``: only tensors and plain containers are unpickled.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a gnetlab G-Net checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+    model = GNet.from_config(payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, json.loads(payload["metadata"])
+
+
+# --------------------------------------------------------------------------------------------------
+# Specs: what the pipeline trains
+
+
+_SPEC_KEYS = {"dataset", "data_seed", "model", "model_kwargs", "activation", "seed", "train"}
+_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size"}
+
+
+def _check_spec(spec: dict) -> dict:
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec: expected a dict, got {type(spec).__name__}")
+    unknown = set(spec) - _SPEC_KEYS
+    missing = {"dataset", "model", "activation", "train"} - set(spec)
+    if unknown or missing:
+        raise ValueError(f"spec: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+    t_unknown = set(spec["train"]) - _TRAIN_KEYS
+    if t_unknown:
+        raise ValueError(f"spec['train']: unknown keys {sorted(t_unknown)}; allowed {sorted(_TRAIN_KEYS)}")
+    spec = json.loads(json.dumps(spec))  # normalise tuples to lists etc.
+    spec.setdefault("data_seed", 0)
+    spec.setdefault("seed", 0)
+    spec.setdefault("model_kwargs", {})
+    return spec
+
+
+def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
+    """Load the spec's training data, build and train the model: ``(model, metadata)``.
+
+    metadata: the spec, the best epoch and validation accuracy, the history (list of dicts) and the
+    float model's test accuracy on the dataset's test split.
+    """
+    from .. import datasets
+
+    spec = _check_spec(spec)
+    X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+    Xte, yte = datasets.load(spec["dataset"], split="test", seed=spec["data_seed"])
+    fingerprint = _data_fingerprint(X, y)
+    model = build_model(spec["model"], activation=spec["activation"], seed=spec["seed"], **spec["model_kwargs"])
+    res = train(model, X, y, seed=spec["seed"], progress=progress,
+                desc=f"train {spec['model']} ({spec['activation']})", **spec["train"])
+    _, test_acc = evaluate(model, Xte, yte)
+    meta = {"spec": spec, "data_sha256": fingerprint, "best_epoch": res.best_epoch,
+            "best_val_acc": res.best_val_acc, "test_acc": test_acc, "history": res.history.to_dict(orient="records")}
+    return model, meta
+
+
+def _data_fingerprint(X, y) -> str:
+    """sha256 of the training arrays in their order (a changed split or order means another model)."""
+    h = hashlib.sha256()
+    for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
+    """The model of ``spec``: loaded from ``path`` if it holds that spec, else trained and saved there.
+
+    A checkpoint trained from a different spec, or on different training data (its sha256 of the
+    training arrays differs, e.g. after a change of the dataset split), is retrained and overwritten,
+    so a changed config or dataset never silently reuses a stale model.
+    """
+    from .. import datasets
+
+    spec = _check_spec(spec)
+    path = Path(path)
+    if path.exists():
+        model, meta = load_checkpoint(path)
+        if meta.get("spec") == spec:
+            X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+            if meta.get("data_sha256") == _data_fingerprint(X, y):
+                return model, meta
+    model, meta = train_from_spec(spec, progress=progress)
+    save_checkpoint(model, path, metadata=meta)
+    return model, meta
+
+
+def model_path(name: str) -> Path:
+    """Where the pipeline keeps the trained G-Net ``name``: ``<results>/models/<name>.pt``."""
+    from .. import paths
+
+    if not name or any(c in name for c in "/\\ ") or name.startswith("."):
+        raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
+    return paths.RESULTS / "models" / f"{name}.pt"
+
+
+def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
+    """:func:`ensure_trained` at :func:`model_path` ``(name)``: the notebooks' entry point (the
+    ``train_gnet`` rule has already written the file in a pipeline run; standalone, it is trained)."""
+    return ensure_trained(model_path(name), spec, progress=progress)
+
+
+def spec_data(spec: dict, split: str = "test"):
+    """``(X, y)`` of the spec's dataset split (the split the spec's model was evaluated on)."""
+    from .. import datasets
+
+    spec = _check_spec(spec)
+    return datasets.load(spec["dataset"], split=split, seed=spec["data_seed"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gnetlab.gnet OUT.pt --spec JSON [--threads N]``: train (or reuse) and save."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.gnet", description=main.__doc__)
+    parser.add_argument("output")
+    parser.add_argument("--spec", required=True, help="JSON object (see gnetlab.gnet.train)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    from ..pipeline import set_threads
+
+    set_threads(args.threads)
+    model, meta = ensure_trained(args.output, json.loads(args.spec))
+    print(f"{args.output}: best epoch {meta['best_epoch']}, val acc {meta['best_val_acc']:.4f}, "
+          f"test acc {meta['test_acc']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
