@@ -12,12 +12,7 @@ from gnetlab.embed import hoeffding_radius
 from gnetlab.gnet.models import MODELS, GNet
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _dense(activation="rasu", seed=0, hidden=(24, 16), n_in=30, n_classes=4):

@@ -99,3 +99,14 @@ def test_snakemake_dry_run_lists_every_notebook_rule():
     rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
     for name in re.findall(r"^rule (\w+):", rules, flags=re.M):
         assert name in out.stdout, f"rule {name} is not in the DAG of `rule all`"
+
+
+def test_readme_gallery_shows_every_figure_with_its_rule():
+    readme = (ROOT / "README.md").read_text()
+    rules = {p.name: p.read_text() for p in (ROOT / "rules").glob("*.smk")}
+    for text in rules.values():
+        for rule_body in re.split(r"^rule ", text, flags=re.M)[1:]:
+            name = rule_body.split(":", 1)[0]
+            for slug in re.findall(r'figure_outputs\("(\w+)"', rule_body):
+                assert f"![" in readme and f"(figures/{slug}.png)" in readme, f"README gallery lacks {slug}"
+                assert f"### `{slug}` — rule `{name}`" in readme, f"README names the wrong rule for {slug}"

@@ -131,12 +131,11 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
 
 
 def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
-    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group."""
-    g = df.groupby(list(by), sort=True)[value]
-    out = g.agg(["mean", "std", "count"]).reset_index()
-    out["lo"] = out["mean"] - 0.5 * out["std"]
-    out["hi"] = out["mean"] + 0.5 * out["std"]
-    return out
+    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group
+    (the EHD protocol's :func:`gnetlab.ehd.chunk_summary`, so baselines and EHD are summarised alike)."""
+    from ..ehd import chunk_summary
+
+    return chunk_summary(df, by, value)
 
 
 # --------------------------------------------------------------------------------------------------
