@@ -130,8 +130,8 @@ def test_offline_error_says_which_files_to_put_where(tmp_path, monkeypatch):
 
 def test_registry_is_well_formed():
     reg = download.registry()
-    assert {e.dataset for e in reg.values()} == {"mnist", "fashion_mnist"}
-    assert len(reg) == 8
+    assert {e.dataset for e in reg.values()} == {"mnist", "fashion_mnist", "cifar10"}
+    assert len(reg) == 9
     assert all(len(e.sha256) == 64 and e.url.startswith("http") for e in reg.values())
 
 
@@ -235,7 +235,7 @@ def test_bad_requests_fail_clearly(call, exc, match):
 
 def test_available_lists_everything():
     names = [d.name for d in datasets.available()]
-    assert names == ["mnist5k", "digits", "synthetic", "mnist", "fashion_mnist"]
+    assert names == ["mnist5k", "digits", "synthetic", "mnist", "fashion_mnist", "cifar10"]
 
 
 # ---------------------------------------------------------------- paper reference data
@@ -249,3 +249,50 @@ def test_paper_reference_tables_load_and_filter():
         datasets.paper.onebit_rf_reference(colour="red")
     with pytest.raises(ValueError, match="no rows"):
         datasets.paper.onebit_rf_reference(figure="fig9")
+
+
+def _cifar_tarball(path, batches):
+    import io as _io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, raw in batches.items():
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(raw)
+            tar.addfile(info, _io.BytesIO(raw))
+
+
+def test_cifar10_binary_parser(tmp_path):
+    rng = np.random.default_rng(0)
+    batches, expected = {}, {}
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        labels = rng.integers(0, 10, 3, dtype=np.uint8)
+        pixels = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
+        batches[name] = np.concatenate([labels[:, None], pixels], axis=1).tobytes()
+        expected[name] = (labels, pixels)
+    path = tmp_path / "cifar-10-binary.tar.gz"
+    _cifar_tarball(path, batches)
+    X, y = datasets.read_cifar10_archive(path, "test")
+    np.testing.assert_array_equal(y, expected["test_batch.bin"][0])
+    np.testing.assert_allclose(X * 255, expected["test_batch.bin"][1], atol=1e-3)
+    Xtr, ytr = datasets.read_cifar10_archive(path, "train")
+    assert Xtr.shape == (15, 3072) and Xtr.dtype == np.float32 and ytr.dtype == np.int64
+    # the full loader path through a verified cache entry
+    entries = {"cifar10/cifar-10-binary.tar.gz": download.RegistryEntry(
+        "cifar10/cifar-10-binary.tar.gz", download.sha256sum(path), "https://x")}
+    cache = tmp_path / "cache"
+    fetched = download.fetch("cifar10/cifar-10-binary.tar.gz", cache_dir=cache, entries=entries,
+                             download=lambda url, out: out.write_bytes(path.read_bytes()))
+    assert datasets.read_cifar10_archive(fetched, "all")[0].shape == (18, 3072)
+
+
+def test_cifar10_parser_rejects_bad_archives(tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    _cifar_tarball(bad, {"test_batch.bin": b"x" * 100})
+    with pytest.raises(ValueError, match="whole number"):
+        datasets.read_cifar10_archive(bad, "test")
+    with pytest.raises(ValueError, match="lacks"):
+        datasets.read_cifar10_archive(bad, "train")
+    (tmp_path / "junk.tar.gz").write_bytes(b"not a tarball")
+    with pytest.raises(ValueError, match="not a readable"):
+        datasets.read_cifar10_archive(tmp_path / "junk.tar.gz", "test")

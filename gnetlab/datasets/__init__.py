@@ -15,6 +15,7 @@ name               what                                                         
 ``synthetic``      two-class Gaussian mixture in R^d (see :mod:`.synthetic`)        no
 ``mnist``          MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)                 yes, once
 ``fashion_mnist``  Fashion-MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)         yes, once
+``cifar10``        CIFAR-10, 50,000 / 10,000 32x32x3 (binary archive, sha256-pinned)  yes, once
 =================  ===============================================================  ===========
 
 Splits are deterministic: ``seed`` fixes the stratified split of the datasets that have no official
@@ -64,7 +65,45 @@ _INFO = {
     "mnist": DatasetInfo("mnist", "MNIST 60k/10k, IDX files from a sha256-pinned mirror", 784, 10, (1, 28, 28), True),
     "fashion_mnist": DatasetInfo("fashion_mnist", "Fashion-MNIST 60k/10k, IDX files, sha256-pinned", 784, 10,
                                  (1, 28, 28), True),
+    "cifar10": DatasetInfo("cifar10", "CIFAR-10 50k/10k, binary archive, sha256-pinned", 3072, 10, (3, 32, 32), True),
 }
+
+CIFAR10_RECORD = 1 + 3 * 32 * 32  # label byte, then 1024 red, 1024 green, 1024 blue pixel bytes (row-major)
+
+
+def read_cifar10_archive(path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parse CIFAR-10's binary tarball without extracting it: ``data_batch_1..5.bin`` (train) and
+    ``test_batch.bin`` (test), each 10,000 records of :data:`CIFAR10_RECORD` bytes.
+
+    Returns X float32 (n, 3072) in [0, 1] (channel-major, reshape to (n, 3, 32, 32)) and y int64.
+    """
+    import tarfile
+
+    names = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
+    wanted = names["train"] + names["test"] if split == "all" else names[split]
+    blobs = {}
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for member in tar.getmembers():
+                base = member.name.rsplit("/", 1)[-1]
+                if base in wanted and member.isfile():
+                    blobs[base] = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable CIFAR-10 binary tar.gz archive ({exc})") from exc
+    missing = [n for n in wanted if n not in blobs]
+    if missing:
+        raise ValueError(f"{path}: archive lacks {missing} (is it cifar-10-binary.tar.gz?)")
+    Xs, ys = [], []
+    for name in wanted:
+        raw = blobs[name]
+        if len(raw) % CIFAR10_RECORD:
+            raise ValueError(f"{path}:{name}: {len(raw)} bytes is not a whole number of {CIFAR10_RECORD}-byte records")
+        rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, CIFAR10_RECORD)
+        if rec[:, 0].max(initial=0) > 9:
+            raise ValueError(f"{path}:{name}: label byte > 9 (corrupt record)")
+        ys.append(rec[:, 0].astype(np.int64))
+        Xs.append(rec[:, 1:].astype(np.float32) / np.float32(255.0))
+    return np.concatenate(Xs), np.concatenate(ys)
 
 
 def available() -> list[DatasetInfo]:
@@ -179,7 +218,7 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
 
     Parameters
     ----------
-    name: one of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``.
+    name: one of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``.
     split: ``"train"``, ``"test"`` or ``"all"``.
     seed: int or ``numpy.random.Generator``: fixes the split (mnist5k, digits) or the draw (synthetic).
     as_images: return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
@@ -205,6 +244,8 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
         X, y = _load_digits(split, seed, check_positive_int(360 if test_size is None else test_size, "test_size"))
     elif name == "synthetic":
         X, y = synthetic.gaussian_mixture(split=split, seed=seed, **kwargs)
+    elif name == "cifar10":
+        X, y = read_cifar10_archive(fetch("cifar10/cifar-10-binary.tar.gz", cache_dir=cache_dir), split)
     else:
         X, y = _load_idx_pair(name, split, lambda key: fetch(key, cache_dir=cache_dir))
     if as_images:
