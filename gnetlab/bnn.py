@@ -377,9 +377,25 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=3)
-    best, best_state = -1.0, None
     clip = getattr(model, "recipe", "fp32") in {"binaryconnect", "binaryconnect_stochastic", "binarynet", "xnor"}
     bar = progress(range(cfg.epochs), desc=progress_desc or f"train {getattr(model, 'recipe', '')}")
+    # Small MLPs: one torch thread is faster than several (thread hand-offs dominate, badly so on a
+    # loaded machine) and makes the trained weights independent of the machine's core count.
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher)
+    finally:
+        torch.set_num_threads(n_threads)
+    model.eval()
+    return model
+
+
+def _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher):
+    import copy
+
+    n_val = len(val)
+    best, best_state = -1.0, None
     for epoch in bar:
         if cfg.binarize_activations_from is not None and epoch == cfg.binarize_activations_from:
             model.set_activation_quantizer("clipped_ste")
@@ -411,8 +427,6 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
             best, best_state = acc, copy.deepcopy(model.state_dict())
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.eval()
-    return model
 
 
 # ----------------------------------------------------------------------------------- packed export
