@@ -381,12 +381,10 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
     bar = progress(range(cfg.epochs), desc=progress_desc or f"train {getattr(model, 'recipe', '')}")
     # Small MLPs: one torch thread is faster than several (thread hand-offs dominate, badly so on a
     # loaded machine) and makes the trained weights independent of the machine's core count.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from .gnet.train import single_thread
+
+    with single_thread():
         _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher)
-    finally:
-        torch.set_num_threads(n_threads)
     model.eval()
     return model
 

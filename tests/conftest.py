@@ -44,9 +44,7 @@ def pytest_collection_modifyitems(config, items):
 def one_torch_thread():
     """Run a module's torch code on one thread: its tensors are tiny, thread hand-offs cost more than
     they save, and the pytest run may share the machine with notebook kernels."""
-    import torch
+    from gnetlab.gnet.train import single_thread
 
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    with single_thread():
+        yield
