@@ -359,7 +359,6 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
 
     Returns the model (trained in place) with ``cfg.history`` filled (epoch, train loss, val acc).
     """
-    import copy
 
     from .progress import progress
 

@@ -602,7 +602,6 @@ class GaussianEquivalentNetwork:
         x *= np.float32(math.sqrt(self.input_var))
         x += self._input_mean.astype(np.float32)
         outs = []
-        prev_mean = self._input_mean
         for i, lin in enumerate(self.lins):
             w = self.model.layer_weight(i)
             h = x @ w.T

@@ -212,7 +212,7 @@ def test_training_learns_keeps_best_and_is_seeded():
     X, y = _toy()
     m1, m2 = _toy_model(), _toy_model()
     r1 = gnet.train(m1, X, y, epochs=8, batch_size=40, lr=0.02, val_size=40, seed=1, progress=False)
-    r2 = gnet.train(m2, X, y, epochs=8, batch_size=40, lr=0.02, val_size=40, seed=1, progress=False)
+    gnet.train(m2, X, y, epochs=8, batch_size=40, lr=0.02, val_size=40, seed=1, progress=False)
     assert list(r1.history.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]
     assert r1.best_val_acc == r1.history["val_acc"].max()
     assert r1.history["train_loss"].iloc[-1] < r1.history["train_loss"].iloc[0]

@@ -1,7 +1,6 @@
 import os
 import stat
 
-import numpy as np
 import pandas as pd
 import pytest
 

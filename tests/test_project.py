@@ -108,5 +108,5 @@ def test_readme_gallery_shows_every_figure_with_its_rule():
         for rule_body in re.split(r"^rule ", text, flags=re.M)[1:]:
             name = rule_body.split(":", 1)[0]
             for slug in re.findall(r'figure_outputs\("(\w+)"', rule_body):
-                assert f"![" in readme and f"(figures/{slug}.png)" in readme, f"README gallery lacks {slug}"
+                assert "![" in readme and f"(figures/{slug}.png)" in readme, f"README gallery lacks {slug}"
                 assert f"### `{slug}` — rule `{name}`" in readme, f"README names the wrong rule for {slug}"
