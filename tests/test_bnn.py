@@ -101,6 +101,7 @@ def test_progressive_binarization_and_distillation(small_data):
     bnn.train_classifier(m, Xtr, ytr, cfg, teacher=teacher)
     hidden = [x for x in m.modules() if isinstance(x, bnn.QuantLinear)][1]
     assert hidden.input_quantizer.name == "clipped_ste"
+    assert m.recipe == "binarynet"
     assert not any(isinstance(x, torch.nn.ReLU) for x in m.modules())
     assert len(cfg.history) == 3
     with pytest.raises(ValueError, match="teacher"):

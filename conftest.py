@@ -1,4 +1,5 @@
-"""Test-session setup shared by the unit tests and nbval.
+"""Test-session setup shared by the unit tests and nbval (at the repository root, so it also applies
+when only notebooks are collected, e.g. `pytest notebooks/`).
 
 Notebook kernels started by nbval inherit this process's environment, so the variables set here make
 every notebook write its figures and CSVs into a temporary directory (never over the committed
