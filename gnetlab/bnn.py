@@ -298,6 +298,9 @@ class BinaryMLP(nn.Module):
         if name is not None:
             # Binary activations replace ReLU: a ReLU before a sign would make every activation +1.
             self.net = nn.Sequential(*[m for m in self.net if not isinstance(m, nn.ReLU)])
+            if self.recipe == "binaryconnect" and get_quantizer(name).name in ("ste_sign", "clipped_ste"):
+                # sign weights + sign activations: the model is now a BinaryNet (export, costs, clipping)
+                self.recipe = self.spec["recipe"] = "binarynet"
 
     def forward(self, x):
         if x.ndim != 2 or x.shape[1] != self.spec["in_features"]:
