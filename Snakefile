@@ -52,7 +52,34 @@ def figure_outputs(slug, caption_category):
     )
 
 
-RUN_NOTEBOOK = ("python -m gnetlab.pipeline run {input.notebook:q} {log.notebook:q} "
+# Trained models. The defaults are committed under data/models/ (same weights on every CPU; see
+# gnetlab.checkpoints) and a rule reads those. A model whose spec differs from the committed one (paper
+# scale, an overlay) is trained by rule train_gnet / train_bnn into results/models/. Retraining every
+# model: snakemake --cores 2 --config retrain_models=true (the notebooks then load results/models/).
+RETRAIN_MODELS = bool(config.get("retrain_models", False))
+if not isinstance(config.get("retrain_models", False), bool):
+    raise ValueError(f"config retrain_models: expected true or false, got {config['retrain_models']!r}")
+MODELS_ENV = "GNETLAB_MODELS_DIR=results/models " if RETRAIN_MODELS else ""
+
+
+def _normalised(spec):
+    return json.loads(json.dumps(spec, sort_keys=True))
+
+
+def model_file(name, spec):
+    """The checkpoint a rule reads for model ``name``: the committed one if it holds ``spec``."""
+    sidecar = Path("data/models") / f"{name}.json"
+    if not RETRAIN_MODELS and sidecar.exists() and json.loads(sidecar.read_text())["spec"] == _normalised(spec):
+        return f"data/models/{name}.pt"
+    return f"results/models/{name}.pt"
+
+
+def model_files(entries):
+    """Checkpoints of a notebook's ``models``/``baselines`` parameter ({label: {name, spec}})."""
+    return [model_file(e["name"], e["spec"]) for e in entries.values()]
+
+
+RUN_NOTEBOOK = (MODELS_ENV + "python -m gnetlab.pipeline run {input.notebook:q} {log.notebook:q} "
                 "--parameters {params.parameters:q} --threads {threads}")
 
 

@@ -66,6 +66,12 @@ __all__ = [
     "export_binarynet",
     "PackedBinaryMLP",
     "model_costs",
+    "check_spec",
+    "train_from_spec",
+    "save_baseline",
+    "load_checkpoint",
+    "train_and_save",
+    "load_baseline",
 ]
 
 
@@ -562,3 +568,146 @@ def load_energy_table() -> dict:
 
     df = pd.read_csv(paths.DATA / "energy_45nm.csv", comment="#")
     return dict(zip(df.operation, df.energy_pj.astype(float)))
+
+
+# ----------------------------------------------------------------------------------- checkpoints
+# Trained baselines are committed like the G-Nets (gnetlab.checkpoints): same weights on every CPU.
+
+BNN_CHECKPOINT_FORMAT = "gnetlab.bnn/1"
+_BNN_SPEC_KEYS = {"dataset", "data_seed", "recipe", "hidden", "seed", "train", "teacher"}
+_BNN_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_fraction", "binarize_activations_from",
+                   "distill_alpha", "distill_temperature"}
+
+
+def check_spec(spec: dict) -> dict:
+    """Validate a baseline spec (the ``bnn_models`` entries of the config) and return it normalised.
+
+    Keys: ``dataset``, ``data_seed``, ``recipe`` (a :data:`RECIPES` name), ``hidden`` (widths), ``seed``,
+    ``train`` (:class:`TrainConfig` fields) and optionally ``teacher`` (``{"name", "spec"}`` of the FP32
+    network a distilled student learns from).
+    """
+    import json
+
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec: expected a dict, got {type(spec).__name__}")
+    unknown = set(spec) - _BNN_SPEC_KEYS
+    missing = {"dataset", "recipe", "hidden", "seed", "train"} - set(spec)
+    if unknown or missing:
+        raise ValueError(f"spec: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}; "
+                         f"allowed {sorted(_BNN_SPEC_KEYS)}")
+    check_choice(spec["recipe"], "spec['recipe']", RECIPES)
+    if not isinstance(spec["train"], dict) or set(spec["train"]) - _BNN_TRAIN_KEYS:
+        raise ValueError(f"spec['train']: expected a dict with keys from {sorted(_BNN_TRAIN_KEYS)}, "
+                         f"got {spec['train']!r}")
+    for i, h in enumerate(spec["hidden"]):
+        check_positive_int(h, f"spec['hidden'][{i}]")
+    teacher = spec.get("teacher")
+    if teacher is not None and (not isinstance(teacher, dict) or set(teacher) != {"name", "spec"}):
+        raise ValueError(f"spec['teacher']: expected None or {{'name': ..., 'spec': ...}}, got {teacher!r}")
+    spec = json.loads(json.dumps(spec, sort_keys=True))
+    spec.setdefault("data_seed", 0)
+    spec.setdefault("teacher", None)
+    return spec
+
+
+def _spec_model(spec: dict) -> BinaryMLP:
+    from . import datasets
+
+    X, _ = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+    return build_model(spec["recipe"], in_features=X.shape[1], hidden=spec["hidden"], seed=spec["seed"])
+
+
+def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[BinaryMLP, dict]:
+    """Train the baseline of ``spec`` from scratch: ``(model in eval mode, metadata)``."""
+    from . import datasets
+    from .gnet.train import _data_fingerprint
+
+    spec = check_spec(spec)
+    X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+    Xte, yte = datasets.load(spec["dataset"], split="test", seed=spec["data_seed"])
+    teacher = None
+    if spec["teacher"] is not None:
+        teacher = load_baseline(spec["teacher"]["name"], spec["teacher"]["spec"], progress=progress)[0]
+    model = _spec_model(spec)
+    cfg = TrainConfig(seed=spec["seed"], **spec["train"])
+    train_classifier(model, X, y, cfg, teacher=teacher, progress_desc=f"train {spec['recipe']}")
+    meta = {"spec": spec, "data_sha256": _data_fingerprint(X, y), "test_acc": evaluate(model, Xte, yte),
+            "history": [list(h) for h in cfg.history]}
+    return model, meta
+
+
+def save_baseline(model: BinaryMLP, path, *, metadata: dict) -> None:
+    """Write a trained baseline (weights + metadata + sidecar) to ``path`` atomically."""
+    import json
+    from pathlib import Path
+
+    from .checkpoints import write_sidecar
+    from .io import atomic_path
+
+    if not isinstance(model, BinaryMLP):
+        raise TypeError(f"model: expected a gnetlab.bnn.BinaryMLP, got {type(model).__name__}")
+    path = Path(path)
+    payload = {"format": BNN_CHECKPOINT_FORMAT, "metadata": json.dumps(metadata, sort_keys=True),
+               "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    write_sidecar(path, kind="bnn", name=path.stem, spec=metadata["spec"], data_sha256=metadata["data_sha256"],
+                  results={"test_acc": metadata["test_acc"]})
+
+
+def load_checkpoint(path) -> tuple[BinaryMLP, dict]:
+    """Load a baseline written by :func:`save_baseline`: ``(model in eval mode, metadata)``."""
+    import json
+
+    from .checkpoints import CheckpointError, safe_torch_load
+
+    payload = safe_torch_load(path)
+    if not isinstance(payload, dict) or payload.get("format") != BNN_CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a gnetlab baseline checkpoint (expected format "
+                              f"{BNN_CHECKPOINT_FORMAT!r})")
+    meta = json.loads(payload["metadata"])
+    spec = check_spec(meta["spec"])
+    model = _spec_model(spec)
+    if spec["train"].get("binarize_activations_from") is not None:
+        model.set_activation_quantizer("clipped_ste")  # the architecture the trained weights belong to
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, meta
+
+
+def train_and_save(name: str, spec: dict, path, *, progress: bool = True):
+    """Train ``spec`` from scratch and save it to ``path`` (``python -m gnetlab.checkpoints retrain``)."""
+    model, meta = train_from_spec(spec, progress=progress)
+    save_baseline(model, path, metadata=meta)
+    return path
+
+
+def load_baseline(name: str, spec: dict, *, progress: bool = True) -> tuple[BinaryMLP, dict]:
+    """The trained baseline ``name`` of ``spec``, resolved like :func:`gnetlab.gnet.load_model`:
+    ``$GNETLAB_MODELS_DIR`` (retraining mode), else the committed ``data/models/<name>.pt`` when it holds
+    exactly this spec, else ``results/models/<name>.pt`` (trained there when missing or stale)."""
+    from . import datasets, paths
+    from .checkpoints import CheckpointError, committed, models_dir_override
+    from .gnet.train import _data_fingerprint
+
+    spec = check_spec(spec)
+    X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+    fingerprint = _data_fingerprint(X, y)
+    override = models_dir_override()
+    if override is None:
+        path = committed(name, spec, kind="bnn")
+        if path is not None:
+            model, meta = load_checkpoint(path)
+            if meta["data_sha256"] != fingerprint:
+                raise CheckpointError(f"committed checkpoint {path} was trained on other data than the current "
+                                      f"{spec['dataset']!r} split; retrain it with "
+                                      f"`python -m gnetlab.checkpoints retrain {name}`")
+            return model, meta
+    path = (override or paths.RESULTS / "models") / f"{name}.pt"
+    if path.exists():
+        model, meta = load_checkpoint(path)
+        if meta["spec"] == spec and meta["data_sha256"] == fingerprint:
+            return model, meta
+    model, meta = train_from_spec(spec, progress=progress)
+    save_baseline(model, path, metadata=meta)
+    return model, meta

@@ -12,14 +12,15 @@ wildcard_constraints:
 
 def _gnet_model_files(section):
     """The checkpoints a notebook section uses (its ``models`` parameter names them)."""
-    return [f"results/models/{m['name']}.pt" for m in config[section]["models"].values()]
+    return model_files(config[section]["models"])
 
 
 rule train_gnet:
     """Train the float G-Net config["gnet_models"][<name>] (dataset, architecture, activation, Adam +
-    ReduceLROnPlateau, best validation epoch kept) and write results/models/<name>.pt (weights, JSON
-    config and training metadata; loaded with torch.load(weights_only=True)). Shared by the EHD
-    notebooks, so a figure is not retrained when only its plot changes (gnetlab.gnet, gnetlab.datasets)."""
+    ReduceLROnPlateau, best validation epoch kept) and write results/models/<name>.pt with its sidecar
+    <name>.json (weights, JSON config and training metadata; loaded with torch.load(weights_only=True)).
+    Runs only for models without a committed checkpoint of the same spec (data/models/), or for all with
+    --config retrain_models=true (gnetlab.gnet, gnetlab.datasets)."""
     input:
         code=gnetlab_modules("gnet", "datasets"),
     output:
@@ -32,7 +33,7 @@ rule train_gnet:
     resources:
         mem_mb=1500,
     shell:
-        "python -m gnetlab.gnet {output.model:q} --spec {params.spec:q} --threads {threads} > {log:q} 2>&1"
+        MODELS_ENV + "python -m gnetlab.gnet {output.model:q} --spec {params.spec:q} --threads {threads} > {log:q} 2>&1"
 
 
 rule ehd_accuracy_vs_n:

@@ -91,14 +91,34 @@ def test_version_ranges_not_pins():
         assert "==" not in req, f"pin in pyproject dependencies: {req}"
 
 
+# Rules that run only when a model has no committed checkpoint of its spec (or retrain_models=true).
+TRAIN_RULES = {"train_gnet", "train_bnn"}
+
+
+def _dry_run(*extra):
+    out = subprocess.run(["snakemake", "-n", "--forceall", "--quiet", "rules", *extra], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
 @pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not installed")
 def test_snakemake_dry_run_lists_every_notebook_rule():
-    out = subprocess.run(["snakemake", "-n", "--forceall", "--quiet", "rules"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    stdout = _dry_run()
     rules = "\n".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
-    for name in re.findall(r"^rule (\w+):", rules, flags=re.M):
-        assert name in out.stdout, f"rule {name} is not in the DAG of `rule all`"
+    names = set(re.findall(r"^rule (\w+):", rules, flags=re.M))
+    assert TRAIN_RULES <= names
+    for name in sorted(names - TRAIN_RULES):
+        assert name in stdout, f"rule {name} is not in the DAG of `rule all`"
+    for name in TRAIN_RULES:  # the default run uses the committed checkpoints
+        assert not re.search(rf"\b{name}\b", stdout), f"{name} runs although data/models/ holds its models"
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not installed")
+def test_snakemake_retrain_switch_schedules_every_training_rule():
+    stdout = _dry_run("--config", "retrain_models=true")
+    for name in TRAIN_RULES:
+        assert re.search(rf"\b{name}\b", stdout), f"--config retrain_models=true does not schedule {name}"
 
 
 def test_readme_gallery_shows_every_figure_with_its_rule():

@@ -38,7 +38,7 @@ from ..io import atomic_path
 from .models import GNet, as_input, build_model
 
 __all__ = ["TrainResult", "train", "evaluate", "save_checkpoint", "load_checkpoint", "train_from_spec",
-           "ensure_trained", "model_path", "load_model", "spec_data", "single_thread", "CHECKPOINT_FORMAT"]
+           "ensure_trained", "train_and_save", "model_path", "load_model", "spec_data", "single_thread", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "gnetlab.gnet/1"
 
@@ -201,14 +201,15 @@ def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | No
 def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
     """Load a checkpoint written by :func:`save_checkpoint`: ``(model in eval mode, metadata)``.
 
-    Uses ``torch.load(weights_only=True)``: only tensors and plain containers are unpickled.
+    Uses ``torch.load(weights_only=True)`` (only tensors and plain containers are unpickled); a missing,
+    empty, corrupt or foreign file raises :class:`gnetlab.checkpoints.CheckpointError` saying so.
     """
+    from ..checkpoints import CheckpointError, safe_torch_load
+
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = safe_torch_load(path)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a gnetlab G-Net checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+        raise CheckpointError(f"{path}: not a gnetlab G-Net checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     model = GNet.from_config(payload["config"])
     model.load_state_dict(payload["state_dict"])
     model.eval()
@@ -288,22 +289,65 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
             if meta.get("data_sha256") == _data_fingerprint(X, y):
                 return model, meta
     model, meta = train_from_spec(spec, progress=progress)
-    save_checkpoint(model, path, metadata=meta)
+    _save_with_sidecar(model, meta, path)
     return model, meta
 
 
-def model_path(name: str) -> Path:
-    """Where the pipeline keeps the trained G-Net ``name``: ``<results>/models/<name>.pt``."""
-    from .. import paths
+def _save_with_sidecar(model: GNet, meta: dict, path: Path) -> Path:
+    from ..checkpoints import write_sidecar
 
-    if not name or any(c in name for c in "/\\ ") or name.startswith("."):
+    slim = {k: v for k, v in meta.items() if k != "history"}
+    save_checkpoint(model, path, metadata=meta)
+    write_sidecar(path, kind="gnet", name=path.stem, spec=meta["spec"], data_sha256=meta["data_sha256"],
+                  results={k: slim[k] for k in ("test_acc", "best_epoch", "best_val_acc")})
+    return path
+
+
+def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: bool = True) -> Path:
+    """Train ``spec`` from scratch and write checkpoint + sidecar to ``path`` (``python -m gnetlab.checkpoints
+    retrain`` uses it to refresh the committed defaults)."""
+    spec = _check_spec(spec)
+    model, meta = train_from_spec(spec, progress=progress)
+    return _save_with_sidecar(model, meta, Path(path))
+
+
+def model_path(name: str) -> Path:
+    """Where the pipeline keeps a G-Net it trained itself: ``<results>/models/<name>.pt``
+    (``$GNETLAB_MODELS_DIR/<name>.pt`` when that is set, as in the pipeline's retraining mode)."""
+    from .. import paths
+    from ..checkpoints import models_dir_override
+
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
         raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
-    return paths.RESULTS / "models" / f"{name}.pt"
+    return (models_dir_override() or paths.RESULTS / "models") / f"{name}.pt"
 
 
 def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
-    """:func:`ensure_trained` at :func:`model_path` ``(name)``: the notebooks' entry point (the
-    ``train_gnet`` rule has already written the file in a pipeline run; standalone, it is trained)."""
+    """The trained G-Net ``name`` of ``spec``: the notebooks' entry point.
+
+    1. ``$GNETLAB_MODELS_DIR`` set (the pipeline's retraining mode): that directory's model, trained
+       there if missing or stale.
+    2. Otherwise the committed default ``data/models/<name>.pt`` when it was trained from exactly this
+       spec on exactly this training data (sha256 of file and data verified): the same weights on every
+       machine.
+    3. Otherwise (another spec, e.g. a notebook explored with other settings): ``results/models/<name>.pt``,
+       trained there if missing or stale.
+    """
+    from .. import datasets
+    from ..checkpoints import CheckpointError, committed, models_dir_override
+
+    spec = _check_spec(spec)
+    if models_dir_override() is None:
+        path = committed(name, spec, kind="gnet")
+        if path is not None:
+            model, meta = load_checkpoint(path)
+            X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+            if meta.get("data_sha256") != _data_fingerprint(X, y):
+                raise CheckpointError(
+                    f"committed checkpoint {path} was trained on other data than the current "
+                    f"{spec['dataset']!r} training split (the dataset code changed); retrain it with "
+                    f"`python -m gnetlab.checkpoints retrain {name}`")
+            return model, meta
     return ensure_trained(model_path(name), spec, progress=progress)
 
 

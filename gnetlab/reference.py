@@ -1,0 +1,219 @@
+"""The default run's tidy data, committed, and the tolerances a new run is compared with.
+
+Every figure and table writes its source data to ``results/<slug>.csv``. The default configuration's
+CSVs are committed under ``data/reference/<slug>.csv``; ``data/reference/tolerances.yaml`` says, per
+slug, which notebook makes it, which columns identify a row (compared exactly), which columns are
+machine-dependent and never compared (timings), and the absolute/relative tolerance of every compared
+numeric column. Text columns are compared exactly.
+
+Why tolerances and not digits: the same code gives slightly different floats on different CPUs (BLAS
+and torch pick other kernels and sum in another order), and an accuracy over 100 test images moves by a
+whole point when one borderline image changes side. The tolerances are set from the differences seen
+between CPU dispatch levels on one machine (see the README of ``data/reference``) and are tight enough
+that a deliberate change of a plotted value fails.
+
+The test suite compares each notebook's CSVs right after nbval ran it (``conftest.py``); after a
+pipeline run::
+
+    python -m gnetlab.reference compare results/          # every slug; exit 1 on a difference
+    python -m gnetlab.reference update results/ SLUG ...  # accept new data as the reference
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .io import write_csv_atomic
+
+__all__ = ["ReferenceSpec", "reference_dir", "load_specs", "compare_frames", "compare_slug", "compare_dir",
+           "update"]
+
+
+def reference_dir() -> Path:
+    """``<repository>/data/reference``: the committed CSVs and ``tolerances.yaml``."""
+    return paths.DATA / "reference"
+
+
+@dataclass
+class ReferenceSpec:
+    """How one slug's CSV is compared (one entry of ``tolerances.yaml``)."""
+
+    slug: str
+    notebook: str
+    keys: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    default: dict = field(default_factory=lambda: {"atol": 0.0, "rtol": 1e-6})
+    columns: dict = field(default_factory=dict)
+    why: str = ""
+
+    def tolerance(self, column: str) -> tuple[float, float]:
+        tol = {**self.default, **self.columns.get(column, {})}
+        return float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
+
+
+_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "why"}
+
+
+def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec]:
+    """Parse ``tolerances.yaml`` into ``{slug: ReferenceSpec}`` (unknown keys are an error)."""
+    import yaml
+
+    path = Path(path) if path is not None else reference_dir() / "tolerances.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the tolerance file of the committed reference data is missing")
+    raw = yaml.safe_load(path.read_text()) or {}
+    specs = {}
+    for slug, entry in raw.items():
+        if not isinstance(entry, dict) or "notebook" not in entry:
+            raise ValueError(f"{path}: entry {slug!r} needs at least a 'notebook' key, got {entry!r}")
+        unknown = set(entry) - _ENTRY_KEYS
+        if unknown:
+            raise ValueError(f"{path}: entry {slug!r} has unknown keys {sorted(unknown)}; allowed {sorted(_ENTRY_KEYS)}")
+        for col, tol in (entry.get("columns") or {}).items():
+            if not isinstance(tol, dict) or set(tol) - {"atol", "rtol"}:
+                raise ValueError(f"{path}: {slug}.columns.{col}: expected {{atol, rtol}}, got {tol!r}")
+        specs[slug] = ReferenceSpec(slug=slug, notebook=entry["notebook"], keys=list(entry.get("keys") or []),
+                                    exclude=list(entry.get("exclude") or []),
+                                    default={"atol": 0.0, "rtol": 1e-6, **(entry.get("default") or {})},
+                                    columns=dict(entry.get("columns") or {}), why=entry.get("why", ""))
+    return specs
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _key_text(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if not keys:
+        return pd.Series([f"row {i}" for i in range(len(df))], index=df.index)
+    return df[keys].astype(str).agg(", ".join, axis=1)
+
+
+def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSpec) -> list[str]:
+    """Differences between ``new`` and ``reference`` beyond ``spec``'s tolerances (empty: equal).
+
+    Rows are matched on ``spec.keys`` (exactly, as text) or, without keys, by position; numeric columns
+    must satisfy ``|new - ref| <= atol + rtol * |ref|`` (NaN matches NaN only); other columns must be
+    equal as text.
+    """
+    problems = []
+    ref_cols = [c for c in reference.columns if c not in spec.exclude]
+    new_cols = [c for c in new.columns if c not in spec.exclude]
+    if set(ref_cols) != set(new_cols):
+        return [f"{spec.slug}: columns differ: missing {sorted(set(ref_cols) - set(new_cols))}, "
+                f"unexpected {sorted(set(new_cols) - set(ref_cols))}"]
+    if len(reference) != len(new):
+        return [f"{spec.slug}: {len(new)} rows, the reference has {len(reference)}"]
+    missing_keys = [k for k in spec.keys if k not in reference.columns]
+    if missing_keys:
+        return [f"{spec.slug}: key columns {missing_keys} are not in the data"]
+    ref, cur = reference.reset_index(drop=True), new.reset_index(drop=True)
+    if spec.keys:
+        rk, ck = _key_text(ref, spec.keys), _key_text(cur, spec.keys)
+        if rk.duplicated().any():
+            return [f"{spec.slug}: key columns {spec.keys} do not identify rows (duplicates: "
+                    f"{sorted(set(rk[rk.duplicated()]))[:3]})"]
+        if set(rk) != set(ck):
+            return [f"{spec.slug}: rows differ: missing {sorted(set(rk) - set(ck))[:5]}, "
+                    f"unexpected {sorted(set(ck) - set(rk))[:5]}"]
+        cur = cur.set_index(ck).loc[rk.to_numpy()].reset_index(drop=True)
+    labels = _key_text(ref, spec.keys)
+    for col in ref_cols:
+        if col in spec.keys:
+            continue
+        a, b = ref[col], cur[col]
+        if _is_numeric(a) and _is_numeric(b):
+            atol, rtol = spec.tolerance(col)
+            x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+            both_nan = np.isnan(x) & np.isnan(y)
+            bad = ~both_nan & ~(np.abs(y - x) <= atol + rtol * np.abs(x))
+            if bad.any():
+                diff = np.where(bad, np.abs(y - x), -np.inf)
+                i = int(np.nanargmax(diff))
+                problems.append(f"{spec.slug}.{col}: {int(bad.sum())} of {len(x)} values outside atol={atol:g}, "
+                                f"rtol={rtol:g}; worst at [{labels[i]}]: {y[i]!r} vs reference {x[i]!r}")
+        else:
+            sa, sb = a.astype(str).to_numpy(), b.astype(str).to_numpy()
+            bad = sa != sb
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                problems.append(f"{spec.slug}.{col}: {int(bad.sum())} of {len(sa)} values differ; first at "
+                                f"[{labels[i]}]: {sb[i]!r} vs reference {sa[i]!r}")
+    return problems
+
+
+def compare_slug(slug: str, results_dir: str | os.PathLike, *, specs: dict | None = None,
+                 reference: str | os.PathLike | None = None) -> list[str]:
+    """Compare ``results_dir/<slug>.csv`` with the committed ``<slug>.csv``; list the differences."""
+    specs = specs if specs is not None else load_specs()
+    if slug not in specs:
+        raise ValueError(f"slug: {slug!r} has no entry in tolerances.yaml; known: {sorted(specs)}")
+    ref_path = Path(reference or reference_dir()) / f"{slug}.csv"
+    new_path = Path(results_dir) / f"{slug}.csv"
+    if not ref_path.is_file():
+        return [f"{slug}: no committed reference {ref_path} (create it with "
+                f"`python -m gnetlab.reference update RESULTS_DIR {slug}`)"]
+    if not new_path.is_file():
+        return [f"{slug}: the run wrote no {new_path}"]
+    return compare_frames(pd.read_csv(ref_path), pd.read_csv(new_path), specs[slug])
+
+
+def compare_dir(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> dict[str, list[str]]:
+    """:func:`compare_slug` for every slug (or ``slugs``): ``{slug: problems}``."""
+    specs = load_specs()
+    return {slug: compare_slug(slug, results_dir, specs=specs) for slug in (slugs or sorted(specs))}
+
+
+def update(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> list[Path]:
+    """Copy ``results_dir/<slug>.csv`` over the committed reference (atomically), excluded columns dropped."""
+    specs = load_specs()
+    written = []
+    for slug in slugs or sorted(specs):
+        if slug not in specs:
+            raise ValueError(f"slugs: {slug!r} has no entry in tolerances.yaml; add one first")
+        src = Path(results_dir) / f"{slug}.csv"
+        if not src.is_file():
+            raise FileNotFoundError(f"{src}: run the pipeline (or the notebook) first")
+        df = pd.read_csv(src)
+        df = df[[c for c in df.columns if c not in specs[slug].exclude]]
+        written.append(write_csv_atomic(df, reference_dir() / f"{slug}.csv", index=False))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gnetlab.reference {compare,update} RESULTS_DIR [SLUG ...]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.reference", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["compare", "update"])
+    parser.add_argument("results_dir")
+    parser.add_argument("slugs", nargs="*")
+    args = parser.parse_args(argv)
+    if not Path(args.results_dir).is_dir():
+        parser.error(f"results_dir: {args.results_dir} is not a directory")
+    try:
+        if args.command == "update":
+            for p in update(args.results_dir, args.slugs or None):
+                print(f"wrote {p}")
+            return 0
+        out = compare_dir(args.results_dir, args.slugs or None)
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+    bad = 0
+    for slug, problems in out.items():
+        print(f"{'ok  ' if not problems else 'FAIL'} {slug}")
+        for p in problems:
+            print(f"     {p}")
+        bad += bool(problems)
+    print(f"{len(out) - bad} of {len(out)} tidy data files within tolerance of data/reference")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
