@@ -130,3 +130,20 @@ def test_readme_gallery_shows_every_figure_with_its_rule():
             for slug in re.findall(r'figure_outputs\("(\w+)"', rule_body):
                 assert "![" in readme and f"(figures/{slug}.png)" in readme, f"README gallery lacks {slug}"
                 assert f"### `{slug}` — rule `{name}`" in readme, f"README names the wrong rule for {slug}"
+
+
+def test_report_captions_name_only_real_config_keys():
+    """Every ``snakemake.config[...]`` path a caption renders exists in the default and the paper config."""
+    merged = pipeline.load_config(overlay=ROOT / "config" / "paper.yaml")
+    found = 0
+    for rst in sorted((ROOT / "report").glob("*.rst")):
+        for expr in re.findall(r'snakemake\.config((?:\["[^"]+"\])+)', rst.read_text()):
+            keys = re.findall(r'\["([^"]+)"\]', expr)
+            for name, cfg in (("config.yaml", CONFIG), ("config.yaml + paper.yaml", merged)):
+                node = cfg
+                for k in keys:
+                    assert isinstance(node, dict) and k in node, \
+                        f"report/{rst.name}: snakemake.config{expr} is not a key of {name}"
+                    node = node[k]
+            found += 1
+    assert found > 10, "no config references found in the captions: did the syntax change?"

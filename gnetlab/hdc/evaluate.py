@@ -144,7 +144,9 @@ def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> p
 
 # robustness_vs_hdc on MNIST has two EHD G-Net files; MNIST_HDCGNet.mat matches the paper's text
 # (96.85 at p = 0.5), HDCGNet_MNIST.mat is an older run (see data/paper/README.md).
-_SUPERSEDED = ("HDCGNet_MNIST.mat",)
+# Matched on the whole path: the Rademacher *comparison* folder holds the current EHD result under the
+# same file name (HDCGNet_MNIST.mat), and a bare-name filter dropped it.
+_SUPERSEDED = ("Robustness Experiments/Comparisons/MNIST/TASU Gaussian/HDCGNet_MNIST.mat",)
 
 
 def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian") -> pd.DataFrame:
@@ -161,7 +163,7 @@ def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian")
     if df.empty:
         raise ValueError(f"the paper reports no {experiment!r} results for dataset={dataset!r}, "
                          f"embedding={embedding!r}")
-    keep = ~df["source_file"].astype(str).str.endswith(_SUPERSEDED)
+    keep = ~df["source_file"].astype(str).isin(_SUPERSEDED)
     df = df[keep]
     out = summarize(df, ["method", "activation", "sweep", "sweep_value"])
     out.insert(1, "label", out["method"].map(LABELS))
