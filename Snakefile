@@ -14,6 +14,14 @@ from pathlib import Path
 
 configfile: "config/config.yaml"
 
+# An overlay (--configfile FILE / --config KEY=VALUE) may only set sections and keys the default config
+# knows: a misspelled one would otherwise be merged and silently ignored.
+import yaml
+from gnetlab.pipeline import check_config
+
+check_config(config, yaml.safe_load(Path(workflow.basedir, "config", "config.yaml").read_text()),
+             source="snakemake config (config/config.yaml + overlays)")
+
 report: "report/workflow.rst"
 
 # Modules every notebook imports (paths, plotting, validation, the runner itself).

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from . import paths
 
-__all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config"]
+__all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config",
+           "check_config"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -90,13 +91,49 @@ def notebook_parameters(path: str | os.PathLike) -> dict:
     return out
 
 
+# Top-level config keys whose entries are open-ended names (any model name may be added).
+_OPEN_SECTIONS = {"gnet_models", "bnn_models"}
+
+
+def check_config(config: dict, default: dict, *, source: str = "config") -> dict:
+    """Refuse keys that the default config does not know: a misspelled section or parameter in an overlay
+    would otherwise be merged and silently ignored. Sections in ``_OPEN_SECTIONS`` may add new entries;
+    a notebook section may only set that notebook's parameters. Returns ``config``."""
+    if not isinstance(config, dict):
+        raise TypeError(f"{source}: expected a mapping of sections, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(default))
+    if unknown:
+        raise ValueError(f"{source}: unknown sections {unknown}; known sections: {sorted(default)}")
+    for name, section in config.items():
+        if name in _OPEN_SECTIONS or not isinstance(default[name], dict):
+            continue
+        if not isinstance(section, dict):
+            raise TypeError(f"{source}: section {name!r} must be a mapping, got {type(section).__name__}")
+        bad = sorted(set(section) - set(default[name]))
+        if bad:
+            raise ValueError(f"{source}: section {name!r} has unknown keys {bad}; "
+                             f"known: {sorted(default[name])}")
+    return config
+
+
 def load_config(path: str | os.PathLike | None = None, overlay: str | os.PathLike | None = None) -> dict:
-    """The default config (``config/config.yaml``), optionally deep-updated with ``overlay`` (paper.yaml)."""
+    """The default config (``config/config.yaml``), optionally deep-updated with ``overlay`` (paper.yaml).
+
+    The overlay may only name sections and keys the default config has (:func:`check_config`).
+    """
     import yaml
 
-    base = yaml.safe_load(Path(path or paths.CONFIG / "config.yaml").read_text())
+    base_path = Path(path or paths.CONFIG / "config.yaml")
+    if not base_path.is_file():
+        raise FileNotFoundError(f"config file {base_path} does not exist")
+    base = yaml.safe_load(base_path.read_text())
     if overlay is not None:
-        _deep_update(base, yaml.safe_load(Path(overlay).read_text()) or {})
+        overlay = Path(overlay)
+        if not overlay.is_file():
+            raise FileNotFoundError(f"overlay config file {overlay} does not exist")
+        new = yaml.safe_load(overlay.read_text()) or {}
+        check_config(new, base, source=str(overlay))
+        _deep_update(base, new)
     return base
 
 
@@ -135,8 +172,14 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
     return output
 
 
-def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800) -> Path:
-    """Re-execute a committed notebook in place with its defaults (the outputs nbval compares)."""
+def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800, publish: bool = False) -> Path:
+    """Re-execute a committed notebook in place with its defaults (the outputs nbval compares).
+
+    ``publish=False`` sends its figures and CSVs to a temporary directory; ``publish=True`` writes them
+    to the repository's ``figures/`` and ``results/`` (or ``GNETLAB_FIGURES_DIR``/``GNETLAB_RESULTS_DIR``),
+    so that the committed notebook, figure and tidy data come from one execution (then
+    ``python -m gnetlab.reference update results/`` accepts the data as the new reference).
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -144,8 +187,11 @@ def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800) -> Pat
     nb = nbformat.read(str(notebook), as_version=4)
     saved = {k: os.environ.get(k) for k in ("GNETLAB_PROGRESS", "GNETLAB_FIGURES_DIR", "GNETLAB_RESULTS_DIR")}
     with tempfile.TemporaryDirectory(prefix="gnetlab-refresh-") as tmp:
-        os.environ.update(GNETLAB_PROGRESS="0", GNETLAB_FIGURES_DIR=f"{tmp}/figures",
-                          GNETLAB_RESULTS_DIR=f"{tmp}/results")
+        os.environ["GNETLAB_PROGRESS"] = "0"
+        if publish:
+            os.environ.update(GNETLAB_FIGURES_DIR=str(paths.FIGURES), GNETLAB_RESULTS_DIR=str(paths.RESULTS))
+        else:
+            os.environ.update(GNETLAB_FIGURES_DIR=f"{tmp}/figures", GNETLAB_RESULTS_DIR=f"{tmp}/results")
         try:
             client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False,
                                     resources={"metadata": {"path": str(notebook.parent)}})
@@ -178,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--threads", type=int, default=1)
     p_ref = sub.add_parser("refresh", help="re-execute committed notebooks in place with default parameters")
     p_ref.add_argument("notebooks", nargs="+")
+    p_ref.add_argument("--publish", action="store_true",
+                       help="write figures/CSVs to figures/ and results/ (not a temporary directory)")
     p_par = sub.add_parser("params", help="print a notebook's default parameters as JSON")
     p_par.add_argument("notebook")
     args = parser.parse_args(argv)
@@ -189,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "refresh":
         for nb in args.notebooks:
             print(f"refreshing {nb}", flush=True)
-            refresh_notebook(nb)
+            refresh_notebook(nb, publish=args.publish)
     else:
         print(json.dumps(notebook_parameters(args.notebook), indent=2))
     return 0

@@ -16,7 +16,7 @@ import matplotlib
 from . import paths
 from .io import atomic_path, write_csv_atomic
 
-__all__ = ["STYLE", "COLORS", "PAPER_STYLE", "style", "save_figure", "paper_label", "show"]
+__all__ = ["STYLE", "COLORS", "PAPER_STYLE", "style", "save_figure", "paper_label", "show", "machine_note"]
 
 # Colour-blind-safe palette (Okabe & Ito), assigned by meaning so the same method keeps its colour
 # across figures.
@@ -60,6 +60,21 @@ STYLE = {
 def paper_label(text: str = "") -> str:
     """Legend label for a paper reference curve, always marked as the paper's value."""
     return f"paper: {text}" if text else "paper (reported)"
+
+
+def machine_note(fig, threads: int) -> str:
+    """Label a timing figure with the machine that measured it (CPU model, SIMD level, thread count).
+
+    Speed depends on the machine, so every timing figure says where it was measured, in its lower right
+    corner. Returns the label.
+    """
+    import os
+
+    from .machine import machine_label
+
+    label = f"measured on {machine_label(min(int(threads), os.cpu_count() or 1))}"
+    fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=7.5, color="#555555")
+    return label
 
 
 @contextmanager

@@ -50,6 +50,7 @@ class ReferenceSpec:
     exclude: list[str] = field(default_factory=list)
     default: dict = field(default_factory=lambda: {"atol": 0.0, "rtol": 1e-6})
     columns: dict = field(default_factory=dict)
+    ignore_rows: dict = field(default_factory=dict)
     why: str = ""
 
     def tolerance(self, column: str) -> tuple[float, float]:
@@ -57,7 +58,7 @@ class ReferenceSpec:
         return float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
 
 
-_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "why"}
+_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "ignore_rows", "why"}
 
 
 def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec]:
@@ -81,7 +82,8 @@ def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec
         specs[slug] = ReferenceSpec(slug=slug, notebook=entry["notebook"], keys=list(entry.get("keys") or []),
                                     exclude=list(entry.get("exclude") or []),
                                     default={"atol": 0.0, "rtol": 1e-6, **(entry.get("default") or {})},
-                                    columns=dict(entry.get("columns") or {}), why=entry.get("why", ""))
+                                    columns=dict(entry.get("columns") or {}),
+                                    ignore_rows=dict(entry.get("ignore_rows") or {}), why=entry.get("why", ""))
     return specs
 
 
@@ -92,7 +94,15 @@ def _is_numeric(s: pd.Series) -> bool:
 def _key_text(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     if not keys:
         return pd.Series([f"row {i}" for i in range(len(df))], index=df.index)
-    return df[keys].astype(str).agg(", ".join, axis=1)
+    cols = [df[k].map(str).tolist() for k in keys]
+    return pd.Series([", ".join(parts) for parts in zip(*cols)], index=df.index, dtype=object)
+
+
+def _drop_ignored(df: pd.DataFrame, spec: ReferenceSpec) -> pd.DataFrame:
+    for col, values in spec.ignore_rows.items():
+        if col in df.columns:
+            df = df[~df[col].map(str).isin([str(v) for v in values])]
+    return df
 
 
 def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSpec) -> list[str]:
@@ -103,6 +113,7 @@ def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSp
     equal as text.
     """
     problems = []
+    reference, new = _drop_ignored(reference, spec), _drop_ignored(new, spec)
     ref_cols = [c for c in reference.columns if c not in spec.exclude]
     new_cols = [c for c in new.columns if c not in spec.exclude]
     if set(ref_cols) != set(new_cols):
@@ -139,7 +150,7 @@ def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSp
                 problems.append(f"{spec.slug}.{col}: {int(bad.sum())} of {len(x)} values outside atol={atol:g}, "
                                 f"rtol={rtol:g}; worst at [{labels[i]}]: {y[i]!r} vs reference {x[i]!r}")
         else:
-            sa, sb = a.astype(str).to_numpy(), b.astype(str).to_numpy()
+            sa, sb = np.array(a.map(str).tolist(), dtype=object), np.array(b.map(str).tolist(), dtype=object)
             bad = sa != sb
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
@@ -180,7 +191,7 @@ def update(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> li
         src = Path(results_dir) / f"{slug}.csv"
         if not src.is_file():
             raise FileNotFoundError(f"{src}: run the pipeline (or the notebook) first")
-        df = pd.read_csv(src)
+        df = _drop_ignored(pd.read_csv(src), specs[slug])
         df = df[[c for c in df.columns if c not in specs[slug].exclude]]
         written.append(write_csv_atomic(df, reference_dir() / f"{slug}.csv", index=False))
     return written

@@ -147,3 +147,33 @@ def test_report_captions_name_only_real_config_keys():
                     node = node[k]
             found += 1
     assert found > 10, "no config references found in the captions: did the syntax change?"
+
+
+@pytest.mark.parametrize("overlay, match", [
+    ("grothendiek_identity: {trials: 20}\n", "unknown sections \\['grothendiek_identity'\\]"),
+    ("grothendieck_identity: {trails: 20}\n", "unknown keys \\['trails'\\]"),
+    ("grothendieck_identity: 3\n", "must be a mapping"),
+])
+def test_config_overlay_with_unknown_keys_is_refused(tmp_path, overlay, match):
+    path = tmp_path / "overlay.yaml"
+    path.write_text(overlay)
+    with pytest.raises((ValueError, TypeError), match=match):
+        pipeline.load_config(overlay=path)
+
+
+def test_config_overlay_may_add_models_and_override_known_keys(tmp_path):
+    path = tmp_path / "overlay.yaml"
+    path.write_text("gnet_models: {my_model: {dataset: digits}}\ngrothendieck_identity: {trials: 2}\n")
+    cfg = pipeline.load_config(overlay=path)
+    assert cfg["grothendieck_identity"]["trials"] == 2 and "my_model" in cfg["gnet_models"]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        pipeline.load_config(overlay=tmp_path / "missing.yaml")
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not installed")
+def test_snakemake_refuses_a_misspelled_overlay(tmp_path):
+    path = tmp_path / "overlay.yaml"
+    path.write_text("grothendiek_identity: {trials: 20}\n")
+    out = subprocess.run(["snakemake", "-n", "--configfile", str(path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode != 0 and "grothendiek_identity" in out.stdout + out.stderr
