@@ -606,7 +606,6 @@ def check_spec(spec: dict) -> dict:
         raise ValueError(f"spec['teacher']: expected None or {{'name': ..., 'spec': ...}}, got {teacher!r}")
     spec = json.loads(json.dumps(spec, sort_keys=True))
     spec.setdefault("data_seed", 0)
-    spec.setdefault("teacher", None)
     return spec
 
 
@@ -626,7 +625,7 @@ def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[BinaryMLP, di
     X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
     Xte, yte = datasets.load(spec["dataset"], split="test", seed=spec["data_seed"])
     teacher = None
-    if spec["teacher"] is not None:
+    if spec.get("teacher") is not None:
         teacher = load_baseline(spec["teacher"]["name"], spec["teacher"]["spec"], progress=progress)[0]
     model = _spec_model(spec)
     cfg = TrainConfig(seed=spec["seed"], **spec["train"])
