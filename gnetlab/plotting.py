@@ -73,7 +73,8 @@ def machine_note(fig, threads: int) -> str:
     from .machine import machine_label
 
     label = f"measured on {machine_label(min(int(threads), os.cpu_count() or 1))}"
-    fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=7.5, color="#555555")
+    # as the figure's supxlabel, so that constrained layout reserves room for it below the axes
+    fig.supxlabel(label, x=0.995, ha="right", fontsize=7.5, color="#555555")
     return label
 
 
