@@ -52,6 +52,7 @@ class ReferenceSpec:
     default: dict = field(default_factory=lambda: {"atol": 0.0, "rtol": 1e-6})
     columns: dict = field(default_factory=dict)
     ignore_rows: dict = field(default_factory=dict)
+    group_means: dict = field(default_factory=dict)
     why: str = ""
 
     def tolerance(self, column: str) -> tuple[float, float]:
@@ -59,7 +60,7 @@ class ReferenceSpec:
         return float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
 
 
-_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "ignore_rows", "why"}
+_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "ignore_rows", "group_means", "why"}
 
 
 def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec]:
@@ -77,14 +78,19 @@ def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec
         unknown = set(entry) - _ENTRY_KEYS
         if unknown:
             raise ValueError(f"{path}: entry {slug!r} has unknown keys {sorted(unknown)}; allowed {sorted(_ENTRY_KEYS)}")
-        for col, tol in (entry.get("columns") or {}).items():
+        gm = entry.get("group_means") or {}
+        if gm and (set(gm) != {"by", "columns"} or not isinstance(gm["columns"], dict)):
+            raise ValueError(f"{path}: {slug}.group_means: expected {{by: [...], columns: {{col: {{atol, rtol}}}}}}, "
+                             f"got {gm!r}")
+        for col, tol in [*(entry.get("columns") or {}).items(), *(gm.get("columns") or {}).items()]:
             if not isinstance(tol, dict) or set(tol) - {"atol", "rtol"}:
                 raise ValueError(f"{path}: {slug}.columns.{col}: expected {{atol, rtol}}, got {tol!r}")
         specs[slug] = ReferenceSpec(slug=slug, notebook=entry["notebook"], keys=list(entry.get("keys") or []),
                                     exclude=list(entry.get("exclude") or []),
                                     default={"atol": 0.0, "rtol": 1e-6, **(entry.get("default") or {})},
                                     columns=dict(entry.get("columns") or {}),
-                                    ignore_rows=dict(entry.get("ignore_rows") or {}), why=entry.get("why", ""))
+                                    ignore_rows=dict(entry.get("ignore_rows") or {}),
+                                    group_means=dict(entry.get("group_means") or {}), why=entry.get("why", ""))
     return specs
 
 
@@ -157,6 +163,29 @@ def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSp
                 i = int(np.flatnonzero(bad)[0])
                 problems.append(f"{spec.slug}.{col}: {int(bad.sum())} of {len(sa)} values differ; first at "
                                 f"[{labels[i]}]: {sb[i]!r} vs reference {sa[i]!r}")
+    if spec.group_means:
+        problems += _compare_group_means(ref, cur, spec)
+    return problems
+
+
+def _compare_group_means(ref: pd.DataFrame, cur: pd.DataFrame, spec: ReferenceSpec) -> list[str]:
+    """The plotted values are often means over test chunks or trials: compare those with their own
+    (tighter) tolerance, as ``group_means: {by: [...], columns: {col: {atol, rtol}}}`` states."""
+    by, problems = list(spec.group_means["by"]), []
+    cols = list(spec.group_means["columns"])
+    # rows are aligned already; group both by the reference's labels
+    labels = _key_text(ref, by)
+    ma = ref[cols].groupby(labels.to_numpy(), sort=True).mean()
+    mb = cur[cols].set_axis(ref.index).groupby(labels.to_numpy(), sort=True).mean()
+    for col, tol in spec.group_means["columns"].items():
+        atol, rtol = float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
+        x, y = ma[col].to_numpy(dtype=float), mb[col].to_numpy(dtype=float)
+        ok = (np.abs(y - x) <= atol + rtol * np.abs(x)) | (np.isnan(x) & np.isnan(y))
+        if not ok.all():
+            i = int(np.nanargmax(np.where(ok, -np.inf, np.abs(y - x))))
+            problems.append(f"{spec.slug}.{col} (mean over {', '.join(by)} groups): {int((~ok).sum())} of {len(x)} "
+                            f"means outside atol={atol:g}, rtol={rtol:g}; worst at [{ma.index[i]}]: {y[i]!r} vs "
+                            f"reference {x[i]!r}")
     return problems
 
 
