@@ -278,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not Path(args.results_dir).is_dir():
         parser.error(f"results_dir: {args.results_dir} is not a directory")
+    if args.command != "diff" and args.other_dir:  # compare/update: the second positional is a slug
+        args.slugs, args.other_dir = [args.other_dir, *args.slugs], None
     if args.command == "diff":
         if not args.other_dir or not Path(args.other_dir).is_dir():
             parser.error("diff needs two results directories")

@@ -121,3 +121,20 @@ def test_cli(tmp_path, capsys):
     (tmp_path / f"{slug}.csv").write_bytes((reference.reference_dir() / f"{slug}.csv").read_bytes())
     assert reference.main(["compare", str(tmp_path), slug]) == 0
     assert "1 of 1" in capsys.readouterr().out
+
+
+def test_group_means_catch_a_shift_that_every_row_tolerance_allows():
+    """Per-chunk accuracies may move by whole images; the plotted mean over chunks has a tighter bound."""
+    ref = pd.DataFrame({"n": [1000] * 4, "chunk": range(4), "acc": [90.0, 91.0, 92.0, 93.0]})
+    spec = _spec(keys=["n", "chunk"], columns={"acc": {"atol": 2.0}},
+                 group_means={"by": ["n"], "columns": {"acc": {"atol": 0.5}}})
+    assert compare_frames(ref, ref.assign(acc=ref.acc + [1.0, -1.0, 0.0, 0.0]), spec) == []
+    (problem,) = compare_frames(ref, ref.assign(acc=ref.acc + 1.5), spec)  # each row within 2, the mean not
+    assert "mean over n groups" in problem
+
+
+def test_group_means_spec_is_validated(tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("x: {notebook: n, group_means: {by: [a]}}\n")
+    with pytest.raises(ValueError, match="group_means"):
+        reference.load_specs(bad)
