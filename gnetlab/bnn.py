@@ -383,7 +383,7 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
     bar = progress(range(cfg.epochs), desc=progress_desc or f"train {getattr(model, 'recipe', '')}")
     # Small MLPs: one torch thread is faster than several (thread hand-offs dominate, badly so on a
     # loaded machine) and makes the trained weights independent of the machine's core count.
-    from .gnet.train import single_thread
+    from .threads import single_thread
 
     with single_thread():
         _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher)

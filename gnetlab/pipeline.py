@@ -24,51 +24,9 @@ import tempfile
 from pathlib import Path
 
 from . import paths
+from .threads import set_threads, thread_env  # noqa: F401  (re-exported: notebooks call pipeline.set_threads)
 
 __all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config"]
-
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    """Environment variables that cap BLAS/OpenMP/numba thread pools at ``threads``."""
-    return {k: str(int(threads)) for k in _THREAD_VARS}
-
-
-def set_threads(threads: int) -> int:
-    """Cap torch, numba and BLAS threads in the running process at ``threads`` (a rule's ``threads``).
-
-    The cap is ``min(threads, os.cpu_count())`` so that ``snakemake --cores 8`` on a 2-core laptop does
-    not oversubscribe. Returns the number applied.
-    """
-    from ._validation import check_positive_int
-
-    n = min(check_positive_int(threads, "threads"), os.cpu_count() or 1)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    try:
-        import numba
-
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:  # pragma: no cover
-        pass
-    if "torch" in sys.modules or _torch_available():
-        import torch
-
-        torch.set_num_threads(n)
-    return n
-
-
-def _torch_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
-
 
 def notebook_parameters(path: str | os.PathLike) -> dict:
     """Default values of the cell tagged ``parameters`` (literal assignments only)."""

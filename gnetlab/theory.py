@@ -68,7 +68,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_array, check_positive_int, resolve_rng
+from ._validation import as_array, check_positive_int, check_widths, resolve_rng
+from .activations import resolve_activation
+from .threads import blas_threads
 
 __all__ = [
     "gaussian_expectation",
@@ -101,9 +103,6 @@ def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _resolve_activation(activation) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
-    # Imported lazily: rf owns the registry of named activations.
-    from .rf import resolve_activation
-
     return resolve_activation(activation)
 
 
@@ -234,9 +233,9 @@ class LayerMoments:
 
 
 def _weights_of(model_or_weights) -> tuple[list[np.ndarray], object]:
-    from .rf import RandomFeatures
-
-    if isinstance(model_or_weights, RandomFeatures):
+    # Any object with ``depth``, ``layer_weight(i)`` and ``activation`` (a random-features map such as
+    # gnetlab.rf.RandomFeatures): the theory reads arrays and never needs the class itself.
+    if all(hasattr(model_or_weights, a) for a in ("depth", "layer_weight", "activation")):
         return [model_or_weights.layer_weight(i) for i in range(model_or_weights.depth)], model_or_weights.activation
     ws = list(model_or_weights)
     return ws, None
@@ -357,12 +356,10 @@ class EigenSpectrum:
     def from_matrix(cls, cov) -> "EigenSpectrum":
         import scipy.linalg
 
-        from .rf import _blas_threads
-
         cov = as_array(cov, "cov", dtype_kind="f", ndim=2, finite=True)
         # single-threaded: the tridiagonalisation is level-2 BLAS, where OpenBLAS threads cost more than
         # they give (and on a loaded machine 10x more)
-        with _blas_threads(1):
+        with blas_threads(1):
             return cls(scipy.linalg.eigvalsh(cov, overwrite_a=False, check_finite=False, driver="evd"))
 
     def resolvent(self, kappa: float) -> _Resolvent:
@@ -403,10 +400,8 @@ class DeterministicEquivalent:
 
     def __init__(self, input_dim: int, widths: Sequence[int], activation="tanh", *,
                  input_var: float = 1.0, order: int = 121):
-        from .rf import _check_widths
-
         self.input_dim = check_positive_int(input_dim, "input_dim")
-        self.widths = _check_widths(widths)
+        self.widths = check_widths(widths)
         name, phi = _resolve_activation(activation)
         probe = np.linspace(0.1, 3.0, 7)
         if not np.allclose(phi(-probe), -phi(probe), atol=1e-12):

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -224,6 +225,23 @@ class _Activation(nn.Module):
     def extra_repr(self) -> str:
         return f"alpha={self.alpha.item():.4g}"
 
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """The activation in the EHD G-Net, on estimates z^ (numpy).
+
+        Parameters
+        ----------
+        z : ndarray, float32, any shape
+            Pre-activation estimates.
+        alpha : float
+            The trained scale.
+
+        Returns
+        -------
+        ndarray, float32, same shape as ``z``
+        """
+        return np.float32(alpha) * z
+
 
 class ASU(_Activation):
     """Arcsine unit ``alpha * z`` (alpha init 2/pi, i.e. (2/pi) arcsin(cos) at initialisation)."""
@@ -244,6 +262,11 @@ class RASU(_Activation):
     def forward(self, z):
         return F.relu(self.alpha * z)
 
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """``relu(alpha * z^)`` in float32 (real-valued; see :meth:`ASU.binary_pass`)."""
+        return np.maximum(np.float32(alpha) * z, np.float32(0))
+
 
 class TASU(_Activation):
     """Tanh arcsine unit ``tanh(alpha * z)``, alpha learnable, init 10; its binary pass is sign(alpha z)."""
@@ -253,6 +276,11 @@ class TASU(_Activation):
 
     def forward(self, z):
         return torch.tanh(self.alpha * z)
+
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """``sign(alpha * z^)`` as float32 +-1, sign(0) = +1 (see :meth:`ASU.binary_pass`)."""
+        return np.where(np.float32(alpha) * z >= 0, np.float32(1), np.float32(-1))
 
 
 ACTIVATIONS = {"asu": ASU, "rasu": RASU, "tasu": TASU}

@@ -149,7 +149,7 @@ class GNet(nn.Module):
     def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False) -> np.ndarray:
         """Predicted classes (int64 numpy ``(B,)``), in evaluation mode (the mode is restored);
         ``sign_tasu``: see :meth:`forward`."""
-        from .train import single_thread
+        from ..threads import single_thread
 
         was = self.training
         self.eval()

@@ -35,28 +35,13 @@ import torch.nn.functional as F
 
 from .._validation import as_array, check_positive_int
 from ..io import atomic_path
+from ..threads import single_thread
 from .models import GNet, as_input, build_model
 
 __all__ = ["TrainResult", "train", "evaluate", "save_checkpoint", "load_checkpoint", "train_from_spec",
            "ensure_trained", "model_path", "load_model", "spec_data", "single_thread", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "gnetlab.gnet/1"
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread inside the block (restored after).
-
-    Training and evaluation use it: these models are small, so per-op thread hand-offs cost more than
-    they save (on a busy 2-core machine, 2 threads made training 15x slower), and a fixed thread count
-    makes the float sums, and so the trained weights, independent of the ``threads`` setting.
-    """
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 @dataclass
@@ -139,8 +124,8 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
     n = Xt.shape[0]
     torch_rng_state = torch.random.get_rng_state()
     torch.manual_seed(int(rng.integers(2**62)))  # dropout draws from the global generator
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see single_thread()
+    one_thread = contextlib.ExitStack()
+    one_thread.enter_context(single_thread())
     try:
         bar = _progress(range(1, epochs + 1), desc=desc, total=epochs, disable=not progress)
         for epoch in bar:
@@ -172,7 +157,7 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
                 bar.set_postfix(val_acc=f"{val_acc:.4f}", best=f"{best_acc:.4f}")
     finally:
         torch.random.set_rng_state(torch_rng_state)
-        torch.set_num_threads(threads)
+        one_thread.close()
     model.load_state_dict(best_state)
     model.eval()
     return TrainResult(pd.DataFrame(rows), best_epoch, best_acc)
@@ -324,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True, help="JSON object (see gnetlab.gnet.train)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    from ..pipeline import set_threads
+    from ..threads import set_threads
 
     set_threads(args.threads)
     model, meta = ensure_trained(args.output, json.loads(args.spec))

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int, resolve_rng
-from ..bits import PackedBits, pack_signs, unpack_signs, words_for
+from ..bits import PackedBits, clear_padding, flip_packed, pack_signs, unpack_signs, words_for
 
 __all__ = [
     "TIE_BREAKS",
@@ -108,12 +108,6 @@ def to_signs(x: Any, name: str = "x", *, dtype: Any = np.int8) -> np.ndarray:
     return _as_signs(x, name).astype(dtype, copy=False)
 
 
-def _pad_mask(d: int) -> np.uint64:
-    """Mask of the valid bits of the last word of a row of ``d`` signs."""
-    tail = d % 64
-    return np.uint64(0xFFFFFFFFFFFFFFFF if tail == 0 else (1 << tail) - 1)
-
-
 # --------------------------------------------------------------------------------------------------
 # Random hypervectors
 
@@ -128,7 +122,7 @@ def random(num_vectors: int, dimensions: int, *, seed) -> PackedBits:
     rng = resolve_rng(seed)
     w = words_for(dimensions)
     words = rng.integers(0, 2**64, size=(num_vectors, w), dtype=np.uint64, endpoint=False)
-    words[:, -1] &= _pad_mask(dimensions)
+    clear_padding(words, dimensions)
     return PackedBits(words, dimensions)
 
 
@@ -312,10 +306,8 @@ def flip(input: Any, fraction: float, *, model: str = "exact", seed):
     model: ``"exact"`` flips exactly ``round(fraction * d)`` distinct positions per row (the flip model
     of the HDC baselines in the G-Net comparison); ``"replacement"`` draws ``int(fraction * d)`` positions
     with replacement and flips each drawn position once (the official EHD G-Net code). Both come from
-    :func:`gnetlab.ehd.flip_packed`, so the baselines and the EHD G-Net share one implementation.
+    :func:`gnetlab.bits.flip_packed`, the fault model the baselines and the EHD G-Net share.
     """
-    from ..ehd import flip_packed
-
     x = _check_hv(input, "input")
     packed = _is_packed(x)
     p = to_packed(x, "input")

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_array, check_choice, check_positive_int
+from ..bits import FLIP_MODELS
+from ..protocol import chunk_accuracy, chunk_bounds, chunk_summary, keyed_int_seed, keyed_rng
 from . import functional as F
 from .models import RFFHDC, ClassicHDC, HDCClassifier, HoloGN, LaplaceHDC, OnlineHD
 
@@ -59,18 +61,6 @@ def make_classifier(method: str, hyperdim: int = 10_000, *, seed, **kwargs) -> H
     return METHODS[method](hyperdim, seed=seed, **kwargs)
 
 
-def chunk_accuracy(pred, y, n_chunks: int) -> np.ndarray:
-    """Accuracy in percent on each of ``n_chunks`` contiguous chunks (``numpy.array_split``): float (n_chunks,)."""
-    p = as_array(pred, "pred", ndim=1)
-    t = as_array(y, "y", ndim=1)
-    if p.shape != t.shape:
-        raise ValueError(f"pred, y: shapes differ ({p.shape} and {t.shape})")
-    n_chunks = check_positive_int(n_chunks, "n_chunks")
-    if n_chunks > t.shape[0]:
-        raise ValueError(f"n_chunks: {n_chunks} chunks for {t.shape[0]} test samples")
-    return np.array([100.0 * np.mean(a == b) for a, b in zip(np.array_split(p, n_chunks), np.array_split(t, n_chunks))])
-
-
 def _fractions(values) -> list[float]:
     out = []
     for v in values:
@@ -100,7 +90,7 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     methods = [check_choice(m, "methods", tuple(METHODS)) for m in methods]
     hyperdims = [check_positive_int(N, "hyperdims") for N in hyperdims]
     fractions = _fractions(flip_fractions)
-    check_choice(flip_model, "flip_model", ("exact", "replacement"))
+    check_choice(flip_model, "flip_model", FLIP_MODELS)
     flip_at = set(hyperdims) if flip_hyperdims is None else {check_positive_int(N, "flip_hyperdims")
                                                              for N in flip_hyperdims}
     if not flip_at <= set(hyperdims):
@@ -113,16 +103,16 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     unknown = set(method_kwargs) - set(METHODS)
     if unknown:
         raise ValueError(f"method_kwargs: unknown methods {sorted(unknown)}; expected keys among {list(METHODS)}")
-    bounds = np.array_split(np.arange(yte.shape[0]), n_chunks)
+    bounds = chunk_bounds(yte.shape[0], n_chunks)
     rows = []
     jobs = [(m, N) for m in methods for N in hyperdims]
     for m, N in _progress(jobs, desc="HDC baselines", total=len(jobs), disable=not progress):
         mi = list(METHODS).index(m)
-        fit_seed = int(np.random.SeedSequence([int(seed), mi]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+        fit_seed = keyed_int_seed(seed, mi)
         clf = make_classifier(m, N, seed=fit_seed, **method_kwargs.get(m, {})).fit(X_train, y_train)
         H = clf.encode(X_test)
         for j, p in enumerate(fractions if N in flip_at else [0.0]):
-            Hp = H if p == 0 else F.flip(H, p, model=flip_model, seed=np.random.default_rng([int(seed), mi, 1, j]))
+            Hp = H if p == 0 else F.flip(H, p, model=flip_model, seed=keyed_rng(seed, mi, 1, j))
             acc = chunk_accuracy(clf.predict_encoded(Hp), yte, n_chunks)
             for c, a in enumerate(acc):
                 rows.append({"method": m, "label": LABELS[m], "hyperdim": N, "flip_fraction": p,
@@ -132,9 +122,7 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
 
 def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
     """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group
-    (the EHD protocol's :func:`gnetlab.ehd.chunk_summary`, so baselines and EHD are summarised alike)."""
-    from ..ehd import chunk_summary
-
+    (:func:`gnetlab.protocol.chunk_summary`, so baselines and EHD are summarised alike)."""
     return chunk_summary(df, by, value)
 
 
