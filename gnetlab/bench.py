@@ -26,11 +26,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from gnetlab._validation import check_choice, check_positive_int, resolve_rng
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "main"]
 
@@ -394,6 +397,8 @@ def ehd_main(argv: Sequence[str] | None = None) -> int:
     if args.csv:
         from gnetlab.io import write_csv_atomic
 
+        write_csv_atomic(df, args.csv)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
