@@ -17,7 +17,8 @@ configfile: "config/config.yaml"
 report: "report/workflow.rst"
 
 # Modules every notebook imports (paths, plotting, validation, the runner itself).
-CORE_MODULES = ["__init__", "_validation", "io", "paths", "plotting", "pipeline", "progress"]
+CORE_MODULES = ["__init__", "_validation", "_deprecation", "io", "paths", "plotting", "pipeline", "progress", "threads",
+                "protocol", "activations"]
 
 # Figure/table targets of every rule family; each rules/*.smk appends its own.
 ALL_TARGETS = []

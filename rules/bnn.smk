@@ -13,7 +13,7 @@ rule bnn_comparison:
         notebook="notebooks/12_bnn_comparison.ipynb",
         code=gnetlab_modules("bnn", "robustness", "gnet", "ehd", "bits", "kernels", "embed", "datasets"),
         models=[f"results/models/{m['name']}.pt" for m in config["bnn_comparison"]["models"].values()],
-        energy="data/energy_45nm.csv",
+        energy="gnetlab/data/energy_45nm.csv",
     output:
         **figure_outputs("adversarial_robustness", "Binarized networks"),
         table=report("results/bnn_table.csv", caption=str(Path(workflow.basedir) / "report" / "bnn_table.rst"),
