@@ -1,7 +1,6 @@
 """Gaussian-equivalence theory of deep random features and deterministic test-error predictions.
 
-Reference: arXiv 2510.16250 (one-bit random features), with the notation of ``../shared/paper/NOTES.md``
-section 3. The model is ``x^(l) = phi(W_l x^(l-1))``, ``W_l`` of shape ``(d_l, d_(l-1))`` with entries of
+Reference: arXiv 2510.16250 (one-bit random features). The model is ``x^(l) = phi(W_l x^(l-1))``, ``W_l`` of shape ``(d_l, d_(l-1))`` with entries of
 variance ``1/d_(l-1)`` (Gaussian, or one-bit ``sign(.)/sqrt(d_(l-1))``); only the readout ``a`` is
 trained.
 
@@ -19,7 +18,7 @@ first two moments. A neuron whose pre-activation ``h_i = (W_l x^(l-1))_i`` has m
     mu_l = E phi(h),   Sigma_l = D1 W_l Sigma_(l-1) W_l^T D1 + D2,     D1 = diag(rho1), D2 = diag(rho2^2).
 
 For an odd activation (tanh) and centred input every ``m_i = 0``, ``mu_l = 0`` and the per-neuron
-variances concentrate at ``s2 = Tr(Sigma_(l-1)) / d_(l-1)``, which is NOTES' scalar recursion
+variances concentrate at ``s2 = Tr(Sigma_(l-1)) / d_(l-1)``, which is the scalar recursion
 ``Sigma_l = rho1^2 W Sigma W^T + rho2^2 I``.
 
 Mean terms (non-odd activations such as ReLU). The first hidden layer then has a constant mean
@@ -152,7 +151,7 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
     """The Gaussian-equivalence coefficients of ``activation`` at ``N(mean, var)``.
 
     activation: "tanh", "relu", "linear" or a vectorised callable. ``var`` must be > 0.
-    For tanh at ``var = 1`` this gives rho1 = 0.6057, rho2^2 = 0.0274 (NOTES section 3).
+    For tanh at ``var = 1`` this gives rho1 = 0.6057, rho2^2 = 0.0274 (the paper's setting).
     Gauss-Hermite with ``order`` nodes (at most 300) for every activation except the registered
     "relu", which uses its closed form (quadrature converges only like 1/order at a kink; a callable
     with kinks gets that slow convergence, so raise ``order``).
@@ -193,7 +192,7 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
 
 def scalar_recursion(activation, depth: int, *, input_var: float = 1.0,
                      order: int = 121) -> list[Linearization]:
-    """NOTES' scalar recursion for centred features: ``s2_0 = input_var``, at layer l the
+    """The scalar recursion for centred features: ``s2_0 = input_var``, at layer l the
     linearisation at ``N(0, s2_(l-1))`` and ``s2_l = rho1^2 s2_(l-1) + rho2^2`` (= E phi^2 for odd phi).
 
     Exact in the limit for odd activations with centred isotropic input; for non-odd activations use
@@ -252,7 +251,7 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
         setting is ``input_var = 1``; its text's ``I/d`` would be ``input_var = 1/d``).
     dtype: float64 (default) or float32 for the big GEMMs (an L = 5, d = 8192, widths 4096 recursion is
         ~1e12 flops; float32 halves the time and changes predictions by < 1e-5 relative).
-    centered: use the scalar variance ``Tr Sigma / d`` for every neuron and zero means (NOTES'
+    centered: use the scalar variance ``Tr Sigma / d`` for every neuron and zero means (the
         recursion). Default: True for odd activations with zero input mean (tanh, linear), else the
         per-neuron linearisation with mean terms.
 
@@ -474,7 +473,7 @@ class DeterministicEquivalent:
 
 @dataclass(frozen=True)
 class RiskPrediction:
-    """Deterministic test-error prediction of min-l2 interpolation (NOTES section 3)."""
+    """Deterministic test-error prediction of min-l2 interpolation (the paper's setting)."""
 
     n: int
     p: int
@@ -525,7 +524,7 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
         (or from ``model``'s); milliseconds at any size; odd activations only.
     method="realised": :func:`covariance_recursion` on ``model``'s actual weights, eigenvalues of
         ``Sigma_L + mu_L mu_L^T``; ~20 s at L = 5, d = 8192, widths 4096. Input ``N(0, input_var I)`` or
-        ``N(input_mean, input_cov)``. ``mean_terms=False`` drops every mean (NOTES' centred recursion
+        ``N(input_mean, input_cov)``. ``mean_terms=False`` drops every mean (the centred recursion
         with a common variance), which is exact only for odd activations and centred input.
     all_depths: return a list with the prediction for every depth l = 1..L (the depth-l readout of the
         same network), else the prediction for depth L.

@@ -24,7 +24,7 @@ def test_linearize_linear_activation():
 
 
 def test_linearize_tanh_matches_notes():
-    # NOTES section 3: x ~ N(0, I), tanh
+    # the paper's setting: x ~ N(0, I), tanh
     lins = theory.scalar_recursion("tanh", 2, input_var=1.0)
     assert lins[0].rho1 == pytest.approx(0.6057, abs=1e-4)
     assert lins[0].rho2_sq == pytest.approx(0.02742, abs=1e-5)
@@ -61,7 +61,7 @@ def test_isotropic_ridgeless_closed_form():
 
 
 def test_deterministic_equivalent_reproduces_notes():
-    # NOTES section 3: d = 8192, d_l = 4096, n = 1000, L = 1..5 (verified there against simulation)
+    # the paper's setting: d = 8192, d_l = 4096, n = 1000, L = 1..5 (verified there against simulation)
     preds = theory.predict_min_norm_mse(1000, input_dim=8192, widths=(4096,) * 5, all_depths=True)
     np.testing.assert_allclose([p.mse for p in preds], [0.2668, 0.1246, 0.0685, 0.0411, 0.0260], atol=1.5e-4)
 

@@ -43,7 +43,7 @@ from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, Nor
 __all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY"]
 
 # The paper's float G-Net test accuracies (percent) by (dataset, activation), as reported with the
-# official code (its checkpoint names and NOTES §1); the data file holds only EHD results.
+# official code (its checkpoint names); the data file holds only EHD results.
 PAPER_FLOAT_ACCURACY = {
     ("mnist", "rasu"): 99.35, ("mnist", "tasu"): 99.15, ("fashion_mnist", "rasu"): 92.63,
     ("cifar10", "rasu"): 84.85, ("epilepsy", "rasu"): 95.65, ("wss", "rasu"): 85.61, ("wss", "tasu"): 82.46,

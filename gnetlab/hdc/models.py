@@ -283,7 +283,7 @@ class ClassicHDC(HDCClassifier):
     levels: ``"random"`` (default; independent level hypervectors, the official comparison's 256 random
     grey-level hypervectors) or ``"id_level"`` (correlated levels, torchhd's ``level``; far better on
     continuous features). Deviations from the official comparison code, which keeps the integer sums
-    (no majority) and compares them by cosine: we binarise sample and class hypervectors (the issue's
+    (no majority) and compares them by cosine: we binarise sample and class hypervectors (the usual
     definition of Classic HDC, and equal bits for all methods); ties are broken by seeded random
     hypervectors (one for samples, drawn with the item memories; one for the class majority).
     """
