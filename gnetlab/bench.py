@@ -7,7 +7,7 @@ and together a CLI (``python -m gnetlab.bench`` or ``gnetlab-bench``):
   binary multiply-accumulates (MACs), against ``numpy`` float32 ``a @ b.T`` (OpenBLAS sgemm) of the
   same shape.
 * :func:`bench_ehd`: EHD G-Net inference, bit-packed vs float-simulated path, same model, same G
-  (``python -m gnetlab.bench ehd``; every option: ``python -m gnetlab.ehd --help``).
+  (``python -m gnetlab.bench ehd``; every option: ``python -m gnetlab.bench ehd --help``).
 * :func:`bench_sign_weight_matmul`: one-bit weights (n, K) times float activations (batch, K), the
   product of a one-bit random-features layer (the paper's Fig. 5 setting is batch 1, K = 16384,
   n = 4096 ... 32768), against float32 ``W @ x`` (sgemv for batch 1) with the same +-1 weights.
@@ -229,6 +229,24 @@ def _format(df) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gnetlab.bench [matmul|gemv|ehd|all] [options]``: print the benchmark tables.
+
+    ``ehd`` with options (``python -m gnetlab.bench ehd --hyperdim 5000 --batch 1 64``) runs
+    :func:`ehd_main`; see ``python -m gnetlab.bench ehd --help``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["ehd"] and len(args_in) > 1:
+        return ehd_main(args_in[1:])
     parser = argparse.ArgumentParser(
         prog="python -m gnetlab.bench",
         description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
@@ -248,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
                         help="wall: elapsed time (default); cpu: process CPU time (use with --threads 1)")
     parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
 
     if args.threads is not None:
         from gnetlab.threads import set_threads
@@ -354,7 +372,7 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
 
 
 def ehd_main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gnetlab.ehd``: print :func:`bench_ehd` with every option on the command line.
+    """``python -m gnetlab.bench ehd [options]``: print :func:`bench_ehd` with every option on the command line.
 
     Parameters
     ----------
@@ -368,7 +386,7 @@ def ehd_main(argv: Sequence[str] | None = None) -> int:
     """
     from gnetlab.embed import EMBEDDINGS
 
-    parser = argparse.ArgumentParser(prog="python -m gnetlab.ehd", description=bench_ehd.__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.bench ehd", description=bench_ehd.__doc__.split("\n\n")[0])
     parser.add_argument("--hyperdim", type=int, default=10_000)
     parser.add_argument("--embedding", choices=EMBEDDINGS, default="rademacher")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 256])

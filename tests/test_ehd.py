@@ -413,3 +413,10 @@ def test_deprecated_names_still_work():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ehd.flip_packed is bits.flip_packed and ehd.chunk_summary is not None
+
+
+def test_bench_cli_runs_the_ehd_benchmark(capsys, tmp_path):
+    out = tmp_path / "ehd.csv"
+    assert bench.main(["ehd", "--hyperdim", "128", "--hidden", "16", "--batch", "2", "--repeats", "1",
+                       "--csv", str(out)]) == 0
+    assert "identical_scores" in capsys.readouterr().out and out.exists()
