@@ -75,6 +75,13 @@ class PackedBits:
 
     Build one with :func:`pack_signs`; the constructor checks dtype, shape and that the padding bits
     are 0 (otherwise ``K - 2 popcount(a ^ b)`` would be wrong).
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (..., W)
+        As the attribute.
+    k : int
+        As the attribute.
     """
 
     words: Any

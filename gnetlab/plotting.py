@@ -64,7 +64,12 @@ def paper_label(text: str = "") -> str:
 
 @contextmanager
 def style() -> Iterator[None]:
-    """Context manager applying the house style (use around figure creation)."""
+    """Context manager applying the house style (use around figure creation).
+
+    Yields
+    ------
+    None
+    """
     with matplotlib.rc_context(STYLE):
         yield
 

@@ -18,6 +18,8 @@ __all__ = ['TrainConfig', 'train_classifier', 'evaluate']
 
 @dataclass
 class TrainConfig:
+    """Options of :func:`train_classifier` (epochs, batch, Adam lr and weight decay, schedule, distillation)."""
+
     epochs: int = 20
     batch_size: int = 100
     lr: float = 1e-3

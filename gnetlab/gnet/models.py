@@ -322,6 +322,13 @@ MODELS = {
 
 
 def model_names() -> list[str]:
+    """Names of the model builders.
+
+    Returns
+    -------
+    list of str
+        The keys of :data:`MODELS`.
+    """
     return list(MODELS)
 
 

@@ -35,14 +35,22 @@ class RandomFeatures:
 
     Parameters
     ----------
-    input_dim: d.
-    widths: hidden widths (d_1, ..., d_L).
-    activation: "tanh", "relu", "linear" or a callable acting elementwise on float32 arrays.
-    weights: "gaussian" or "onebit" (see the module docstring). Same seed -> paired draws.
-    seed: int or numpy Generator (required).
-    method: forward pass of one-bit layers: "kernel" (packed sign kernels, whatever kernel backend
+    input_dim : int
+        Input dimension d.
+    widths : sequence of int
+        Hidden widths (d_1, ..., d_L).
+    activation : str or callable, default "tanh"
+        "tanh", "relu", "linear" or a callable acting elementwise on float32 arrays.
+    weights : {"gaussian", "onebit"}, default "gaussian"
+        See :mod:`gnetlab.rf`. The same seed gives paired draws.
+    seed : int or numpy.random.Generator
+        Source of the weights (required).
+    method : {"kernel", "reference"}, optional
+        Forward pass of one-bit layers: "kernel" (default; packed sign kernels, whatever kernel backend
         :mod:`gnetlab.kernels` picks) or "reference" (float32 ``x @ (sign(W)/sqrt(fan_in)).T``).
-        Ignored for Gaussian weights (float32 BLAS). ``backend=`` is its deprecated name.
+        Ignored for Gaussian weights (float32 BLAS).
+    backend : {"kernel", "reference"}, optional
+        Deprecated name of ``method``.
 
     Shapes: ``transform(X (n, d)) -> (n, d_L)`` float32 (or a list over layers).
     """
