@@ -27,11 +27,27 @@ def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian",
           class_vectors: str = "normalized") -> EHDGNet:
     """Embed a trained :class:`gnetlab.gnet.GNet` into an :class:`EHDGNet`.
 
-    hyperdim: int (same N for every arcsine layer and the classifier) or a sequence with one N per
-    arcsine layer plus the classifier's; or ratio: number or sequence, N_l = round_hyperdim(ratio_l n_l)
-    (:func:`layer_sizes`). embedding: ``"gaussian"`` or ``"rademacher"``. seed: int or Generator (one
-    independent G per layer is drawn from it). class_vectors: ``"normalized"`` (columns of the
-    row-normalised W2 the float model multiplies) or ``"raw"`` (raw W2 columns, as the official code).
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The trained float network.
+    hyperdim : int or sequence of int, optional
+        The same N for every arcsine layer and the classifier, or one N per arcsine layer plus the
+        classifier's. Give exactly one of ``hyperdim`` and ``ratio``.
+    ratio : float or sequence of float, optional
+        ``N_l = round_hyperdim(ratio_l n_l)`` (:func:`gnetlab.ehd.layer_sizes`).
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        Distribution of the random projections G.
+    seed : int or numpy.random.Generator
+        One independent G per layer is drawn from it.
+    class_vectors : {"normalized", "raw"}, default "normalized"
+        Columns of the row-normalised W2 the float model multiplies, or raw W2 columns (the official
+        code).
+
+    Returns
+    -------
+    EHDGNet
+        The embedded network; weight embeddings packed as uint64 ``(m, ceil(N / 64))`` per layer.
     """
     import torch
 

@@ -20,7 +20,16 @@ __all__ = ["round_hyperdim", "layer_sizes", "resolve_hyperdims"]
 def round_hyperdim(n: float) -> int:
     """The official rounding of a hyperdimension to a multiple of 1000: remainder > 100 rounds up.
 
-    ``round_hyperdim(9408) == 10000``, ``round_hyperdim(4100) == 4000``, ``round_hyperdim(4101) == 5000``.
+    Parameters
+    ----------
+    n : float
+        Finite, non-negative.
+
+    Returns
+    -------
+    int
+        ``round_hyperdim(9408) == 10000``, ``round_hyperdim(4100) == 4000``,
+        ``round_hyperdim(4101) == 5000``.
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n < 0:
         raise ValueError(f"n: expected a finite non-negative number, got {n!r}")
@@ -31,8 +40,17 @@ def round_hyperdim(n: float) -> int:
 def layer_sizes(model) -> list[int]:
     """The size n_l each hyperdimension ratio multiplies, per arcsine layer and for the classifier.
 
-    Dense: fan-in; conv: all weights (out * in * k^d), as in the official code; classifier: its input
-    size. E.g. the paper's MNIST model gives [800, 51200, 3136, 512].
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The float network.
+
+    Returns
+    -------
+    list of int
+        One size per arcsine layer, then the classifier's. Dense: fan-in; conv: all weights
+        (out * in * k^d), as in the official code; classifier: its input size. E.g. the paper's MNIST
+        model gives [800, 51200, 3136, 512].
     """
     sizes = []
     for layer in model.layers:
@@ -42,7 +60,22 @@ def layer_sizes(model) -> list[int]:
 
 
 def resolve_hyperdims(model, *, hyperdim=None, ratio=None) -> list[int]:
-    """One N per arcsine layer plus the classifier's, from ``hyperdim`` or ``ratio`` (exactly one)."""
+    """One N per arcsine layer plus the classifier's, from ``hyperdim`` or ``ratio`` (exactly one).
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The float network.
+    hyperdim : int or sequence of int, optional
+        The same N everywhere, or one per arcsine layer plus the classifier's.
+    ratio : float or sequence of float, optional
+        ``N_l = round_hyperdim(ratio_l * n_l)`` with ``n_l`` from :func:`layer_sizes`.
+
+    Returns
+    -------
+    list of int
+        N per arcsine layer, then the classifier's.
+    """
     n_layers = len(model.layers) + 1
     if (hyperdim is None) == (ratio is None):
         raise ValueError("give exactly one of hyperdim= (N per layer) or ratio= (N_l = round(ratio_l * n_l))")

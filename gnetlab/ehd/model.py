@@ -32,10 +32,34 @@ def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
 
 @dataclass(eq=False)
 class EHDLayer:
-    """One embedded layer. ``kind``: dense | conv1d | conv2d | classifier.
+    """One embedded layer (built by :func:`gnetlab.ehd.embed_gnet`).
 
-    projection: G, float32 (N, K) with K the fan-in (C * k^d for convs, patch order of ``unfold``);
-    weight_bits: uint64 (m, ceil(N/64)), the signs of G w~_i (classes for the classifier).
+    Parameters
+    ----------
+    kind : {"dense", "conv1d", "conv2d", "classifier"}
+        Layer type.
+    hyperdim : int
+        N, the length of its embeddings.
+    projection : ndarray, float32, shape (N, K)
+        G; K is the fan-in (C * k^d for convs, in the patch order of ``unfold``).
+    weight_bits : ndarray, uint64, shape (m, ceil(N / 64))
+        The packed signs of G w~_i (of the class vectors for the classifier).
+    n_out : int
+        m, output units (classes for the classifier).
+    bias : float
+        The bias-trick scalar b.
+    activation : {"asu", "rasu", "tasu"} or None
+        Activation (None for the classifier).
+    alpha : float
+        The activation's trained scale.
+    binary_input : bool
+        Whether the layer's input is +-1 (after a TASU layer).
+    embedding : {"gaussian", "rademacher"}
+        Distribution of G.
+    kernel_size, stride, padding, pool, in_channels : int
+        Convolution geometry (unused for dense layers).
+    _cache : dict
+        Derived arrays (float weights, packed G), filled on first use.
     """
 
     kind: str
@@ -92,7 +116,25 @@ class EHDLayer:
 
 
 class EHDGNet:
-    """An embedded G-Net (see :mod:`gnetlab.ehd`). Build with :func:`gnetlab.ehd.embed_gnet`."""
+    """An embedded G-Net (see :mod:`gnetlab.ehd`). Build with :func:`gnetlab.ehd.embed_gnet`.
+
+    Parameters
+    ----------
+    layers : list of EHDLayer
+        The embedded arcsine layers.
+    classifier : EHDLayer
+        The embedded output layer.
+    input_shape : tuple of int
+        Input shape of one sample, e.g. ``(784,)`` or ``(1, 28, 28)``.
+    input_shift, input_scale : float
+        Inputs are standardised as ``(x - shift) / scale`` first, as the float model.
+    n_classes : int
+        Number of classes.
+    embedding : {"gaussian", "rademacher"}
+        Distribution of the G.
+    class_vectors : {"normalized", "raw"}
+        How the class vectors were taken (see :func:`gnetlab.ehd.embed_gnet`).
+    """
 
     def __init__(self, layers: list[EHDLayer], classifier: EHDLayer, *, input_shape, input_shift, input_scale,
                  n_classes: int, embedding: str, class_vectors: str):

@@ -52,6 +52,46 @@ def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = 
     ``hyperdim_mean``, ``hyperdims`` ("N1;N2;..."), and the settings. Chunk c always draws its G from
     the same random stream (from ``seed`` and c), whatever N: curves over N use common random numbers
     (and G at a smaller N is the first rows of G at a larger one).
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The trained float network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Test inputs.
+    y : array_like, integer, shape (n,)
+        Test labels.
+    hyperdim, ratio : optional
+        As :func:`gnetlab.ehd.embed_gnet` (exactly one).
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        Distribution of G.
+    n_chunks : int, default 20
+        Contiguous test chunks (a fresh G per chunk).
+    seed : int
+        Chunk c draws from stream c of ``seed`` (:func:`gnetlab.protocol.chunk_streams`).
+    path : {"packed", "float"}, default "packed"
+        Inference path (identical predictions).
+    class_vectors : {"normalized", "raw"}, default "normalized"
+        As :func:`gnetlab.ehd.embed_gnet`.
+    batch_size : int, default 256
+        Inputs per forward pass.
+    progress : bool, default True
+        Show a progress bar.
+    desc : str, optional
+        Its label.
+    weight_flip : float, default 0.0
+        Fraction of every stored weight embedding's signs flipped (per chunk).
+    data_flip : float, default 0.0
+        Fraction of the data embeddings' signs flipped in ``data_flip_layers``.
+    data_flip_layers : sequence of int, default (0,)
+        Layers whose data embeddings are flipped.
+    flip_model : {"exact", "replacement"}, default "exact"
+        See :data:`gnetlab.bits.FLIP_MODELS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per chunk (columns above).
     """
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     weight_flip = check_fraction(weight_flip, "weight_flip")
@@ -78,7 +118,39 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
     """:func:`evaluate_chunks` for every entry of ``hyperdims`` (ints, or per-layer lists), embedding the
     weights once per chunk at the largest N and truncating (:meth:`EHDGNet.truncated`): the same rows
     as separate :func:`evaluate_chunks` calls with this seed, at the embedding cost of one.
-    One row per (hyperdim, chunk), with a ``hyperdim`` column ("N" or "N1;N2;...")."""
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The trained float network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Test inputs.
+    y : array_like, integer, shape (n,)
+        Test labels.
+    hyperdims : sequence of int or of sequences of int
+        The N to evaluate (an int for every layer, or one N per layer).
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        Distribution of G.
+    n_chunks : int, default 20
+        Contiguous test chunks (a fresh G per chunk).
+    seed : int
+        Chunk c draws from stream c of ``seed`` (:func:`gnetlab.protocol.chunk_streams`).
+    path : {"packed", "float"}, default "packed"
+        Inference path (identical predictions).
+    class_vectors : {"normalized", "raw"}, default "normalized"
+        As :func:`gnetlab.ehd.embed_gnet`.
+    batch_size : int, default 256
+        Inputs per forward pass.
+    progress : bool, default True
+        Show a progress bar.
+    desc : str, optional
+        Its label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (hyperdim, chunk), with a ``hyperdim`` column ("N" or "N1;N2;...").
+    """
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     n_layers = len(model.layers) + 1
     grid = [resolve_hyperdims(model, hyperdim=h) for h in hyperdims]
@@ -110,8 +182,47 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
     target: ``"weights"`` (all stored weight embeddings, classifier included, as the paper's RASU vs
     TASU experiment) or ``"data"`` (the data embeddings of ``data_flip_layers``; the paper flips the
     first layer's). Each chunk is embedded once (the same G as :func:`evaluate_chunks` with this
-    seed) and every fraction is evaluated on it, with its own flip stream. One row per (chunk,
-    fraction), with ``flip_fraction`` and ``flip_target`` columns.
+    seed) and every fraction is evaluated on it, with its own flip stream.
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The trained float network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Test inputs.
+    y : array_like, integer, shape (n,)
+        Test labels.
+    fractions : sequence of float
+        Flip fractions in [0, 1].
+    target : {"weights", "data"}, default "weights"
+        What is flipped.
+    hyperdim, ratio : optional
+        As :func:`gnetlab.ehd.embed_gnet` (exactly one).
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        Distribution of G.
+    n_chunks : int, default 20
+        Contiguous test chunks (a fresh G per chunk).
+    seed : int
+        Chunk c draws from stream c of ``seed`` (:func:`gnetlab.protocol.chunk_streams`).
+    flip_model : {"exact", "replacement"}, default "exact"
+        See :data:`gnetlab.bits.FLIP_MODELS`.
+    data_flip_layers : sequence of int, default (0,)
+        Layers whose data embeddings are flipped (``target="data"``).
+    path : {"packed", "float"}, default "packed"
+        Inference path (identical predictions).
+    class_vectors : {"normalized", "raw"}, default "normalized"
+        As :func:`gnetlab.ehd.embed_gnet`.
+    batch_size : int, default 256
+        Inputs per forward pass.
+    progress : bool, default True
+        Show a progress bar.
+    desc : str, optional
+        Its label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (chunk, fraction), with ``flip_fraction`` and ``flip_target`` columns.
     """
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     check_choice(target, "target", ("weights", "data"))
@@ -140,8 +251,30 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
 
 
 def sweep(model, X, y, *, param: str, values: Sequence, seed, **kwargs) -> pd.DataFrame:
-    """:func:`evaluate_chunks` for each value of one keyword ``param`` (e.g. ``"hyperdim"``,
-    ``"weight_flip"``); returns the concatenated chunk rows with a ``param`` column."""
+    """:func:`evaluate_chunks` for each value of one keyword argument.
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The trained float network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Test inputs.
+    y : array_like, integer, shape (n,)
+        Test labels.
+    param : str
+        The keyword of :func:`evaluate_chunks` to vary (e.g. ``"hyperdim"``, ``"weight_flip"``).
+    values : sequence
+        Its values.
+    seed : int
+        As :func:`evaluate_chunks`.
+    **kwargs
+        Further arguments of :func:`evaluate_chunks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The concatenated chunk rows with a ``param`` column.
+    """
     frames = []
     for v in values:
         df = evaluate_chunks(model, X, y, seed=seed, **{param: v}, **kwargs)

@@ -52,6 +52,8 @@ class RandomFeatures:
     backend : {"kernel", "reference"}, optional
         Deprecated name of ``method``.
 
+    Notes
+    -----
     Shapes: ``transform(X (n, d)) -> (n, d_L)`` float32 (or a list over layers).
     """
 
