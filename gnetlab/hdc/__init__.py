@@ -4,7 +4,8 @@
   ``level``, ``bind``, ``bundle``/``multiset``, ``permute``, ``hamming_similarity``, ``flip``) that works
   on :class:`gnetlab.bits.PackedBits` (XOR-popcount kernels of :mod:`gnetlab.kernels`) and on +-1 arrays
   alike.
-* :mod:`gnetlab.hdc.models`: :class:`Centroid` and five scikit-learn-style classifiers (``fit``,
+* :mod:`gnetlab.hdc.learning`: :class:`Centroid` (bundling) and :func:`train_binary_linear`.
+* :mod:`gnetlab.hdc.models`: five scikit-learn classifiers (``fit``,
   ``predict``, ``score``, ``encode``, ``predict_encoded``; ``hyperdim``, ``seed``):
   :class:`ClassicHDC`, :class:`RFFHDC`, :class:`OnlineHD`, :class:`LaplaceHDC`, :class:`HoloGN`.
 * :mod:`gnetlab.hdc.encoders`: their encoders (record-based, XOR of shifted kernel levels, HoloGN,
