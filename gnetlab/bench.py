@@ -35,7 +35,35 @@ from gnetlab._validation import check_choice, check_positive_int, resolve_rng
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "main"]
+__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "median_time", "main"]
+
+
+def median_time(fn: Callable[[], object], repeats: int = 3, *, clock: str = "wall") -> float:
+    """Median time of ``repeats`` calls of ``fn`` after one warm-up call (numba compilation, caches).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments.
+    repeats : int, default 3
+        Timed calls.
+    clock : {"wall", "cpu"}, default "wall"
+        Elapsed time, or the process's CPU time.
+
+    Returns
+    -------
+    float
+        Seconds per call (median).
+    """
+    repeats = check_positive_int(repeats, "repeats")
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = now()
+        fn()
+        times.append(now() - t0)
+    return float(np.median(times))
 
 
 def _sync_for(backend: str) -> Callable[[], None]:

@@ -7,7 +7,7 @@ still a dependency. The rules (DEVELOPING.md, "Module map"):
   class; datasets and embed know no models;
 * the float G-Net (``gnet``) knows nothing of EHD; baselines (``hdc``, ``bnn``) know nothing of EHD or
   G-Net; ``rf`` knows no G-Net, EHD or baseline;
-* shared machinery (threads, protocol, activations, validation, deprecation) is a leaf;
+* shared machinery (threads, protocol, activations, costs, validation, deprecation) is a leaf;
 * no import cycles between modules.
 """
 
@@ -22,7 +22,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "gnetlab"
 
 # Leaves everything may use.
-BASE = {"_validation", "_deprecation", "threads", "progress", "io", "paths"}
+BASE = {"_validation", "_deprecation", "threads", "progress", "io", "paths", "costs"}
 
 # component -> the gnetlab components it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "paths": set(),
     "io": set(),
     "progress": set(),
+    "costs": set(),
     "threads": {"_validation"},
     "activations": {"_validation"},
     "protocol": {"_validation"},
@@ -119,7 +120,7 @@ def test_imports_follow_the_layering(graph):
 
 
 @pytest.mark.parametrize("low", ["bits", "kernels", "theory", "datasets", "embed", "protocol", "threads",
-                                 "activations"])
+                                 "activations", "costs"])
 def test_low_layers_know_no_models(graph, low):
     hits = [f"{m} -> {t}" for m, ts in graph.items() if _component(m) == low for t in ts
             if _component(t) in MODELS]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..costs import energy_pj, load_energy_table
 from .models import QuantLinear
 
-__all__ = ['model_costs', 'load_energy_table']
+__all__ = ["model_costs", "load_energy_table"]
 
 
 def model_costs(model: nn.Module, energy_table=None) -> dict:
@@ -15,9 +16,8 @@ def model_costs(model: nn.Module, energy_table=None) -> dict:
     float MACs: products with a real operand (first layer of every binary model: real pixels x +-1
     weights count as float additions, not multiplies); binary MACs: XNOR-popcount products of +-1 by
     +-1; int8 MACs: ternary weights x 8-bit activations (a select and an 8-bit add). Energy uses the
-    45 nm per-operation table (``energy_table``: dict op -> pJ; default the values in
-    gnetlab/data/energy_45nm.csv): float MAC = mult + add, float add-only MAC = add, binary MAC = XNOR +
-    INT8 add (popcount accumulation approximated by an 8-bit add), int8 MAC = INT8 add.
+    45 nm per-operation table (``energy_table``: dict op -> pJ; default
+    :func:`gnetlab.costs.load_energy_table`), priced by :func:`gnetlab.costs.energy_pj`.
     """
     if energy_table is None:
         energy_table = load_energy_table()
@@ -43,26 +43,7 @@ def model_costs(model: nn.Module, energy_table=None) -> dict:
             out["weight_bits"] += n
         if wq == "xnor":
             out["weight_bits"] += 32 * lin.out_features  # alpha per channel
-    e = energy_table
-    out["energy_pj"] = (out["float_mult_macs"] * (e["fp32_mult"] + e["fp32_add"]) + out["float_add_macs"] * e["fp32_add"]
-                        + out["binary_macs"] * (e["binary_xnor"] + e["int8_add"]) + out["int8_macs"] * e["int8_add"])
+    out["energy_pj"] = energy_pj(out, energy_table)
     out["weight_bytes"] = out["weight_bits"] / 8
     out["recipe"] = recipe
     return out
-
-
-def load_energy_table() -> dict:
-    """Energy per operation (pJ, 45 nm), package data ``gnetlab/data/energy_45nm.csv`` (source in that file).
-
-    Returns
-    -------
-    dict of str to float
-        Operation name -> picojoules.
-    """
-    from importlib import resources
-
-    import pandas as pd
-
-    with (resources.files("gnetlab") / "data" / "energy_45nm.csv").open("r", encoding="utf-8") as f:
-        df = pd.read_csv(f, comment="#")
-    return dict(zip(df.operation, df.energy_pj.astype(float)))

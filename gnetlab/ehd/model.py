@@ -168,6 +168,28 @@ class EHDGNet:
             return int(sum(l.weight_bits.nbytes for l in self.all_layers))
         return int(sum(4 * l.n_out * l.hyperdim for l in self.all_layers))
 
+    def op_counts(self) -> dict:
+        """Operation counts of one inference, for :func:`gnetlab.costs.energy_pj`.
+
+        Per layer with fan-in n, N rows of G and m weight rows: the data side costs N n MACs (binary
+        when the input is +-1 and G is Rademacher, float otherwise), the weight side N m binary MACs;
+        the stored weight embeddings take N m bits.
+
+        Returns
+        -------
+        dict of str to int
+            The keys of :data:`gnetlab.costs.COUNT_KEYS`.
+        """
+        from ..costs import zero_counts
+
+        out = zero_counts()
+        for layer in self.all_layers:
+            data = layer.hyperdim * layer.fan_in
+            out["binary_macs" if layer.binary_data_side else "float_mult_macs"] += data
+            out["binary_macs"] += layer.hyperdim * layer.n_out
+            out["weight_bits"] += layer.hyperdim * layer.n_out
+        return out
+
     def __repr__(self) -> str:
         kinds = ", ".join(f"{l.kind}(N={l.hyperdim}, out={l.n_out})" for l in self.all_layers)
         return f"EHDGNet({kinds}, embedding={self.embedding!r})"

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
 
-__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY"]
+__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY", "op_counts"]
 
 # The paper's float G-Net test accuracies (percent) by (dataset, activation), as reported with the
 # official code (its checkpoint names); the data file holds only EHD results.
@@ -319,6 +319,31 @@ MODELS = {
     "mnist_dense": mnist_dense_config,
     "mnist_conv_small": mnist_conv_small_config,
 }
+
+
+def op_counts(model: GNet) -> dict:
+    """Operation counts of one inference of a dense float G-Net, for :func:`gnetlab.costs.energy_pj`.
+
+    Every layer is a float matrix product: one float multiply-accumulate per entry of each 2-D weight
+    (norms, arcsine and activations are O(width) extras, not counted); every parameter is stored as
+    float32.
+
+    Parameters
+    ----------
+    model : GNet
+        A dense G-Net.
+
+    Returns
+    -------
+    dict of str to int
+        The keys of :data:`gnetlab.costs.COUNT_KEYS`.
+    """
+    from ..costs import zero_counts
+
+    out = zero_counts()
+    out["float_mult_macs"] = sum(p.numel() for _, p in model.named_parameters() if p.ndim == 2)
+    out["weight_bits"] = 32 * sum(p.numel() for p in model.parameters())
+    return out
 
 
 def model_names() -> list[str]:
