@@ -20,13 +20,39 @@ __all__ = ["draw_teacher", "mse", "one_hot", "accuracy", "synthetic_experiment",
 
 
 def draw_teacher(p: int, *, seed) -> np.ndarray:
-    """Teacher readout ``a* ~ N(0, I/p)`` (p,) float64 (the paper's setting; labels y = Phi a*)."""
+    """Teacher readout ``a* ~ N(0, I/p)`` (the paper's setting; labels y = Phi a*).
+
+    Parameters
+    ----------
+    p : int
+        Feature dimension.
+    seed : int or numpy.random.Generator
+        Source of the draw.
+
+    Returns
+    -------
+    ndarray, float64, shape (p,)
+        The teacher.
+    """
     p = check_positive_int(p, "p")
     return resolve_rng(seed).standard_normal(p) / math.sqrt(p)
 
 
 def mse(pred, target) -> float:
-    """Mean squared error averaged over samples (and outputs)."""
+    """Mean squared error averaged over samples (and outputs).
+
+    Parameters
+    ----------
+    pred : array_like, shape (n,) or (n, k)
+        Predictions.
+    target : array_like, same shape
+        Targets.
+
+    Returns
+    -------
+    float
+        The mean of the squared differences (float64).
+    """
     pred = np.asarray(pred, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     if pred.shape != target.shape:
@@ -35,7 +61,20 @@ def mse(pred, target) -> float:
 
 
 def one_hot(labels, num_classes: int) -> np.ndarray:
-    """(n,) int labels -> (n, num_classes) float64 one-hot targets (1 for the class, 0 elsewhere)."""
+    """One-hot targets (1 for the class, 0 elsewhere).
+
+    Parameters
+    ----------
+    labels : array_like, integer, shape (n,)
+        Values in ``0 .. num_classes - 1``.
+    num_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    ndarray, float64, shape (n, num_classes)
+        The targets.
+    """
     labels = as_array(labels, "labels", dtype_kind="iu", ndim=1)
     num_classes = check_positive_int(num_classes, "num_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -46,7 +85,20 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
 
 def accuracy(scores, labels) -> float:
-    """Fraction of rows whose argmax equals the label (ties: the lowest index, numpy's argmax)."""
+    """Fraction of rows whose argmax equals the label (ties: the lowest index, numpy's argmax).
+
+    Parameters
+    ----------
+    scores : array_like, shape (n, k)
+        Class scores.
+    labels : array_like, integer, shape (n,)
+        True classes.
+
+    Returns
+    -------
+    float
+        Accuracy in [0, 1].
+    """
     scores = np.asarray(scores)
     labels = np.asarray(labels)
     return float(np.mean(np.argmax(scores, axis=1) == labels))
@@ -71,12 +123,41 @@ def synthetic_experiment(*, input_dim: int, widths: Sequence[int], n_train: int,
     depth-l model is the first l layers of the depth-L network (nested; each depth's statistics are
     those of an independent depth-l network).
 
-    method: one-bit forward pass, as :class:`RandomFeatures` (``backend=``: deprecated name).
-    interpolators: name -> ``f(Phi, y) -> InterpolationResult``; default ``{"min_l2": min_norm_interpolate}``.
-    teacher_average: for ``min_norm_interpolate`` also record :func:`min_norm_teacher_averaged_mse`
-        (the same trial's test MSE averaged exactly over the teacher; NaN for other interpolators).
-    Returns a tidy DataFrame: trial, weights, depth, interpolator, test_mse (one teacher per trial, the
-    paper's procedure), teacher_avg_mse, relative_residual, converged, iterations, fit_seconds.
+    Parameters
+    ----------
+    input_dim : int
+        d.
+    widths : sequence of int
+        Hidden widths (d_1, ..., d_L), each > n_train.
+    n_train, n_test : int
+        Training and test samples per trial.
+    trials : int
+        Independent trials.
+    seed : int or numpy.random.Generator
+        Every trial's streams derive from it (:func:`gnetlab.protocol.child_rng`).
+    weights : iterable of {"gaussian", "onebit"}, default ("gaussian", "onebit")
+        Weight types.
+    activation : str or callable, default "tanh"
+        As :class:`RandomFeatures`.
+    input_var : float, default 1.0
+        Input variance.
+    interpolators : mapping of str to callable, optional
+        Name -> ``f(Phi, y) -> InterpolationResult``; default ``{"min_l2": min_norm_interpolate}``.
+    method : {"kernel", "reference"}, optional
+        One-bit forward pass, as :class:`RandomFeatures`.
+    teacher_average : bool, default True
+        For ``min_norm_interpolate`` also record :func:`min_norm_teacher_averaged_mse` (the same
+        trial's test MSE averaged exactly over the teacher; NaN for other interpolators).
+    show_progress : bool, default True
+        Show a progress bar.
+    backend : {"kernel", "reference"}, optional
+        Deprecated name of ``method``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: trial, weights, depth, interpolator, test_mse (one teacher per trial, the paper's
+        procedure), teacher_avg_mse, relative_residual, converged, iterations, fit_seconds.
     """
     import pandas as pd
 
@@ -138,9 +219,41 @@ def mnist_experiment(X_train, y_train, X_test, y_test, *, widths: Sequence[int],
     Per trial: ``per_class`` training images of every class and ``n_test`` random test images; for each
     width w, one network of depth max(depths) with all widths w per weight type (paired Gaussian /
     one-bit), and the readout of every depth in ``depths`` (nested, as in :func:`synthetic_experiment`)
-    fitted by :func:`min_norm_interpolate` on one-hot targets; prediction = argmax. method: one-bit
-    forward pass, as :class:`RandomFeatures` (``backend=``: deprecated name).
-    Returns a tidy DataFrame: trial, weights, width, depth, test_accuracy, train_accuracy.
+    fitted by :func:`min_norm_interpolate` on one-hot targets; prediction = argmax.
+
+    Parameters
+    ----------
+    X_train, X_test : array_like, float, shape (n, d)
+        Images as rows.
+    y_train, y_test : array_like, integer, shape (n,)
+        Labels.
+    widths : sequence of int
+        Hidden widths to sweep.
+    depths : sequence of int
+        Readout depths.
+    per_class : int, default 20
+        Training images per class and trial.
+    n_test : int, default 200
+        Test images per trial.
+    trials : int, default 20
+        Independent trials.
+    seed : int or numpy.random.Generator
+        Every trial's streams derive from it.
+    weights : iterable of {"gaussian", "onebit"}, default ("gaussian", "onebit")
+        Weight types.
+    activation : str or callable, default "relu"
+        As :class:`RandomFeatures`.
+    method : {"kernel", "reference"}, optional
+        One-bit forward pass, as :class:`RandomFeatures`.
+    show_progress : bool, default True
+        Show a progress bar.
+    backend : {"kernel", "reference"}, optional
+        Deprecated name of ``method``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: trial, weights, width, depth, test_accuracy, train_accuracy.
     """
     import pandas as pd
 

@@ -24,7 +24,22 @@ __all__ = ["InterpolationResult", "min_norm_interpolate", "min_norm_teacher_aver
 class InterpolationResult:
     """A fitted readout and its tolerance report.
 
-    coef: (p,) or (p, k) float64. relative_residual: |Phi coef - y|_2 / |y|_2 (computed in float64).
+    Parameters
+    ----------
+    coef : ndarray, float64, shape (p,) or (p, k)
+        The readout.
+    method : str
+        Which solver produced it.
+    converged : bool
+        Whether the tolerance was met.
+    iterations : int
+        Solver iterations.
+    relative_residual : float
+        ``|Phi coef - y|_2 / |y|_2`` (computed in float64).
+    max_abs_residual : float
+        ``max |Phi coef - y|``.
+    info : dict
+        Solver extras (e.g. ``gram_cholesky``).
     """
 
     coef: np.ndarray
@@ -57,9 +72,20 @@ def _residual(Phi64: np.ndarray, coef: np.ndarray, y: np.ndarray) -> tuple[float
 def min_norm_interpolate(features, targets) -> InterpolationResult:
     """Minimum-l2-norm interpolant ``a = Phi^T (Phi Phi^T)^-1 y``.
 
-    features: Phi (n, p) with n < p; targets: y (n,) or (n, k) (one-hot for classification).
     The Gram matrix is formed and Cholesky-factored in float64 (stable for float32 features); a
     singular or numerically singular Gram raises ValueError.
+
+    Parameters
+    ----------
+    features : array_like, float, shape (n, p), n < p
+        Phi.
+    targets : array_like, float, shape (n,) or (n, k)
+        y (one-hot for classification).
+
+    Returns
+    -------
+    InterpolationResult
+        ``coef`` float64 (p,) or (p, k); ``info["gram_cholesky"]`` the lower factor of Phi Phi^T.
     """
     Phi, y = _check_design(features, targets)
     n, p = Phi.shape
@@ -96,9 +122,22 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
 
     Same expectation as the paper's one-teacher-per-trial estimate (on the same features and test
     points) without the teacher's sampling noise, which dominates the trial-to-trial spread (about 5%
-    relative per trial at d_L = 4096 vs 0.2% here). train_features (n, p), test_features (m, p);
-    gram_cholesky: the lower Cholesky factor of ``Phi Phi^T`` if already computed, e.g.
-    ``min_norm_interpolate(...).info["gram_cholesky"]`` (only its lower triangle is read).
+    relative per trial at d_L = 4096 vs 0.2% here).
+
+    Parameters
+    ----------
+    train_features : array_like, float, shape (n, p)
+        Phi.
+    test_features : array_like, float, shape (m, p)
+        Phi_test.
+    gram_cholesky : ndarray, shape (n, n), optional
+        The lower Cholesky factor of ``Phi Phi^T`` if already computed, e.g.
+        ``min_norm_interpolate(...).info["gram_cholesky"]`` (only its lower triangle is read).
+
+    Returns
+    -------
+    float
+        The teacher-averaged test MSE.
     """
     Phi = as_array(train_features, "train_features", dtype_kind="f", ndim=2, finite=True)
     T = as_array(test_features, "test_features", dtype_kind="f", ndim=2, finite=True)
@@ -132,10 +171,26 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
 def teacher_averaged_mse_by_depth(model, X_train, X_test, *, method: str | None = None,
                                   backend: str | None = None) -> np.ndarray:
     """:func:`min_norm_teacher_averaged_mse` of the depth-l readout of ``model`` for l = 1..L, on the
-    given training and test inputs (any input distribution: Gaussian, images, ...). Returns (L,) float64.
+    given training and test inputs (any input distribution: Gaussian, images, ...).
 
-    model: a :class:`gnetlab.rf.RandomFeatures`; method: its one-bit forward pass for this call
-    (``backend=``: deprecated name)."""
+    Parameters
+    ----------
+    model : gnetlab.rf.RandomFeatures
+        The random-features map.
+    X_train : array_like, float, shape (n, d)
+        Training inputs.
+    X_test : array_like, float, shape (m, d)
+        Test inputs.
+    method : {"kernel", "reference"}, optional
+        The one-bit forward pass for this call (default: the model's).
+    backend : {"kernel", "reference"}, optional
+        Deprecated name of ``method``.
+
+    Returns
+    -------
+    ndarray, float64, shape (L,)
+        One MSE per depth.
+    """
     method = renamed_argument(method, backend, old="backend", new="method",
                               where="teacher_averaged_mse_by_depth", default=None)
     X_train = as_array(X_train, "X_train", dtype_kind="f", ndim=2, finite=True)
@@ -174,7 +229,13 @@ class L2Mirror(Mirror):
 
 
 class LqMirror(Mirror):
-    """psi = sum |a_i|^q / q, q > 1 (q -> 1: sparse, q = 2: l2, large q: spread-out solutions)."""
+    """psi = sum |a_i|^q / q, q > 1 (q -> 1: sparse, q = 2: l2, large q: spread-out solutions).
+
+    Parameters
+    ----------
+    q : float
+        Exponent, > 1.
+    """
 
     name = "lq"
 
@@ -206,6 +267,11 @@ class NegEntropyMirror(Mirror):
 
     psi'(a) = arcsinh(a / beta), (psi*)'(t) = beta sinh t, psi*(t) = beta cosh t.
     beta sets where the potential switches from l2 (|a| << beta) to entropy (|a| >> beta).
+
+    Parameters
+    ----------
+    beta : float
+        Scale, > 0.
     """
 
     name = "negentropy"
@@ -225,7 +291,22 @@ class NegEntropyMirror(Mirror):
 
 
 def resolve_mirror(mirror, *, q: float | None = None, beta: float | None = None) -> Mirror:
-    """A :class:`Mirror` from an instance or a name: "l2", "lq" (needs q), "negentropy" (needs beta)."""
+    """A :class:`Mirror` from an instance or a name.
+
+    Parameters
+    ----------
+    mirror : {"l2", "lq", "negentropy"} or Mirror
+        The potential.
+    q : float, optional
+        Exponent of "lq" (required there).
+    beta : float, optional
+        Scale of "negentropy" (required there).
+
+    Returns
+    -------
+    Mirror
+        The potential.
+    """
     if isinstance(mirror, Mirror):
         return mirror
     check_choice(mirror, "mirror", ("l2", "lq", "negentropy"))
@@ -264,11 +345,33 @@ def mirror_interpolate(features, targets, mirror="l2", *, q: float | None = None
     SYRK, float64 Cholesky, Levenberg damping when needed). Armijo backtracking makes every step a
     descent step, so the iteration converges globally, and quadratically near the solution.
 
-    features (n, p), n < p; targets (n,) or (n, k) (columns solved independently); init (p,) default 0.
-    mirror: "l2", "lq" (with q), "negentropy" (with beta; default ``beta = 1/p``, i.e. exponentiated
-        gradient +- from the uniform u0 = v0 = 1/(2p)) or a :class:`Mirror`.
     Stops when ``|Phi a - y|_2 <= rtol |y|_2`` (``converged=True``), or when no descent step is left
     (float64 floor) or max_iter is hit (``converged=False``, no exception: read the report).
+
+    Parameters
+    ----------
+    features : array_like, float, shape (n, p), n < p
+        Phi.
+    targets : array_like, float, shape (n,) or (n, k)
+        y (columns solved independently).
+    mirror : {"l2", "lq", "negentropy"} or Mirror, default "l2"
+        The potential; "lq" needs ``q``; "negentropy" takes ``beta`` (default ``1/p``, i.e.
+        exponentiated gradient +- from the uniform u0 = v0 = 1/(2p)).
+    q : float, optional
+        Exponent of "lq".
+    beta : float, optional
+        Scale of "negentropy".
+    init : array_like, shape (p,), optional
+        Starting point of the mirror descent (default 0).
+    rtol : float, default 1e-8
+        Relative residual tolerance.
+    max_iter : int, default 100
+        Newton iterations at most.
+
+    Returns
+    -------
+    InterpolationResult
+        ``coef`` float64 (p,) or (p, k) and the tolerance report.
     """
     Phi, y = _check_design(features, targets)
     n, p = Phi.shape
@@ -374,7 +477,33 @@ def stochastic_mirror_descent(features, targets, mirror="l2", *, q: float | None
     """Plain SMD on the square loss, one sample per step (a readable reference for small problems).
 
     ``grad psi(a) <- grad psi(a) - lr (phi_i^T a - y_i) phi_i`` over a random permutation per epoch.
-    Returns the final readout (p,). Used to check that :func:`mirror_interpolate` is SMD's limit.
+    Used to check that :func:`mirror_interpolate` is SMD's limit.
+
+    Parameters
+    ----------
+    features : array_like, float, shape (n, p)
+        Phi.
+    targets : array_like, float, shape (n,)
+        y.
+    mirror : {"l2", "lq", "negentropy"} or Mirror, default "l2"
+        The potential (:func:`resolve_mirror`).
+    q : float, optional
+        Exponent of "lq".
+    beta : float, optional
+        Scale of "negentropy" (default ``1/p``).
+    init : array_like, shape (p,), optional
+        Starting point (default 0).
+    lr : float
+        Step size.
+    epochs : int
+        Passes over the data.
+    seed : int or numpy.random.Generator
+        Order of the samples.
+
+    Returns
+    -------
+    ndarray, float64, shape (p,)
+        The final readout.
     """
     Phi, y = _check_design(features, targets)
     if y.ndim != 1:
