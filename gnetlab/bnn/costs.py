@@ -18,6 +18,19 @@ def model_costs(model: nn.Module, energy_table=None) -> dict:
     +-1; int8 MACs: ternary weights x 8-bit activations (a select and an 8-bit add). Energy uses the
     45 nm per-operation table (``energy_table``: dict op -> pJ; default
     :func:`gnetlab.costs.load_energy_table`), priced by :func:`gnetlab.costs.energy_pj`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A :class:`BinaryMLP` (its :class:`QuantLinear` layers are counted).
+    energy_table : mapping of str to float, optional
+        Operation -> pJ.
+
+    Returns
+    -------
+    dict
+        ``float_mult_macs``, ``float_add_macs``, ``binary_macs``, ``int8_macs``, ``weight_bits`` (int),
+        ``energy_pj``, ``weight_bytes`` (float) and ``recipe`` (str).
     """
     if energy_table is None:
         energy_table = load_energy_table()

@@ -12,7 +12,7 @@ from .._validation import as_array
 from .models import BinaryMLP, QuantLinear
 from .quantizers import ClippedSteSign, SteSign, _sign
 
-__all__ = ['PackedBinaryMLP', 'export_binarynet']
+__all__ = ["PackedBinaryMLP", "export_binarynet"]
 
 
 @dataclass
@@ -24,6 +24,19 @@ class PackedBinaryMLP:
     Each BatchNorm + sign pair is folded into a per-unit comparison of the pre-activation with a
     threshold (direction given by the sign of the BN scale); the final BatchNorm is applied as an
     affine map to produce logits. Weight storage: 1 bit per weight plus 2 floats per unit.
+
+    Parameters
+    ----------
+    first_weights : gnetlab.bits.PackedBits, shape (h0, d)
+        sign(W0).
+    hidden_weights : list of gnetlab.bits.PackedBits
+        sign(W_l) of the later layers, shape (h_l, h_(l-1)).
+    thresholds : list of tuple of ndarray
+        Per hidden BatchNorm: ``(tau, flip)``, float64 and bool arrays of length h_l.
+    out_scale, out_shift : ndarray, float64, shape (n_classes,)
+        The final BatchNorm as an affine map.
+    in_features : int
+        d.
     """
 
     first_weights: object  # PackedBits of sign(W0), (h0, d)
@@ -68,7 +81,18 @@ def _bn_affine(bn: nn.BatchNorm1d) -> tuple[np.ndarray, np.ndarray]:
 
 @torch.no_grad()
 def export_binarynet(model: BinaryMLP) -> PackedBinaryMLP:
-    """Export a trained ``binarynet`` :class:`BinaryMLP` to :class:`PackedBinaryMLP`."""
+    """Export a trained ``binarynet`` :class:`BinaryMLP` to :class:`PackedBinaryMLP`.
+
+    Parameters
+    ----------
+    model : BinaryMLP
+        Built with ``recipe="binarynet"`` and trained.
+
+    Returns
+    -------
+    PackedBinaryMLP
+        Same predictions as ``model`` in evaluation mode.
+    """
     from ..bits import pack_signs
 
     if not isinstance(model, BinaryMLP) or model.recipe != "binarynet":

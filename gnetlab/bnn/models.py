@@ -9,14 +9,24 @@ from torch.nn import functional as F
 from .._validation import check_choice, check_positive_int
 from .quantizers import ClippedSteSign, SteSign, StochasticBinary, XnorWeight, get_quantizer
 
-__all__ = ['QuantLinear', 'QuantConv2d', 'BinaryMLP', 'RECIPES', 'build_model', 'clip_shadow_weights']
+__all__ = ["QuantLinear", "QuantConv2d", "BinaryMLP", "RECIPES", "build_model", "clip_shadow_weights"]
 
 
 class QuantLinear(nn.Linear):
     """Linear layer with full-precision shadow weights, quantized in the forward pass.
 
-    Shapes: input (batch, in_features) -> (batch, out_features). ``weight_quantizer`` acts on the
-    weight, ``input_quantizer`` on the layer input.
+    Shapes: input (batch, in_features) -> (batch, out_features).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes.
+    bias : bool, default False
+        Learn an additive bias.
+    weight_quantizer : str or Quantizer, optional
+        Acts on the weight (default identity).
+    input_quantizer : str or Quantizer, optional
+        Acts on the layer input (default identity).
     """
 
     def __init__(self, in_features, out_features, *, bias=False, weight_quantizer=None, input_quantizer=None):
@@ -32,7 +42,19 @@ class QuantLinear(nn.Linear):
 
 
 class QuantConv2d(nn.Conv2d):
-    """Conv2d with quantized shadow weights and inputs (same conventions as :class:`QuantLinear`)."""
+    """Conv2d with quantized shadow weights and inputs (same conventions as :class:`QuantLinear`).
+
+    Parameters
+    ----------
+    *args
+        As ``torch.nn.Conv2d``.
+    weight_quantizer : str or Quantizer, optional
+        Acts on the weight (default identity).
+    input_quantizer : str or Quantizer, optional
+        Acts on the layer input (default identity).
+    **kwargs
+        As ``torch.nn.Conv2d``.
+    """
 
     def __init__(self, *args, weight_quantizer=None, input_quantizer=None, **kwargs):
         kwargs.setdefault("bias", False)
@@ -64,6 +86,21 @@ class BinaryMLP(nn.Module):
     input quantizer (a sign) is the nonlinearity, so hidden representations are +-1. The final
     BatchNorm (affine) scales logits, as in BinaryNet. Input (batch, in_features) in [0, 1]; it is
     centred to [-1, 1] inside so that the first layer's sign weights see a zero-mean input.
+
+    Parameters
+    ----------
+    in_features : int
+        Input size.
+    hidden : tuple of int
+        Hidden widths.
+    n_classes : int
+        Output size.
+    recipe : str, default "fp32"
+        A key of :data:`RECIPES`.
+    dropout : float, default 0.0
+        Dropout after each hidden activation.
+    generator : torch.Generator, optional
+        For stochastic quantizers.
     """
 
     def __init__(self, in_features: int, hidden: tuple[int, ...], n_classes: int, recipe: str = "fp32",
@@ -108,7 +145,28 @@ class BinaryMLP(nn.Module):
 
 def build_model(recipe: str, in_features: int = 784, hidden=(512, 512), n_classes: int = 10, *, seed: int,
                 dropout: float = 0.0) -> BinaryMLP:
-    """A :class:`BinaryMLP` for ``recipe`` with weights initialised from ``seed``."""
+    """A :class:`BinaryMLP` for ``recipe`` with weights initialised from ``seed``.
+
+    Parameters
+    ----------
+    recipe : str
+        A key of :data:`RECIPES`.
+    in_features : int, default 784
+        Input size.
+    hidden : sequence of int, default (512, 512)
+        Hidden widths.
+    n_classes : int, default 10
+        Output size.
+    seed : int
+        Initialisation (and the stochastic quantizers' generator, from ``seed + 1``).
+    dropout : float, default 0.0
+        As :class:`BinaryMLP`.
+
+    Returns
+    -------
+    BinaryMLP
+        The untrained model.
+    """
     torch.manual_seed(check_positive_int(seed, "seed", minimum=0))
     gen = torch.Generator().manual_seed(seed + 1)
     return BinaryMLP(in_features, tuple(hidden), n_classes, recipe, dropout=dropout, generator=gen)
@@ -116,7 +174,15 @@ def build_model(recipe: str, in_features: int = 784, hidden=(512, 512), n_classe
 
 @torch.no_grad()
 def clip_shadow_weights(model: nn.Module, bound: float = 1.0) -> None:
-    """Clip binary layers' shadow weights to [-bound, bound] (BinaryConnect / BinaryNet)."""
+    """Clip binary layers' shadow weights to [-bound, bound] (BinaryConnect / BinaryNet), in place.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its binary-weight :class:`QuantLinear` / :class:`QuantConv2d` layers are clipped.
+    bound : float, default 1.0
+        Clip bound.
+    """
     for m in model.modules():
         if isinstance(m, (QuantLinear, QuantConv2d)) and isinstance(
             m.weight_quantizer, (SteSign, ClippedSteSign, StochasticBinary, XnorWeight)

@@ -7,7 +7,8 @@ import math
 import torch
 from torch import nn
 
-__all__ = ['QUANTIZERS', 'Quantizer', 'SteSign', 'ClippedSteSign', 'StochasticBinary', 'XnorWeight', 'Ternary', 'Int8Activation', 'get_quantizer']
+__all__ = ["QUANTIZERS", "Quantizer", "SteSign", "ClippedSteSign", "StochasticBinary", "XnorWeight", "Ternary",
+           "Int8Activation", "get_quantizer"]
 
 
 def _sign(x: torch.Tensor) -> torch.Tensor:
@@ -42,7 +43,13 @@ class _Straight(torch.autograd.Function):
 
 
 class Quantizer(nn.Module):
-    """Base class: ``forward(x)`` quantizes; ``config()`` returns the kwargs that rebuild it."""
+    """Base class: ``forward(x)`` quantizes; ``config()`` returns the kwargs that rebuild it.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As ``torch.nn.Module`` (subclasses add their options).
+    """
 
     name = "identity"
 
@@ -142,7 +149,20 @@ QUANTIZERS = {q.name: q for q in (Quantizer, SteSign, ClippedSteSign, Stochastic
 
 
 def get_quantizer(name: str | Quantizer | None = None, **kwargs) -> Quantizer:
-    """Resolve a quantizer by name (see the module table); instances pass through."""
+    """Resolve a quantizer by name (see the module table); instances pass through.
+
+    Parameters
+    ----------
+    name : str or Quantizer, optional
+        A key of :data:`QUANTIZERS` (default ``"identity"``) or an instance.
+    **kwargs
+        Options of the quantizer (e.g. ``threshold`` of ``"ternary"``).
+
+    Returns
+    -------
+    Quantizer
+        The quantizer.
+    """
     if isinstance(name, Quantizer):
         return name
     name = "identity" if name is None else name

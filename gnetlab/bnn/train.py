@@ -13,12 +13,36 @@ from .._validation import as_array
 from ..threads import single_thread
 from .models import clip_shadow_weights
 
-__all__ = ['TrainConfig', 'train_classifier', 'evaluate']
+__all__ = ["TrainConfig", "train_classifier", "evaluate"]
 
 
 @dataclass
 class TrainConfig:
-    """Options of :func:`train_classifier` (epochs, batch, Adam lr and weight decay, schedule, distillation)."""
+    """Options of :func:`train_classifier` (epochs, batch, Adam lr and weight decay, schedule, distillation).
+
+    Parameters
+    ----------
+    epochs : int, default 20
+        Passes over the training split.
+    batch_size : int, default 100
+        Mini-batch size.
+    lr : float, default 1e-3
+        Adam learning rate.
+    weight_decay : float, default 0.0
+        Adam weight decay.
+    val_fraction : float, default 0.1
+        Seeded validation split (best-validation weights are kept).
+    seed : int, default 0
+        Split, shuffling and stochastic quantizers.
+    binarize_activations_from : int, optional
+        Progressive binarization: activations are binarized from this epoch on (None: from the start).
+    distill_alpha : float, default 0.0
+        Distillation weight a: loss = (1 - a) CE + a T^2 KL(teacher_T || student_T).
+    distill_temperature : float, default 4.0
+        T.
+    history : list
+        Filled by training: one dict per epoch.
+    """
 
     epochs: int = 20
     batch_size: int = 100
@@ -35,7 +59,24 @@ class TrainConfig:
 
 
 def evaluate(model: nn.Module, X, y, batch_size: int = 1000) -> float:
-    """Accuracy (fraction) of ``model`` on float32 ``X`` (n, d) and int64 ``y`` (n,)."""
+    """Accuracy of ``model``, in evaluation mode.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits ``(batch, n_classes)``.
+    X : array_like, float, shape (n, d)
+        Inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    batch_size : int, default 1000
+        Inputs per forward pass.
+
+    Returns
+    -------
+    float
+        Fraction correct, in [0, 1].
+    """
     model.eval()
     X = torch.as_tensor(as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32))
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1))
@@ -50,7 +91,25 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
                      progress_desc: str | None = None) -> nn.Module:
     """Adam + ReduceLROnPlateau on a seeded validation split; keeps the best-validation weights.
 
-    Returns the model (trained in place) with ``cfg.history`` filled (epoch, train loss, val acc).
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A :class:`BinaryMLP` (trained in place).
+    X : array_like, float, shape (n, d)
+        Training inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    cfg : TrainConfig
+        Options; ``cfg.history`` is filled (epoch, train loss, val acc).
+    teacher : torch.nn.Module, optional
+        Float teacher for distillation (``cfg.distill_alpha > 0``).
+    progress_desc : str, optional
+        Progress bar label.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``, with its best-validation weights, in evaluation mode.
     """
 
     from ..progress import progress

@@ -101,7 +101,8 @@ def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = 
     rows = []
     for c in _progress(range(n_chunks), desc=desc or "EHD chunks", total=n_chunks, disable=not progress):
         rng = np.random.default_rng(children[c])
-        ehd = embed_gnet(model, hyperdim=hyperdim, ratio=ratio, embedding=embedding, seed=rng, class_vectors=class_vectors)
+        ehd = embed_gnet(model, hyperdim=hyperdim, ratio=ratio, embedding=embedding, seed=rng,
+                         class_vectors=class_vectors)
         if weight_flip > 0:
             ehd = ehd.with_weight_flips(weight_flip, model=flip_model, seed=rng)
         idx = bounds[c]
