@@ -18,7 +18,7 @@ report: "report/workflow.rst"
 
 # Modules every notebook imports (paths, plotting, validation, the runner itself).
 CORE_MODULES = ["__init__", "_validation", "_deprecation", "io", "paths", "plotting", "pipeline", "progress", "threads",
-                "protocol", "activations"]
+                "protocol", "activations", "costs"]
 
 # Figure/table targets of every rule family; each rules/*.smk appends its own.
 ALL_TARGETS = []
