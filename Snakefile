@@ -16,7 +16,8 @@ configfile: "config/config.yaml"
 
 report: "report/workflow.rst"
 
-# Modules every notebook imports (paths, plotting, validation, the runner itself).
+# Modules every rule depends on: what notebooks import (paths, plotting, validation, the runner) and the
+# shared leaves every model package uses (threads, protocol, activations, costs).
 CORE_MODULES = ["__init__", "_validation", "_deprecation", "io", "paths", "plotting", "pipeline", "progress", "threads",
                 "protocol", "activations", "costs"]
 

@@ -12,8 +12,9 @@ Convention (as in Larq Compute Engine; see DEVELOPING.md):
 Two levels of API:
 
 * checked: :class:`PackedBits`, :func:`pack_signs`, :func:`unpack_signs` (any input, validated);
-* word level, for hot loops that already hold valid arrays: :func:`pack_bool`, :func:`unpack_float`,
-  :func:`truncate_words`, :func:`valid_bits_mask`, :func:`clear_padding` (no input checks).
+* word level, for hot loops that already hold valid arrays (no input checks): :func:`pack_bool`,
+  :func:`unpack_bits`, :func:`unpack_float`, :func:`truncate_words`, :func:`valid_bits_mask`,
+  :func:`clear_padding`.
 
 Faults: bit flips are a fault model of stored bits (:func:`flip_signs`, :func:`flip_packed`,
 :func:`flip_mask`; models in :data:`FLIP_MODELS`).
@@ -35,8 +36,8 @@ import numbers
 from gnetlab._validation import as_array, check_choice, check_positive_int, resolve_rng
 
 __all__ = ["PackedBits", "pack_signs", "unpack_signs", "popcount", "words_for", "WORD_BITS", "pack_bool",
-           "unpack_float", "truncate_words", "valid_bits_mask", "clear_padding", "FLIP_MODELS", "check_fraction",
-           "flip_mask", "flip_signs", "flip_packed"]
+           "unpack_bits", "unpack_float", "truncate_words", "valid_bits_mask", "clear_padding", "FLIP_MODELS",
+           "check_fraction", "flip_mask", "flip_signs", "flip_packed"]
 
 WORD_BITS = 64
 
@@ -302,6 +303,24 @@ def pack_bool(neg: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(b).view(np.uint64)
 
 
+def unpack_bits(words: np.ndarray, k: int) -> np.ndarray:
+    """Unpack rows of packed signs to their bits.
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, ceil(k / 64))
+        Packed rows.
+    k : int
+        Signs per row.
+
+    Returns
+    -------
+    ndarray, uint8, shape (R, k)
+        1 where the sign is -1, 0 where it is +1.
+    """
+    return np.unpackbits(words.view(np.uint8), axis=1, bitorder="little", count=k)
+
+
 def unpack_float(words: np.ndarray, k: int) -> np.ndarray:
     """Unpack rows of packed signs to float32 +-1.
 
@@ -317,8 +336,7 @@ def unpack_float(words: np.ndarray, k: int) -> np.ndarray:
     ndarray, float32, shape (R, k)
         The +-1 values.
     """
-    b = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little", count=k)
-    return (1.0 - 2.0 * b).astype(np.float32)
+    return (1.0 - 2.0 * unpack_bits(words, k)).astype(np.float32)
 
 
 def truncate_words(words: np.ndarray, k: int) -> np.ndarray:

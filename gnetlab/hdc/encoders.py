@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int
-from ..bits import PackedBits, clear_padding, pack_bool, pack_signs, unpack_signs, words_for
+from ..bits import PackedBits, clear_padding, pack_bool, pack_signs, unpack_bits, unpack_signs, words_for
 from . import functional as F
 
 __all__ = [
@@ -201,7 +201,7 @@ class XorShiftEncoder:
         self.hyperdim = levels.k
         self.shifts = np.ascontiguousarray(as_array(shifts, "shifts", dtype_kind="iu", ndim=1), dtype=np.int64)
         self.n_features = int(self.shifts.shape[0])
-        self._bits = np.unpackbits(levels.words.view(np.uint8), axis=1, count=levels.k, bitorder="little")
+        self._bits = unpack_bits(levels.words, levels.k)
         self.set_skip(0)
 
     def _extended(self, bits: np.ndarray) -> np.ndarray:
