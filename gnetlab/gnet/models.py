@@ -55,7 +55,13 @@ _LAYER_CLASSES = {"dense": ArcsineDense, "conv1d": ArcsineConv1d, "conv2d": Arcs
 
 
 class GNet(nn.Module):
-    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits."""
+    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits.
+
+    Parameters
+    ----------
+    config : dict
+        Architecture, activation, input scaling and seed (the builders of :data:`MODELS` make them).
+    """
 
     def __init__(self, config: dict):
         super().__init__()
@@ -365,8 +371,24 @@ def paper_model_name(dataset: str) -> str:
 
 
 def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs: Any) -> GNet:
-    """Build a G-Net by architecture name (:func:`model_names`); ``kwargs`` go to the config builder
-    (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``)."""
+    """Build a G-Net by architecture name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`model_names`.
+    activation : {"asu", "rasu", "tasu"}, default "rasu"
+        Activation of every arcsine layer.
+    seed : int, default 0
+        Initial weights.
+    **kwargs
+        Options of the config builder (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``).
+
+    Returns
+    -------
+    GNet
+        The untrained model.
+    """
     if name not in MODELS:
         raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
     if activation not in ACTIVATIONS:

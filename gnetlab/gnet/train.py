@@ -46,7 +46,17 @@ CHECKPOINT_FORMAT = "gnetlab.gnet/1"
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: per-epoch history and the restored best epoch."""
+    """What :func:`train` returns: per-epoch history and the restored best epoch.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per epoch (losses, accuracies, learning rate).
+    best_epoch : int
+        The epoch whose weights were restored.
+    best_val_acc : float
+        Its validation accuracy, in [0, 1].
+    """
 
     history: pd.DataFrame  # epoch, train_loss, train_acc, val_loss, val_acc, lr
     best_epoch: int
@@ -65,7 +75,26 @@ def _check_xy(model: GNet, X, y):
 
 @torch.no_grad()
 def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` in evaluation mode on (X, y)."""
+    """Loss and accuracy of ``model`` in evaluation mode.
+
+    Parameters
+    ----------
+    model : GNet
+        The network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    batch_size : int, default 1000
+        Inputs per forward pass.
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy.
+    accuracy : float
+        In [0, 1].
+    """
     Xt, yt = _check_xy(model, X, y)
     with single_thread():
         return _evaluate(model, Xt, yt, batch_size)
@@ -92,9 +121,39 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
           desc: str = "train G-Net") -> TrainResult:
     """Train ``model`` in place; returns the history and leaves the best-validation weights loaded.
 
-    X: ``(n, *input_shape)`` or ``(n, prod(input_shape))``; y: int labels ``(n,)``.
-    Validation: either ``X_val, y_val`` or ``val_size`` samples held out of ``(X, y)`` (stratified,
-    drawn from ``seed``). Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
+    Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
+
+    Parameters
+    ----------
+    model : GNet
+        Trained in place.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Training inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    epochs : int
+        Passes over the data.
+    batch_size : int
+        Mini-batch size.
+    lr : float
+        Adam learning rate.
+    weight_decay : float, default 0.0
+        Adam weight decay.
+    val_size : int, optional
+        Samples held out of ``(X, y)`` for validation (stratified, drawn from ``seed``).
+    X_val, y_val : array_like, optional
+        An explicit validation set instead.
+    seed : int
+        Shuffling, dropout and the validation split.
+    progress : bool, default True
+        Show a progress bar.
+    desc : str, default "train G-Net"
+        Its label.
+
+    Returns
+    -------
+    TrainResult
+        History and best epoch; the best-validation weights are loaded into ``model``.
     """
     from ..progress import progress as _progress
 
@@ -168,7 +227,22 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
 
 
 def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-    """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically."""
+    """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    model : GNet
+        The network.
+    path : path-like
+        Checkpoint file.
+    metadata : dict, optional
+        JSON-able extras.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     if not isinstance(model, GNet):
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     payload = {
@@ -187,6 +261,18 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
     """Load a checkpoint written by :func:`save_checkpoint`: ``(model in eval mode, metadata)``.
 
     Uses ``torch.load(weights_only=True)``: only tensors and plain containers are unpickled.
+
+    Parameters
+    ----------
+    path : path-like
+        Checkpoint file.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As saved.
     """
     path = Path(path)
     if not path.exists():
@@ -228,8 +314,20 @@ def _check_spec(spec: dict) -> dict:
 def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
     """Load the spec's training data, build and train the model: ``(model, metadata)``.
 
-    metadata: the spec, the best epoch and validation accuracy, the history (list of dicts) and the
-    float model's test accuracy on the dataset's test split.
+    Parameters
+    ----------
+    spec : dict
+        Model name, activation, dataset and training options.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    model : GNet
+        Trained, in evaluation mode.
+    metadata : dict
+        The spec, the best epoch and validation accuracy, the history (list of dicts) and the float
+        model's test accuracy on the dataset's test split.
     """
     from .. import datasets
 
@@ -261,6 +359,22 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
     A checkpoint trained from a different spec, or on different training data (its sha256 of the
     training arrays differs, e.g. after a change of the dataset split), is retrained and overwritten,
     so a changed config or dataset never silently reuses a stale model.
+
+    Parameters
+    ----------
+    path : path-like
+        Checkpoint file.
+    spec : dict
+        As :func:`train_from_spec`.
+    progress : bool, default True
+        Show a progress bar when training.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As :func:`train_from_spec`.
     """
     from .. import datasets
 
@@ -278,7 +392,18 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
 
 
 def model_path(name: str) -> Path:
-    """Where the pipeline keeps the trained G-Net ``name``: ``<results>/models/<name>.pt``."""
+    """Where the pipeline keeps the trained G-Net ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Model name of the config.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<results>/models/<name>.pt``.
+    """
     from .. import paths
 
     if not name or any(c in name for c in "/\\ ") or name.startswith("."):
@@ -288,12 +413,44 @@ def model_path(name: str) -> Path:
 
 def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
     """:func:`ensure_trained` at :func:`model_path` ``(name)``: the notebooks' entry point (the
-    ``train_gnet`` rule has already written the file in a pipeline run; standalone, it is trained)."""
+    ``train_gnet`` rule has already written the file in a pipeline run; standalone, it is trained).
+
+    Parameters
+    ----------
+    name : str
+        Model name of the config.
+    spec : dict
+        As :func:`train_from_spec`.
+    progress : bool, default True
+        Show a progress bar when training.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As :func:`train_from_spec`.
+    """
     return ensure_trained(model_path(name), spec, progress=progress)
 
 
 def spec_data(spec: dict, split: str = "test"):
-    """``(X, y)`` of the spec's dataset split (the split the spec's model was evaluated on)."""
+    """The spec's dataset split (the split the spec's model was evaluated on).
+
+    Parameters
+    ----------
+    spec : dict
+        As :func:`train_from_spec`.
+    split : {"train", "test", "all"}, default "test"
+        Which part.
+
+    Returns
+    -------
+    X : ndarray, float32
+        Inputs.
+    y : ndarray, int64, shape (n,)
+        Labels.
+    """
     from .. import datasets
 
     spec = _check_spec(spec)
