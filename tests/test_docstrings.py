@@ -21,7 +21,7 @@ PUBLIC = ["gnetlab.bits", "gnetlab.kernels", "gnetlab.protocol", "gnetlab.thread
           "gnetlab.robustness", "gnetlab.plotting", "gnetlab.pipeline", "gnetlab.costs"]
 
 STRICT = {"gnetlab.bits", "gnetlab.protocol", "gnetlab.threads", "gnetlab.activations",
-          "gnetlab.io", "gnetlab.paths", "gnetlab.ehd", "gnetlab.costs", "gnetlab.rf", "gnetlab.bnn", "gnetlab.embed", "gnetlab.gnet"}
+          "gnetlab.io", "gnetlab.paths", "gnetlab.ehd", "gnetlab.costs", "gnetlab.rf", "gnetlab.bnn", "gnetlab.embed", "gnetlab.gnet", "gnetlab.hdc"}
 
 # GL08 no docstring; SS01 no summary; PR02 a documented parameter that does not exist;
 # PR05/PR10 malformed parameter entries; RT05 malformed Returns; YD01 Yields missing on a generator;

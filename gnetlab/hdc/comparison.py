@@ -56,7 +56,24 @@ LABELS = {
 
 
 def make_classifier(method: str, hyperdim: int = 10_000, *, seed, **kwargs) -> HDCClassifier:
-    """A baseline by name (a key of :data:`METHODS`) with its keyword options."""
+    """A baseline by name with its keyword options.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHODS`.
+    hyperdim : int, default 10000
+        Hypervector dimension.
+    seed : int or numpy.random.Generator
+        As the estimator's ``seed``.
+    **kwargs
+        Options of the estimator.
+
+    Returns
+    -------
+    HDCClassifier
+        The unfitted estimator.
+    """
     check_choice(method, "method", tuple(METHODS))
     return METHODS[method](hyperdim, seed=seed, **kwargs)
 
@@ -80,10 +97,38 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     flip fraction p, its query hypervectors are corrupted (:func:`gnetlab.hdc.functional.flip`,
     ``flip_model`` ``"exact"``: exactly round(p d) distinct bits per query) and classified; with
     ``flip_hyperdims`` given, only at those hyperdimensions (the others are scored at p = 0 only).
-    ``method_kwargs`` maps a method name to options of its estimator.
 
-    Returns one row per (method, hyperdim, flip fraction, chunk): ``method``, ``label``, ``hyperdim``,
-    ``flip_fraction``, ``flip_model``, ``chunk``, ``n_test``, ``accuracy`` (percent).
+    Parameters
+    ----------
+    methods : sequence of str
+        Keys of :data:`METHODS`.
+    X_train, X_test : array_like, float, shape (n, n_features)
+        Inputs.
+    y_train, y_test : array_like, integer, shape (n,)
+        Labels.
+    hyperdims : sequence of int
+        Hypervector dimensions.
+    seed : int
+        Method m draws from ``[seed, m]`` (:func:`gnetlab.protocol.keyed_int_seed`), its query flips
+        from ``[seed, m, 1, j]``.
+    n_chunks : int, default 20
+        Contiguous test chunks.
+    flip_fractions : sequence of float, default (0.0,)
+        Query flip fractions.
+    flip_model : {"exact", "replacement"}, default "exact"
+        Flip model.
+    flip_hyperdims : sequence of int, optional
+        Hyperdimensions at which flips are evaluated (default all).
+    method_kwargs : mapping of str to mapping, optional
+        Method name -> options of its estimator.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, hyperdim, flip fraction, chunk): ``method``, ``label``, ``hyperdim``,
+        ``flip_fraction``, ``flip_model``, ``chunk``, ``n_test``, ``accuracy`` (percent).
     """
     from ..progress import progress as _progress
 
@@ -121,8 +166,24 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
 
 
 def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
-    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group
-    (:func:`gnetlab.protocol.chunk_summary`, so baselines and EHD are summarised alike)."""
+    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group.
+
+    The same summary as EHD's (:func:`gnetlab.protocol.chunk_summary`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per chunk.
+    by : sequence of str
+        Grouping columns.
+    value : str, default "accuracy"
+        Column to summarise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``mean``, ``std``, ``count``, ``lo``, ``hi``.
+    """
     return chunk_summary(df, by, value)
 
 
@@ -138,9 +199,20 @@ _SUPERSEDED = ("HDCGNet_MNIST.mat",)
 def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian") -> pd.DataFrame:
     """The paper's curves: mean/std over its test chunks per method and sweep value.
 
-    experiment: ``"hdc_comparison"`` (sweep = mean N) or ``"robustness_vs_hdc"`` (sweep = flip fraction).
-    Returns ``method``, ``label``, ``activation``, ``sweep``, ``sweep_value``, ``mean``, ``std``, ``count``,
-    ``lo``, ``hi`` (percent), from :func:`gnetlab.datasets.paper.gnet_official_results`.
+    Parameters
+    ----------
+    experiment : {"hdc_comparison", "robustness_vs_hdc"}
+        Sweep over mean N, or over the flip fraction.
+    dataset : str
+        E.g. ``"mnist"``.
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        The EHD G-Net's embedding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``label``, ``activation``, ``sweep``, ``sweep_value``, ``mean``, ``std``, ``count``,
+        ``lo``, ``hi`` (percent), from :func:`gnetlab.datasets.paper.gnet_official_results`.
     """
     from ..datasets.paper import gnet_official_results
 
@@ -159,11 +231,22 @@ def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian")
 def comparison_table(ours: pd.DataFrame, paper: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
     """Each method's accuracy at our largest N beside the paper's at its largest N.
 
-    ours: a :func:`summarize` frame with ``method``, ``hyperdim`` (mean N for the EHD G-Net), ``mean``,
-    ``std``; paper: :func:`paper_summary` of ``"hdc_comparison"``. One row per method (EHD G-Net first,
-    then by our accuracy), columns ``method``, ``label``, ``dataset``, ``N``, ``accuracy``, ``std``,
-    ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference`` (ours - paper), ``rank``,
-    ``paper_rank`` (1 = most accurate).
+    Parameters
+    ----------
+    ours : pandas.DataFrame
+        A :func:`summarize` frame with ``method``, ``hyperdim`` (mean N for the EHD G-Net), ``mean``,
+        ``std``.
+    paper : pandas.DataFrame
+        :func:`paper_summary` of ``"hdc_comparison"``.
+    dataset : str
+        Label of the rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method (EHD G-Net first, then by our accuracy): ``method``, ``label``, ``dataset``,
+        ``N``, ``accuracy``, ``std``, ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference``
+        (ours - paper), ``rank``, ``paper_rank`` (1 = most accurate).
     """
     rows = []
     for m, g in ours.groupby("method"):
@@ -198,7 +281,20 @@ def _fmt(v, col: str) -> str:
 
 
 def table_markdown(table: pd.DataFrame, *, caption: str | None = None) -> str:
-    """GitHub Markdown of a :func:`comparison_table` (numbers to 2 decimals; N with thousands separators)."""
+    """GitHub Markdown of a :func:`comparison_table` (numbers to 2 decimals; N with thousands separators).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`comparison_table`.
+    caption : str, optional
+        A line above the table.
+
+    Returns
+    -------
+    str
+        The Markdown.
+    """
     head = [h for _, h in _TABLE_COLUMNS]
     lines = ([f"{caption}", ""] if caption else []) + ["| " + " | ".join(head) + " |",
                                                        "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
@@ -212,7 +308,22 @@ def _tex(s: str) -> str:
 
 
 def table_latex(table: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
-    """A LaTeX ``table`` (booktabs) of a :func:`comparison_table`."""
+    """A LaTeX ``table`` (booktabs) of a :func:`comparison_table`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`comparison_table`.
+    caption : str, optional
+        ``\\caption``.
+    label : str, optional
+        ``\\label``.
+
+    Returns
+    -------
+    str
+        The LaTeX source.
+    """
     head = [_tex(h) for _, h in _TABLE_COLUMNS]
     out = ["\\begin{table}[t]", "\\centering"]
     if caption:

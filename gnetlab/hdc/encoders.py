@@ -100,7 +100,19 @@ def kernel_level_hypervectors(kernel, hyperdim: int, *, rng: np.random.Generator
     exactly when ``W`` is positive semidefinite (e.g. ``1 - lambda |a - b|``); otherwise the clipped
     factorisation realises a nearby kernel, as in both official codes.
 
-    kernel: (Q, Q) symmetric, unit diagonal, entries in [-1, 1].
+    Parameters
+    ----------
+    kernel : array_like, float, shape (Q, Q)
+        Symmetric, unit diagonal, entries in [-1, 1].
+    hyperdim : int
+        d.
+    rng : numpy.random.Generator
+        Source of G.
+
+    Returns
+    -------
+    PackedBits, shape (Q, hyperdim)
+        Level ``v`` in row ``v``.
     """
     K = as_array(kernel, "kernel", dtype_kind="f", ndim=2, finite=True).astype(np.float64)
     if K.shape[0] != K.shape[1]:

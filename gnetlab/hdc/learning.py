@@ -30,6 +30,13 @@ class Centroid:
     per-class majority (ties broken by a random hypervector from ``seed``, or ``tie_break="plus"``) into
     ``weight`` (PackedBits (n_classes, d)); ``similarity(input)`` is the Hamming similarity (*, n_classes)
     and ``predict`` its argmax. A class that received no hypervector is refused at ``binarize``.
+
+    Parameters
+    ----------
+    hyperdim : int
+        d.
+    n_classes : int
+        Number of classes.
     """
 
     def __init__(self, hyperdim: int, n_classes: int):
@@ -90,6 +97,30 @@ def train_binary_linear(H: PackedBits, y: np.ndarray, n_classes: int, *, mode: s
                  (straight-through estimator).
     ``"clamp"``  Laplace-HDC (``laplace_hdc_classifier.binary_sgd``): float weights clamped to [-1, 1]
                  after every step, binarised at the end.
+
+    Parameters
+    ----------
+    H : PackedBits, shape (n, d)
+        Query hypervectors.
+    y : ndarray, int64, shape (n,)
+        Class indices ``0 .. n_classes - 1``.
+    n_classes : int
+        Number of classes.
+    mode : {"ste", "clamp"}
+        See above.
+    epochs : int
+        Passes over the data.
+    lr : float
+        Adam learning rate.
+    batch_size : int
+        Mini-batch size.
+    rng : numpy.random.Generator
+        Initialisation and shuffling.
+
+    Returns
+    -------
+    PackedBits, shape (n_classes, d)
+        ``sign(W)``.
     """
     import torch
 

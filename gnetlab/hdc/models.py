@@ -217,6 +217,19 @@ class ClassicHDC(HDCClassifier):
     (no majority) and compares them by cosine: we binarise sample and class hypervectors (the usual
     definition of Classic HDC, and equal bits for all methods); ties are broken by seeded random
     hypervectors (one for samples, drawn with the item memories; one for the class majority).
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    levels : {"random", "id_level"}, default "random"
+        Level hypervectors.
     """
 
     method = "classic_hdc"
@@ -297,6 +310,27 @@ class RFFHDC(_KernelHDC):
     Class hypervectors are the binary weights of a linear classifier trained with a straight-through
     estimator (:func:`train_binary_linear` mode ``"ste"``). Defaults are the G-Net comparison's:
     ``gamma = 0.3``, 256 levels, Adam lr 0.01, 3 epochs, batch 1024.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    gamma : float, default 0.3
+        RBF kernel parameter.
+    correction : float, default 1/1.4
+        The official code's correction factor.
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    epochs : int, default 3
+        Training passes.
+    lr : float, default 0.01
+        Adam learning rate.
+    batch_size : int, default 1024
+        Mini-batch size.
     """
 
     method = "rff_hdc"
@@ -340,6 +374,27 @@ class LaplaceHDC(_KernelHDC):
     ``"clamp"``). Defaults are the G-Net comparison's: bandwidth 3, 256 levels, ``shift_1d``, Adam lr
     0.01, 10 epochs, batch 750. The median is over the full distance matrix of the sample (diagonal
     included), as the official notebook.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    bandwidth : float, default 3.0
+        lambda times the median L1 distance.
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    n_bandwidth_samples : int, default 1000
+        Training samples for the median distance.
+    epochs : int, default 10
+        Training passes.
+    lr : float, default 0.01
+        Adam learning rate.
+    batch_size : int, default 750
+        Mini-batch size.
     """
 
     method = "laplace_hdc"
@@ -407,6 +462,25 @@ class OnlineHD(HDCClassifier):
     the signs of the real query entries (each with probability p); we flip bits of the binary query.
     Samples are visited in the given order, as in the library (the bootstrap takes the first ones and
     the epochs do not reshuffle): pass shuffled data.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    lr : float, default 0.035
+        Learning rate.
+    epochs : int, default 20
+        Adaptive epochs (>= 0).
+    batch_size : int, default 1024
+        Batch of the adaptive epochs.
+    bootstrap : float, default 1.0
+        Fraction in (0, 1] accumulated before the single pass.
+    normalize : bool, default True
+        Scale inputs to unit L2 norm.
+    inference : {"binary", "float"}, default "binary"
+        See above.
     """
 
     method = "onlinehd"
@@ -506,6 +580,17 @@ class HoloGN(HDCClassifier):
     range (0.5 for images in [0, 1]). Ties are broken by seeded random hypervectors (the official code
     rounds means, i.e. ties go to bit 0). We could not consult the original HoloGN publication; this is
     the algorithm of the comparison's code.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    threshold : "auto" or float, default "auto"
+        Features above it are active.
+    shift : int, default 1
+        Cyclic shift of an active feature's base hypervector.
     """
 
     method = "hologn"
