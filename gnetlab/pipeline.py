@@ -29,7 +29,18 @@ from .threads import set_threads, thread_env  # noqa: F401  (re-exported: notebo
 __all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config"]
 
 def notebook_parameters(path: str | os.PathLike) -> dict:
-    """Default values of the cell tagged ``parameters`` (literal assignments only)."""
+    """Default values of the cell tagged ``parameters`` (literal assignments only).
+
+    Parameters
+    ----------
+    path : path-like
+        A notebook.
+
+    Returns
+    -------
+    dict
+        Name -> value.
+    """
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -49,7 +60,20 @@ def notebook_parameters(path: str | os.PathLike) -> dict:
 
 
 def load_config(path: str | os.PathLike | None = None, overlay: str | os.PathLike | None = None) -> dict:
-    """The default config (``config/config.yaml``), optionally deep-updated with ``overlay`` (paper.yaml)."""
+    """The default config, optionally deep-updated with an overlay.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Default ``config/config.yaml``.
+    overlay : path-like, optional
+        E.g. ``config/paper.yaml``.
+
+    Returns
+    -------
+    dict
+        The merged config.
+    """
     import yaml
 
     base = yaml.safe_load(Path(path or paths.CONFIG / "config.yaml").read_text())
@@ -73,6 +97,24 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
 
     Parameters not declared in the notebook's parameters cell are refused (a typo in a config file
     would otherwise be silently ignored).
+
+    Parameters
+    ----------
+    notebook : path-like
+        Source notebook.
+    output : path-like
+        Executed copy.
+    parameters : dict, optional
+        Values for the parameters cell.
+    threads : int, default 1
+        Thread cap (also exported to the kernel's environment).
+    log_output : bool, default True
+        Stream the notebook's output.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
     """
     import papermill as pm
 
@@ -94,7 +136,20 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
 
 
 def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800) -> Path:
-    """Re-execute a committed notebook in place with its defaults (the outputs nbval compares)."""
+    """Re-execute a committed notebook in place with its defaults (the outputs nbval compares).
+
+    Parameters
+    ----------
+    notebook : path-like
+        The notebook.
+    timeout : int, default 1800
+        Seconds per cell.
+
+    Returns
+    -------
+    pathlib.Path
+        ``notebook``.
+    """
     import nbformat
     from nbclient import NotebookClient
 
