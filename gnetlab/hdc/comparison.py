@@ -165,26 +165,9 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     return pd.DataFrame(rows)
 
 
-def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
-    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group.
-
-    The same summary as EHD's (:func:`gnetlab.protocol.chunk_summary`).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per chunk.
-    by : sequence of str
-        Grouping columns.
-    value : str, default "accuracy"
-        Column to summarise.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``by`` columns, ``mean``, ``std``, ``count``, ``lo``, ``hi``.
-    """
-    return chunk_summary(df, by, value)
+#: Mean, std, count and the paper's band of chunk values per group: the EHD protocol's
+#: :func:`gnetlab.protocol.chunk_summary` itself, so baselines and EHD are summarised alike.
+summarize = chunk_summary
 
 
 # --------------------------------------------------------------------------------------------------
@@ -192,7 +175,7 @@ def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> p
 
 
 # robustness_vs_hdc on MNIST has two EHD G-Net files; MNIST_HDCGNet.mat matches the paper's text
-# (96.85 at p = 0.5), HDCGNet_MNIST.mat is an older run (see data/paper/README.md).
+# (96.85 at p = 0.5), HDCGNet_MNIST.mat is an older run (see gnetlab/data/paper/README.md).
 _SUPERSEDED = ("HDCGNet_MNIST.mat",)
 
 
