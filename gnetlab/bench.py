@@ -6,6 +6,8 @@ and together a CLI (``python -m gnetlab.bench`` or ``gnetlab-bench``):
 * :func:`bench_binary_matmul`: +-1 GEMM ``(m, K) x (n, K)^T`` from packed bits, work ``m n K``
   binary multiply-accumulates (MACs), against ``numpy`` float32 ``a @ b.T`` (OpenBLAS sgemm) of the
   same shape.
+* :func:`bench_ehd`: EHD G-Net inference, bit-packed vs float-simulated path, same model, same G
+  (``python -m gnetlab.bench ehd``; every option: ``python -m gnetlab.bench ehd --help``).
 * :func:`bench_sign_weight_matmul`: one-bit weights (n, K) times float activations (batch, K), the
   product of a one-bit random-features layer (the paper's Fig. 5 setting is batch 1, K = 16384,
   n = 4096 ... 32768), against float32 ``W @ x`` (sgemv for batch 1) with the same +-1 weights.
@@ -24,13 +26,44 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from gnetlab._validation import check_choice, check_positive_int, resolve_rng
 
-__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "main"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "median_time", "main"]
+
+
+def median_time(fn: Callable[[], object], repeats: int = 3, *, clock: str = "wall") -> float:
+    """Median time of ``repeats`` calls of ``fn`` after one warm-up call (numba compilation, caches).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments.
+    repeats : int, default 3
+        Timed calls.
+    clock : {"wall", "cpu"}, default "wall"
+        Elapsed time, or the process's CPU time.
+
+    Returns
+    -------
+    float
+        Seconds per call (median).
+    """
+    repeats = check_positive_int(repeats, "repeats")
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = now()
+        fn()
+        times.append(now() - t0)
+    return float(np.median(times))
 
 
 def _sync_for(backend: str) -> Callable[[], None]:
@@ -224,6 +257,24 @@ def _format(df) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gnetlab.bench [matmul|gemv|ehd|all] [options]``: print the benchmark tables.
+
+    ``ehd`` with options (``python -m gnetlab.bench ehd --hyperdim 5000 --batch 1 64``) runs
+    :func:`ehd_main`; see ``python -m gnetlab.bench ehd --help``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["ehd"] and len(args_in) > 1:
+        return ehd_main(args_in[1:])
     parser = argparse.ArgumentParser(
         prog="python -m gnetlab.bench",
         description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
@@ -243,14 +294,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
                         help="wall: elapsed time (default); cpu: process CPU time (use with --threads 1)")
     parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
 
     if args.threads is not None:
-        import numba
-        from threadpoolctl import threadpool_limits
+        from gnetlab.threads import set_threads
 
-        numba.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+        set_threads(args.threads)
 
     import pandas as pd
 
@@ -263,10 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         frames.append(bench_sign_weight_matmul(args.hidden, k=args.k, batch=args.batch, backends=args.backends,
                                                repeats=args.repeats, seed=args.seed, clock=args.clock))
     if args.which in ("ehd", "all"):
-        from gnetlab import ehd
-
         # Own table: images/s of the two EHD inference paths (columns differ from the kernel rows).
-        ehd_df = ehd.benchmark(hyperdim=10000, batch_sizes=(1, 256), repeats=args.repeats, seed=args.seed,
+        ehd_df = bench_ehd(hyperdim=10000, batch_sizes=(1, 256), repeats=args.repeats, seed=args.seed,
                                clock=args.clock)
         print(ehd_df.to_string(index=False))
         if args.which == "ehd":
@@ -277,6 +324,122 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     df = pd.concat(frames, ignore_index=True)
     print(_format(df))
+    if args.csv:
+        from gnetlab.io import write_csv_atomic
+
+        write_csv_atomic(df, args.csv)
+    return 0
+
+
+def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademacher", batch_sizes=(1, 256),
+              repeats: int = 7, seed: int = 0, clock: str = "wall") -> pd.DataFrame:
+    """EHD inference throughput: bit-packed vs float-simulated path, same model, same G, same batch.
+
+    model: a G-Net; default an untrained ``mnist_dense`` TASU model, 784-256-256-10 (throughput does not
+    depend on training). With TASU and Rademacher G everything after the first layer's real-valued
+    projection sign(G x) is +-1 arithmetic; that projection is the same float32 product in both paths
+    (it is what makes their predictions identical), so it bounds the end-to-end ratio (Amdahl).
+
+    Method (as the kernel benchmarks): one warm-up call per path (numba compiles or loads its cache),
+    then ``repeats`` rounds in which the float path and the packed path run back to back on the same
+    batch, so both see the same background load; medians. ``clock``: ``"wall"`` or ``"cpu"`` (process
+    CPU time; meaningful with one thread).
+
+    Returns one row per batch size: ``images_per_s_packed``, ``images_per_s_float``, ``speedup``
+    (float time / packed time), ``speedup_after_first_projection`` (the same without the shared first
+    projection: the part the packing changes), ``speedup_weight_products`` (the products with the stored
+    weight embeddings alone: XOR-popcount vs float32 BLAS), ``first_projection_share_packed`` (share of the packed
+    path's time spent in it), ``weight_bytes_packed`` / ``weight_bytes_float`` (stored weight
+    embeddings as bits vs float32 +-1), ``identical_scores``.
+    """
+    import pandas as pd
+
+    from gnetlab.ehd import PATHS, embed_gnet
+    from gnetlab.gnet.models import build_model
+
+    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
+    check_choice(clock, "clock", tuple(clocks))
+    now = clocks[clock]
+    if model is None:
+        model = build_model("mnist_dense", activation="tasu", seed=seed)
+    repeats = check_positive_int(repeats, "repeats")
+    ehd = embed_gnet(model, hyperdim=hyperdim, embedding=embedding, seed=seed)
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, model.n_features), dtype=np.float32)
+        ref = {p: ehd.scores(X, path=p, batch_size=bs) for p in PATHS}  # warm-up
+        tot = {p: [] for p in PATHS}
+        first = {p: [] for p in PATHS}
+        wside = {p: [] for p in PATHS}
+        for _ in range(repeats):
+            for p in ("float", "packed"):
+                tm: dict = {"_clock": now}
+                t0 = now()
+                ehd.scores(X, path=p, batch_size=bs, timings=tm)
+                tot[p].append(now() - t0)
+                first[p].append(tm.get("layer0:data", 0.0))
+                wside[p].append(sum(v for k, v in tm.items() if k.endswith(":weights")))
+        t = {p: float(np.median(tot[p])) for p in PATHS}
+        f = {p: float(np.median(first[p])) for p in PATHS}
+        rest = {p: max(float(np.median(np.subtract(tot[p], first[p]))), 1e-12) for p in PATHS}
+        widths = "-".join(str(w) for w in [model.n_features] + [l.n_out for l in ehd.layers] + [ehd.n_classes])
+        rows.append({"model": f"{widths} {model.activation}",
+                     "hyperdim": hyperdim, "embedding": embedding, "batch_size": bs,
+                     "seconds_packed": t["packed"], "seconds_float": t["float"],
+                     "images_per_s_packed": bs / t["packed"], "images_per_s_float": bs / t["float"],
+                     "speedup": t["float"] / t["packed"],
+                     "speedup_after_first_projection": rest["float"] / rest["packed"],
+                     "speedup_weight_products": float(np.median(wside["float"])) / max(float(np.median(wside["packed"])), 1e-12),
+                     "first_projection_share_packed": f["packed"] / t["packed"],
+                     "weight_bytes_packed": ehd.weight_nbytes(packed=True),
+                     "weight_bytes_float": ehd.weight_nbytes(packed=False),
+                     "identical_scores": bool(np.array_equal(ref["packed"], ref["float"])), "clock": clock})
+    return pd.DataFrame(rows)
+
+
+def ehd_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gnetlab.bench ehd [options]``: print :func:`bench_ehd` with every option on the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
+    from gnetlab.embed import EMBEDDINGS
+
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.bench ehd", description=bench_ehd.__doc__.split("\n\n")[0])
+    parser.add_argument("--hyperdim", type=int, default=10_000)
+    parser.add_argument("--embedding", choices=EMBEDDINGS, default="rademacher")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 256])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="dense TASU model widths")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None)
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        from gnetlab.threads import set_threads
+
+        set_threads(args.threads)
+    from gnetlab.gnet.models import build_model
+
+    model = build_model("mnist_dense", activation="tasu", seed=args.seed, hidden=tuple(args.hidden))
+    df = bench_ehd(model, hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
+                   repeats=args.repeats, seed=args.seed, clock=args.clock)
+    view = df.drop(columns=["seconds_packed", "seconds_float"]).copy()
+    for c in ("images_per_s_packed", "images_per_s_float"):
+        view[c] = view[c].round(1)
+    for c in ("speedup", "speedup_after_first_projection", "speedup_weight_products", "first_projection_share_packed"):
+        view[c] = view[c].round(2)
+    print(view.to_string(index=False))
     if args.csv:
         from gnetlab.io import write_csv_atomic
 

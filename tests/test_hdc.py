@@ -4,6 +4,7 @@ references, every classifier on a separable problem, the comparison protocol, an
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -298,18 +299,19 @@ def test_bad_inputs_give_clear_errors(toy):
         F.permute(x, 1.5)
     with pytest.raises(ValueError, match="fraction"):
         F.flip(x, 1.5, seed=0)
+    # scikit-learn's contract: __init__ stores, fit validates
     with pytest.raises(TypeError, match="seed"):
-        hdc.ClassicHDC(100, seed=None)
+        hdc.ClassicHDC(100, seed=None).fit(X, y)
     with pytest.raises(TypeError, match="hyperdim"):
-        hdc.ClassicHDC(100.0, seed=0)
+        hdc.ClassicHDC(100.0, seed=0).fit(X, y)
     with pytest.raises(ValueError, match="method"):
         hdc.make_classifier("vanilla", seed=0)
     with pytest.raises(ValueError, match="levels"):
-        hdc.ClassicHDC(100, seed=0, levels="linear")
+        hdc.ClassicHDC(100, seed=0, levels="linear").fit(X, y)
     with pytest.raises(ValueError, match="inference"):
-        hdc.OnlineHD(100, seed=0, inference="half")
+        hdc.OnlineHD(100, seed=0, inference="half").fit(X, y)
     clf = hdc.HoloGN(100, seed=0)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         clf.predict(X)
     with pytest.raises(ValueError, match="2 classes"):
         clf.fit(X, np.zeros(60, int))

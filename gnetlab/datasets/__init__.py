@@ -49,6 +49,8 @@ MNIST5K_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed1796
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """What :func:`load` returns for one dataset name: sizes, image shape, whether it downloads."""
+
     name: str
     description: str
     n_features: int
@@ -218,17 +220,27 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
 
     Parameters
     ----------
-    name: one of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``.
-    split: ``"train"``, ``"test"`` or ``"all"``.
-    seed: int or ``numpy.random.Generator``: fixes the split (mnist5k, digits) or the draw (synthetic).
-    as_images: return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
-    test_size: size of the held-out split for mnist5k (default 1000) and digits (default 360).
-    cache_dir: download cache for mnist / fashion_mnist (default ``$GNETLAB_DATA_DIR`` or data/cache).
-    kwargs: generator options of ``synthetic`` (``n``, ``d``, ``separation``).
+    name : str
+        One of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``.
+    split : {"train", "test", "all"}, default "train"
+        Which part.
+    seed : int or numpy.random.Generator, default 0
+        Fixes the split (mnist5k, digits) or the draw (synthetic).
+    as_images : bool, default False
+        Return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
+    test_size : int, optional
+        Size of the held-out split for mnist5k (default 1000) and digits (default 360).
+    cache_dir : path-like, optional
+        Download cache for mnist / fashion_mnist (default :func:`gnetlab.paths.data_cache_dir`).
+    **kwargs
+        Generator options of ``synthetic`` (``n``, ``d``, ``separation``).
 
     Returns
     -------
-    X: float32 ``(n, d)`` or ``(n, C, H, W)``; y: int64 ``(n,)``.
+    X : ndarray, float32, shape (n, d) or (n, C, H, W)
+        Inputs.
+    y : ndarray, int64, shape (n,)
+        Labels.
     """
     if name not in _INFO:
         raise ValueError(f"unknown dataset {name!r}; available: {', '.join(_INFO)}")

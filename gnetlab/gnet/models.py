@@ -40,10 +40,10 @@ import torch.nn.functional as F
 
 from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
 
-__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY"]
+__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY", "op_counts"]
 
 # The paper's float G-Net test accuracies (percent) by (dataset, activation), as reported with the
-# official code (its checkpoint names and NOTES §1); the data file holds only EHD results.
+# official code (its checkpoint names); the data file holds only EHD results.
 PAPER_FLOAT_ACCURACY = {
     ("mnist", "rasu"): 99.35, ("mnist", "tasu"): 99.15, ("fashion_mnist", "rasu"): 92.63,
     ("cifar10", "rasu"): 84.85, ("epilepsy", "rasu"): 95.65, ("wss", "rasu"): 85.61, ("wss", "tasu"): 82.46,
@@ -55,7 +55,13 @@ _LAYER_CLASSES = {"dense": ArcsineDense, "conv1d": ArcsineConv1d, "conv2d": Arcs
 
 
 class GNet(nn.Module):
-    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits."""
+    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits.
+
+    Parameters
+    ----------
+    config : dict
+        Architecture, activation, input scaling and seed (the builders of :data:`MODELS` make them).
+    """
 
     def __init__(self, config: dict):
         super().__init__()
@@ -149,7 +155,7 @@ class GNet(nn.Module):
     def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False) -> np.ndarray:
         """Predicted classes (int64 numpy ``(B,)``), in evaluation mode (the mode is restored);
         ``sign_tasu``: see :meth:`forward`."""
-        from .train import single_thread
+        from ..threads import single_thread
 
         was = self.training
         self.eval()
@@ -321,7 +327,39 @@ MODELS = {
 }
 
 
+def op_counts(model: GNet) -> dict:
+    """Operation counts of one inference of a dense float G-Net, for :func:`gnetlab.costs.energy_pj`.
+
+    Every layer is a float matrix product: one float multiply-accumulate per entry of each 2-D weight
+    (norms, arcsine and activations are O(width) extras, not counted); every parameter is stored as
+    float32.
+
+    Parameters
+    ----------
+    model : GNet
+        A dense G-Net.
+
+    Returns
+    -------
+    dict of str to int
+        The keys of :data:`gnetlab.costs.COUNT_KEYS`.
+    """
+    from ..costs import zero_counts
+
+    out = zero_counts()
+    out["float_mult_macs"] = sum(p.numel() for _, p in model.named_parameters() if p.ndim == 2)
+    out["weight_bits"] = 32 * sum(p.numel() for p in model.parameters())
+    return out
+
+
 def model_names() -> list[str]:
+    """Names of the model builders.
+
+    Returns
+    -------
+    list of str
+        The keys of :data:`MODELS`.
+    """
     return list(MODELS)
 
 
@@ -333,8 +371,24 @@ def paper_model_name(dataset: str) -> str:
 
 
 def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs: Any) -> GNet:
-    """Build a G-Net by architecture name (:func:`model_names`); ``kwargs`` go to the config builder
-    (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``)."""
+    """Build a G-Net by architecture name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`model_names`.
+    activation : {"asu", "rasu", "tasu"}, default "rasu"
+        Activation of every arcsine layer.
+    seed : int, default 0
+        Initial weights.
+    **kwargs
+        Options of the config builder (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``).
+
+    Returns
+    -------
+    GNet
+        The untrained model.
+    """
     if name not in MODELS:
         raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
     if activation not in ACTIVATIONS:

@@ -44,6 +44,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from gnetlab.threads import numba_threads
+
 __all__ = ["binary_matmul", "sign_weight_matmul", "popcount64"]
 
 # Rows of a per register tile of the popcount micro-kernel (each step: 4 rows of a x 1 row of b).
@@ -179,12 +181,8 @@ def _threads_for(work: int):
     if work >= _SERIAL_WORK:
         yield
         return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with numba_threads(1):
         yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
