@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["hyperdims_from_ratios", "paper_ratios", "paper_reference", "datasets_table", "table_markdown",
-           "table_latex", "model_work", "projected_seconds", "format_seconds"]
+           "table_latex", "model_work", "projected_seconds", "format_seconds", "training_seconds_per_sample"]
 
 
 def hyperdims_from_ratios(model, ratios: Sequence) -> list[list[int]]:
@@ -70,7 +70,7 @@ def paper_reference(paper_dataset: str) -> dict:
     out: dict = {"paper_dataset": paper_dataset, "paper_float": PAPER_FLOAT_ACCURACY.get((paper_dataset, "rasu"), np.nan)}
     for emb in ("gaussian", "rademacher"):
         s = _paper_ehd(paper_dataset, emb).groupby("sweep_value")["accuracy"].mean().sort_index()
-        out[f"paper_N_min"], out[f"paper_N_max"] = float(s.index[0]), float(s.index[-1])
+        out["paper_N_min"], out["paper_N_max"] = float(s.index[0]), float(s.index[-1])
         out[f"paper_ehd_{emb}_min"], out[f"paper_ehd_{emb}_max"] = float(s.iloc[0]), float(s.iloc[-1])
     base = paper_summary("hdc_comparison", paper_dataset, embedding="gaussian")
     base = base[base["method"] != "ehd_gnet"]
@@ -211,3 +211,45 @@ def format_seconds(s: float) -> str:
     if s < 172800:
         return f"{s / 3600:.1f} h"
     return f"{s / 86400:.1f} days"
+
+
+def training_seconds_per_sample(model, X, y, *, batch_size: int, n_batches: int = 3, seed: int) -> float:
+    """Measured wall seconds of one training step (forward, backward, Adam update) per sample, on a copy
+    of ``model`` and ``n_batches`` batches of ``(X, y)`` (one warm-up batch first, not counted); one torch
+    thread, as :func:`gnetlab.gnet.train`."""
+    import copy
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    from ._validation import check_positive_int
+    from .gnet.models import as_input
+    from .gnet.train import single_thread
+
+    batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    n_batches = check_positive_int(n_batches, "n_batches")
+    m = copy.deepcopy(model)
+    m.train()
+    Xt = as_input(X, m.input_shape)
+    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    gen = torch.Generator().manual_seed(int(seed))
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(int(seed))
+    try:
+        with single_thread():
+            total, n = 0.0, 0
+            for b in range(n_batches + 1):
+                idx = torch.randint(0, Xt.shape[0], (batch_size,), generator=gen)
+                t0 = time.perf_counter()
+                loss = F.cross_entropy(m(Xt[idx]), yt[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if b:
+                    total += time.perf_counter() - t0
+                    n += batch_size
+    finally:
+        torch.random.set_rng_state(state)
+    return total / n
