@@ -21,8 +21,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["hyperdims_from_ratios", "paper_ratios", "paper_reference", "datasets_table", "table_markdown",
+__all__ = ["SPLIT_SIZES", "hyperdims_from_ratios", "paper_ratios", "paper_reference", "datasets_table", "table_markdown",
            "table_latex", "model_work", "projected_seconds", "format_seconds", "training_seconds_per_sample"]
+
+# (train, test) sizes of each dataset's official split (train includes the validation samples the
+# training loop holds out); used to project paper-scale run times without downloading the data.
+SPLIT_SIZES = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000),
+               "epilepsy": (137, 138), "wss": (7352, 2947), "forda": (3601, 1320), "mnist5k": (4000, 1000),
+               "digits": (1437, 360), "basic_motions": (40, 40)}
 
 
 def hyperdims_from_ratios(model, ratios: Sequence) -> list[list[int]]:
