@@ -93,3 +93,16 @@ def test_training_rate_is_positive_and_leaves_the_model_alone(one_torch_thread):
     assert rate > 0
     for k, v in model.state_dict().items():
         assert (v == before[k]).all()
+
+
+@pytest.mark.parametrize("overlay", [None, "paper.yaml"])
+def test_model_specs_of_the_new_sections_match_gnet_models(overlay):
+    """The notebooks train what rule train_gnet trains: each `models` entry repeats config["gnet_models"][name]."""
+    from gnetlab import pipeline
+
+    cfg = pipeline.load_config(overlay=None if overlay is None else paths.CONFIG / overlay)
+    entries = list(cfg["ehd_conv_rasu_tasu"]["models"].values())
+    entries += [cfg["gnet_datasets"]["settings"][d]["model"] for d in cfg["gnet_datasets"]["settings"]]
+    for e in entries:
+        assert e["spec"] == cfg["gnet_models"][e["name"]], e["name"]
+    assert set(cfg["gnet_datasets"]["datasets"]) <= set(cfg["gnet_datasets"]["settings"])
