@@ -228,3 +228,125 @@ def test_large_batch_sign_weight_matmul_routes_to_blas_and_agrees():
     got_tables = numba_backend.sign_weight_matmul(x, p.words, p.k, kernel="tables")
     np.testing.assert_allclose(got_auto, ref, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(got_tables, ref, rtol=1e-5, atol=1e-4)
+
+
+# --------------------------------------------------------------------------------------------------
+# CPU kernel paths (gnetlab.kernels.cpu_features): every path this machine can run, forced
+# --------------------------------------------------------------------------------------------------
+
+from gnetlab.kernels import cpu_features  # noqa: E402
+
+SUPPORTED = list(cpu_features.supported_paths())
+
+
+def test_supported_paths_end_with_portable_and_auto_is_the_fastest():
+    assert SUPPORTED[-1] == "portable"
+    assert set(SUPPORTED) <= set(cpu_features.PATHS)
+    assert cpu_features.resolve_path("auto") in SUPPORTED
+    with pytest.raises(ValueError, match="unknown kernel path"):
+        cpu_features.resolve_path("sse9")
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+@settings(max_examples=30, deadline=None)
+@given(m=ROWS, n=ROWS, k=st.sampled_from([1, 63, 64, 65, 511, 512, 513, 1000, 64 * 260 + 3]),
+       seed=st.integers(0, 2**31 - 1))
+def test_each_gemm_path_equals_float_product(path, m, n, k, seed):
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(seed)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    ref = (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int64)
+    pa, pb = pack_signs(a), pack_signs(b)
+    out = numba_backend.binary_matmul(pa.words, pb.words, k, path=path)
+    assert out.dtype == np.int32 and out.shape == (m, n)
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_each_gemm_path_on_blocked_and_non_contiguous_operands(path):
+    """Several cache blocks of b and of K, ragged tiles of both operands, non-contiguous word arrays."""
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(11)
+    for m, n, k in [(130, 517, 4096), (7, 301, 20000), (33, 9, 64 * 300 + 1)]:
+        a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+        ref = a.astype(np.float64) @ b.astype(np.float64).T
+        wa = np.repeat(pack_signs(a).words, 2, axis=0)[::2]  # a strided view
+        wb = np.asfortranarray(pack_signs(b).words)
+        assert not wa.flags.c_contiguous and not wb.flags.c_contiguous
+        np.testing.assert_array_equal(numba_backend.binary_matmul(wa, wb, k, path=path), ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_each_sign_weight_path_matches_float64_product(path):
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(12)
+    for batch, n, k in [(1, 13, 4096 + 96), (3, 8, 65), (2, 1, 1), (1, 21, 64 * 70 + 5)]:
+        x = rng.standard_normal((batch, k)).astype(np.float32)
+        w = _signs(rng, (n, k))
+        ref = x.astype(np.float64) @ w.astype(np.float64).T
+        out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, k, path=path)
+        tol = 1e-5 * np.abs(x).sum(axis=1, keepdims=True) + 1e-6
+        assert out.shape == (batch, n) and (np.abs(out - ref) <= tol).all()
+
+
+def test_tables_kernel_refused_on_the_portable_path():
+    from gnetlab.kernels import numba_backend
+
+    w = pack_signs(np.ones((2, 64))).words
+    with pytest.raises(ValueError, match="AVX2"):
+        numba_backend.sign_weight_matmul(np.ones((1, 64), np.float32), w, 64, kernel="tables", path="portable")
+
+
+_SUBPROCESS_CHECK = """
+import numpy as np
+from gnetlab.bits import pack_signs
+from gnetlab.kernels import binary_matmul, sign_weight_matmul, cpu_features
+rng = np.random.default_rng(0)
+a = np.where(rng.random((37, 1000)) < 0.5, -1.0, 1.0)
+b = np.where(rng.random((21, 1000)) < 0.5, -1.0, 1.0)
+assert (binary_matmul(pack_signs(a), pack_signs(b), backend="numba") == a @ b.T).all()
+x = rng.standard_normal((2, 1000)).astype(np.float32)
+ref = x.astype(np.float64) @ b.T
+assert np.abs(sign_weight_matmul(x, pack_signs(b), backend="numba") - ref).max() < 1e-3
+print(cpu_features.kernel_path(), ",".join(cpu_features.supported_paths()))
+"""
+
+
+def _run_check(tmp_path, **env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    full = dict(os.environ, PYTHONPATH=str(root), NUMBA_CACHE_DIR=str(tmp_path / "numba"), **env)
+    proc = subprocess.run([sys.executable, "-c", _SUBPROCESS_CHECK], env=full, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.split()[-2:]
+
+
+@pytest.mark.slow
+def test_env_var_forces_the_portable_path(tmp_path):
+    used, _ = _run_check(tmp_path, GNETLAB_KERNEL_PATH="portable")
+    assert used == "portable"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cpu, features, expect", [
+    ("generic", None, "portable"),           # numba defaults the features to "" for generic
+    ("haswell", "", "avx2"),                  # an AVX2-only CPU (no AVX-512 features)
+])
+def test_dispatch_follows_numba_cpu_name_not_the_host(tmp_path, cpu, features, expect):
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("x86 CPU names")
+    env = {"NUMBA_CPU_NAME": cpu}
+    if features is not None:
+        env["NUMBA_CPU_FEATURES"] = features
+    used, supported = _run_check(tmp_path, **env)
+    assert used == expect and supported.split(",")[0] == expect
