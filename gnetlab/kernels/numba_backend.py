@@ -28,6 +28,7 @@ One-bit weights x float activations (``sign_weight_matmul``)
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numba
@@ -40,7 +41,7 @@ from numba.extending import intrinsic
 from gnetlab.kernels import popcount_gemm
 from gnetlab.kernels.cpu_features import resolve_path
 from gnetlab.kernels.popcount_gemm import popcount64
-from gnetlab.kernels.threads import serial_below
+from gnetlab.kernels.threads import SERIAL_WORK, blas_handoff, quiesce_blas, serial_below, start_numba_workers
 
 __all__ = ["binary_matmul", "sign_weight_matmul", "popcount64"]
 
@@ -59,6 +60,17 @@ def _llvm_fn(builder, name, ret, args):
     return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, args), name)
 
 
+@contextlib.contextmanager
+def _parallel_section(work: int):
+    """Serial below ``SERIAL_WORK``; above it, the cores are taken back from idle OpenBLAS workers
+    first and numba's pool runs with passive waiting (``gnetlab.kernels.threads``)."""
+    if work >= SERIAL_WORK:
+        start_numba_workers()
+        quiesce_blas()
+    with serial_below(work):
+        yield
+
+
 def binary_matmul(a: np.ndarray, b: np.ndarray, k: int, *, path: str | None = None) -> np.ndarray:
     """Exact +-1 product ``a @ b.T`` = ``k - 2 popcount(a ^ b)``: int32 (m, n) from uint64 (m, W), (n, W).
 
@@ -71,7 +83,7 @@ def binary_matmul(a: np.ndarray, b: np.ndarray, k: int, *, path: str | None = No
         return np.zeros((m, n), np.int32)
     if m < n:  # threads split the rows of the first operand: give it the longer one
         return np.ascontiguousarray(binary_matmul(b, a, k, path=path).T)
-    with serial_below(m * n * a.shape[1]):
+    with _parallel_section(m * n * a.shape[1]):
         return popcount_gemm.gemm(a, b, k, path)
 
 
@@ -341,7 +353,8 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
         # the batch and beats the table kernels (whose cost grows linearly with the batch).
         from gnetlab.kernels import numpy_backend
 
-        return numpy_backend.sign_weight_matmul(x, w, k)
+        with blas_handoff():
+            return numpy_backend.sign_weight_matmul(x, w, k)
     if sys.byteorder != "little":  # pragma: no cover - the uint32 view below assumes little-endian
         from gnetlab.kernels import numpy_backend
 
@@ -355,13 +368,13 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
     out = np.empty((batch, n), np.float32)
     if kernel != "select" and path != "portable":
         tab = np.empty((batch, 2 * nw, _GROUPS, 8), np.float32)
-        with serial_below(8 * batch * n * nw):
+        with _parallel_section(8 * batch * n * nw):
             _build_tables(xp, tab)
             _perm_gemm_kernel(w32, tab, out, _PERM_CHUNK_WORDS)
         return out
     xn = -xp
     threads = numba.get_num_threads()
     rows = int(min(256, max(8, -(-n // (4 * threads)))))
-    with serial_below(8 * batch * n * nw):
+    with _parallel_section(8 * batch * n * nw):
         _sign_gemm_kernel(w32, xp, xn, out, rows, _CHUNK_WORDS)
     return out
