@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from gnetlab import kernels
-from gnetlab.bits import PackedBits, pack_signs
+from gnetlab.bits import PackedBits, pack_signs, unpack_signs
 from gnetlab.kernels import (
     available_backends,
     binary_matmul,
@@ -350,3 +350,67 @@ def test_dispatch_follows_numba_cpu_name_not_the_host(tmp_path, cpu, features, e
         env["NUMBA_CPU_FEATURES"] = features
     used, supported = _run_check(tmp_path, **env)
     assert used == expect and supported.split(",")[0] == expect
+
+
+# --------------------------------------------------------------------------------------------------
+# Signs of products straight into packed words
+# --------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.sampled_from([0, 1, 3, 8, 300]), n=st.sampled_from([1, 5, 63, 64, 65, 130]), k=KS,
+       kind=st.sampled_from(["none", "scalar", "column", "periodic"]), seed=st.integers(0, 2**31 - 1))
+def test_binary_matmul_signs_equal_packed_thresholded_product(m, n, k, kind, seed):
+    from gnetlab.kernels import binary_matmul_signs
+
+    rng = np.random.default_rng(seed)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    dot = a.astype(np.float64) @ b.astype(np.float64).T
+    # thresholds on and between the attainable integers (k - dot is even), so ties are exercised
+    thr = {"none": None, "scalar": 1.0,
+           "column": rng.integers(-3, 4, n) + np.where(rng.random(n) < 0.5, 0.0, 0.5).astype(np.float32),
+           "periodic": rng.integers(-2, 3, (1 if m in (0, 1) else (m if m < 8 else 4), n)).astype(np.int32)}[kind]
+    if kind == "periodic" and m % thr.shape[0]:
+        thr = thr[:1]
+    t = 0.0 if thr is None else np.asarray(thr, np.float64)
+    if kind == "periodic":
+        t = np.tile(t, (max(1, m // t.shape[0]), 1))[:m]
+    ref = pack_signs(np.where(dot < t, -1.0, 1.0)).words if m else np.zeros((0, (n + 63) // 64), np.uint64)
+    for backend in CPU_BACKENDS:
+        got = binary_matmul_signs(pack_signs(a) if m else PackedBits(np.zeros((0, (k + 63) // 64), np.uint64), k),
+                                  pack_signs(b), thr, backend=backend)
+        assert got.k == n and got.words.shape == (m, (n + 63) // 64)
+        np.testing.assert_array_equal(got.words, ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_sign_weight_matmul_signs_match_the_float32_product_of_the_kernel(path):
+    from gnetlab.kernels import numba_backend, sign_weight_matmul_signs
+    from gnetlab.kernels.threads import env_vars
+
+    rng = np.random.default_rng(13)
+    for batch, n, k in [(1, 70, 784), (5, 64, 65), (300, 9, 1000)]:
+        x = rng.standard_normal((batch, k)).astype(np.float32)
+        w = pack_signs(_signs(rng, (n, k)))
+        bias = rng.standard_normal(n).astype(np.float32)
+        prod = numba_backend.sign_weight_matmul(x, w.words, k, path=path)
+        ref = pack_signs(np.where(prod + bias < 0, -1.0, 1.0)).words
+        with env_vars(GNETLAB_KERNEL_PATH=path):
+            got = sign_weight_matmul_signs(x, w, -bias, backend="numba")
+        np.testing.assert_array_equal(got.words, ref)
+        assert got.shape == (batch, n)
+    ref64 = x.astype(np.float64) @ unpack_signs(w).astype(np.float64).T
+    agree = np.mean(unpack_signs(got) == np.where(ref64 + bias < 0, -1, 1))
+    assert agree > 0.99  # float32 rounding may flip a sign right at 0
+
+
+def test_signs_threshold_validation():
+    from gnetlab.kernels import binary_matmul_signs
+
+    pa = pack_signs(np.ones((4, 10)))
+    with pytest.raises(ValueError, match="threshold"):
+        binary_matmul_signs(pa, pa, np.zeros(3))
+    with pytest.raises(ValueError, match="threshold"):
+        binary_matmul_signs(pa, pa, np.zeros((3, 4)))  # 3 does not divide 4 rows
+    with pytest.raises(ValueError, match="non-finite"):
+        binary_matmul_signs(pa, pa, np.array([0, np.nan, 0, 0]))
