@@ -414,3 +414,30 @@ def test_signs_threshold_validation():
         binary_matmul_signs(pa, pa, np.zeros((3, 4)))  # 3 does not divide 4 rows
     with pytest.raises(ValueError, match="non-finite"):
         binary_matmul_signs(pa, pa, np.array([0, np.nan, 0, 0]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.sampled_from([0, 1, 3, 17]), n=st.sampled_from([1, 7, 64, 65]), k=KS, seed=st.integers(0, 2**31 - 1))
+def test_uint8_sign_matmul_is_exact(batch, n, k, seed):
+    from gnetlab.kernels import uint8_sign_matmul
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (batch, k), dtype=np.uint8)
+    x[:, :1] = 255
+    w = _signs(rng, (n, k))
+    ref = x.astype(np.int64) @ w.astype(np.int64).T
+    for backend in CPU_BACKENDS:
+        got = uint8_sign_matmul(x, pack_signs(w), backend=backend)
+        assert got.shape == (batch, n)
+        np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(uint8_sign_matmul(torch.from_numpy(x.astype(np.int32)), pack_signs(w)), ref)
+
+
+def test_uint8_sign_matmul_refuses_out_of_range():
+    from gnetlab.kernels import uint8_sign_matmul
+
+    w = pack_signs(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        uint8_sign_matmul(np.array([[0, 256, 1]]), w)
+    with pytest.raises(TypeError):
+        uint8_sign_matmul(np.ones((1, 3)), w)

@@ -27,6 +27,7 @@ __all__ = [
     "available_backends",
     "binary_matmul",
     "binary_matmul_signs",
+    "uint8_sign_matmul",
     "sign_weight_matmul_signs",
     "hamming_distance",
     "hamming_similarity",
@@ -269,3 +270,41 @@ def sign_weight_matmul_signs(x: Any, w_packed: PackedBits, threshold: Any = None
         return PackedBits(fused.sign_weight_matmul_signs(x2, w_packed.words, w_packed.k, thr), n)
     out = _backend_module(name).sign_weight_matmul(x2, w_packed.words, w_packed.k)
     return PackedBits(_pack_below_reference(out, thr), n)
+
+
+def uint8_sign_matmul(x: Any, w_packed: PackedBits, *, backend: str = "auto") -> np.ndarray:
+    """Exact ``x @ sign(W).T`` for 8-bit unsigned integer inputs (e.g. raw image pixels), by bit planes.
+
+    Shapes: ``x`` (batch, K) integers in [0, 255] (any integer dtype, numpy or torch), ``w_packed``
+    (n, K) packed -> int64 (batch, n). With ``x = sum_b 2^b x_b`` (x_b in {0, 1}) and
+    ``x_b @ s = (sum(s) - <1 - 2 x_b, s>) / 2``, the product is 8 binary XOR-popcount products, done as
+    one :func:`binary_matmul` of the (8 batch, K) packed planes against the weights: about 8/20 of a
+    float32 sgemm's time at K x n = 784 x 10000, and exact. A first layer on pixels ``p / 255`` then
+    is ``(p @ sign(W).T) / 255`` (any affine input normalisation folds in the same way).
+    """
+    _check_packed(w_packed, "w_packed")
+    xa = as_array(x, "x", dtype_kind="iu", ndim=(2,))
+    if xa.size and (xa.min() < 0 or xa.max() > 255):
+        raise ValueError(f"x: expected integers in [0, 255], got values in [{xa.min()}, {xa.max()}]")
+    batch, k = xa.shape
+    if k != w_packed.k:
+        raise ValueError(f"x and w_packed: K differs (x has {k} columns, w_packed.k={w_packed.k})")
+    on_device = _is_device_array(w_packed.words)
+    words = np.asarray(w_packed.words.get() if on_device else w_packed.words)
+    n = words.shape[0]
+    if batch == 0 or n == 0:
+        return np.zeros((batch, n), np.int64)
+    x8 = xa.astype(np.uint8)
+    n_words = words.shape[1]
+    planes = np.zeros((8, batch, 8 * n_words), np.uint8)
+    for b in range(8):
+        by = np.packbits((x8 >> b) & 1, axis=-1, bitorder="little")  # bit 1 (-1) where x_b = 1
+        planes[b, :, : by.shape[1]] = by
+    packed = PackedBits(planes.reshape(8 * batch, -1).view("<u8").astype(np.uint64, copy=False), k)
+    name = _resolve(backend, False)
+    dots = np.asarray(_backend_module(name).binary_matmul(packed.words, words, k), np.int64).reshape(8, batch, n)
+    from gnetlab.bits import popcount
+
+    row_sums = k - 2 * popcount(words).sum(axis=1, dtype=np.int64)  # sum_k s_jk
+    weights = (1 << np.arange(8, dtype=np.int64))[:, None, None]
+    return ((row_sums[None, None, :] - dots) // 2 * weights).sum(axis=0)
