@@ -9,9 +9,8 @@ wraparound on every access) keeps LLVM from vectorising the loads of a register 
 XOR-popcount matmul (``binary_matmul``)
     Micro-kernels per CPU path in ``gnetlab.kernels.popcount_gemm`` (512-bit VPOPCNTQ, AVX2 nibble
     table, portable 128-bit); the path follows what numba compiles for
-    (``gnetlab.kernels.cpu_features``), forced with ``path=`` or ``$GNETLAB_KERNEL_PATH``. The operands
-    are swapped when ``a`` has fewer rows (the product is transposed back), so both cores have work
-    for a single query against a large memory.
+    (``gnetlab.kernels.cpu_features``), forced with ``path=`` or ``$GNETLAB_KERNEL_PATH``. Threads split
+    (block of b, tile of a) jobs, so both cores have work for a single query against a large memory.
 
 One-bit weights x float activations (``sign_weight_matmul``)
     ``out[e, r] = sum_k x[e, k] s[r, k]`` with ``s = +-1`` from bits. When numba's target has AVX2
@@ -83,8 +82,6 @@ def binary_matmul(a: np.ndarray, b: np.ndarray, k: int, *, path: str | None = No
     n = b.shape[0]
     if m == 0 or n == 0:
         return np.zeros((m, n), np.int32)
-    if m < n:  # threads split the rows of the first operand: give it the longer one
-        return np.ascontiguousarray(binary_matmul(b, a, k, path=path).T)
     with _parallel_section(m * n * a.shape[1]):
         return popcount_gemm.gemm(a, b, k, path)
 

@@ -18,8 +18,9 @@ XORs every (a, b) pair, counts bits and accumulates:
 
 Trailing words that do not fill a vector use scalar ``llvm.ctpop.i64``. The driver pads ``a`` to a
 multiple of RA rows and ``b`` to a multiple of RB rows (zero rows, sliced off), keeps a block of ``b``
-(~128 KiB) hot in L2 while each thread's tiles of ``a`` stream past it, and splits the row tiles of
-``a`` over threads with one ``prange`` (one parallel region per call).
+(~128 KiB) hot in L2 while each thread's tiles of ``a`` stream past it, and splits (b block, a tile)
+jobs over threads with one ``prange`` (one parallel region per call; no operand swap or transposed
+copy is needed when ``a`` is short).
 """
 
 from __future__ import annotations
@@ -201,19 +202,30 @@ def _tile_q512_store(typingctx, a, b, out, i, j, w0, w1, k, first, last):
                 for u in range(4):
                     acc = accs[4 * t + u]
                     builder.store(builder.add(builder.load(acc), builder.call(ctpop, [builder.xor(av, bv[u])])), acc)
-        # trailing words: scalar popcounts added into lane 0 of each accumulator
-        ctpop64 = _llvm_fn(builder, "llvm.ctpop.i64", _I64, [_I64])
+        # trailing 1-7 words: one masked vector load per row (masked-off lanes read as 0 in both
+        # operands, so their XOR counts nothing); AVX-512 does it natively, elsewhere LLVM scalarises
         tail = builder.add(w0, builder.mul(n_steps, step))
-        zero32 = ir.Constant(_I32, 0)
-        with cgutils.for_range_slice(builder, tail, w1, ir.Constant(intp, 1), intp=intp) as (w, _):
-            bw = [builder.load(builder.gep(p, [w])) for p in b_rows]
+        left = builder.sub(w1, tail)
+        i1v = ir.VectorType(ir.IntType(1), 8)
+        lanes = ir.Constant(ir.VectorType(_I64, 8), list(range(8)))
+        left_v = builder.shuffle_vector(builder.insert_element(ir.Constant(vec, ir.Undefined), builder.sext(left, _I64)
+                                                               if left.type.width < 64 else left, ir.Constant(_I32, 0)),
+                                        ir.Constant(vec, ir.Undefined), ir.Constant(ir.VectorType(_I32, 8), [0] * 8))
+        mask = builder.icmp_signed("<", lanes, left_v)
+        masked_load = _llvm_fn(builder, "llvm.masked.load.v8i64.p0", vec,
+                               [vec.as_pointer(), _I32, i1v, vec])
+        with builder.if_then(builder.icmp_signed(">", left, ir.Constant(intp, 0)), likely=False):
+            def mload(p):
+                ptr = builder.bitcast(builder.gep(p, [tail]), vec.as_pointer())
+                return builder.call(masked_load, [ptr, ir.Constant(_I32, 8), mask, ir.Constant(vec, None)])
+
+            bv = [mload(p) for p in b_rows]
             for t, pa in enumerate(a_rows):
-                aw = builder.load(builder.gep(pa, [w]))
+                av = mload(pa)
                 for u in range(4):
                     acc = accs[4 * t + u]
-                    v = builder.load(acc)
-                    c = builder.call(ctpop64, [builder.xor(aw, bw[u])])
-                    builder.store(builder.insert_element(v, builder.add(builder.extract_element(v, zero32), c), zero32), acc)
+                    builder.store(builder.add(builder.load(acc), builder.call(ctpop, [builder.xor(av, bv[u])])), acc)
+        zero32 = ir.Constant(_I32, 0)
         v4 = ir.VectorType(_I32, 4)
         kk = builder.trunc(k, _I32)
         k_vec = builder.shuffle_vector(builder.insert_element(ir.Constant(v4, ir.Undefined), kk, zero32),
@@ -249,58 +261,69 @@ _tile_b128 = _make_tile(*TILES["portable"])
 # location, so each path gets its own function rather than a closure).
 
 
+# Parallel jobs are (b block, 4-row tile of a) pairs, b block outermost: each thread takes a
+# contiguous range of jobs (numba's static schedule), so it sweeps its tiles of a past one b block
+# (kept in L2) before moving on, and a short a (a single query) still gives every thread work.
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _gemm_q512(a, b, out, k, jb_rows, kb_words):
     m, nw = a.shape
     n = b.shape[0]
-    for t in prange(m // 4):
-        i = 4 * t
-        for j_start in range(0, n, jb_rows):
-            j_stop = min(n, j_start + jb_rows)
-            for k_start in range(0, nw, kb_words):
-                k_stop = min(nw, k_start + kb_words)
-                for j in range(j_start, j_stop, 4):
-                    _tile_q512_store(a, b, out, i, j, k_start, k_stop, k, k_start == 0, k_stop == nw)
+    n_tiles = m // 4
+    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
+    for job in prange(n_jobs):
+        i = 4 * (job % n_tiles)
+        j_start = (job // n_tiles) * jb_rows
+        j_stop = min(n, j_start + jb_rows)
+        for k_start in range(0, nw, kb_words):
+            k_stop = min(nw, k_start + kb_words)
+            for j in range(j_start, j_stop, 4):
+                _tile_q512_store(a, b, out, i, j, k_start, k_stop, k, k_start == 0, k_stop == nw)
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _gemm_b256(a, b, out, k, jb_rows, kb_words):
     m, nw = a.shape
     n = b.shape[0]
-    for t in prange(m // 4):
-        i = 4 * t
-        for j_start in range(0, n, jb_rows):
-            j_stop = min(n, j_start + jb_rows)
-            for k_start in range(0, nw, kb_words):
-                k_stop = min(nw, k_start + kb_words)
-                first = k_start == 0
-                last = k_stop == nw
-                for j in range(j_start, j_stop, 2):
-                    s = _tile_b256(a, b, i, j, k_start, k_stop)
-                    for r in range(4):
-                        for c in range(2):
-                            v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
-                            out[i + r, j + c] = k - 2 * v if last else v
+    n_tiles = m // 4
+    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
+    for job in prange(n_jobs):
+        i = 4 * (job % n_tiles)
+        j_start = (job // n_tiles) * jb_rows
+        j_stop = min(n, j_start + jb_rows)
+        for k_start in range(0, nw, kb_words):
+            k_stop = min(nw, k_start + kb_words)
+            first = k_start == 0
+            last = k_stop == nw
+            for j in range(j_start, j_stop, 2):
+                s = _tile_b256(a, b, i, j, k_start, k_stop)
+                for r in range(4):
+                    for c in range(2):
+                        v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
+                        out[i + r, j + c] = k - 2 * v if last else v
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _gemm_b128(a, b, out, k, jb_rows, kb_words):
     m, nw = a.shape
     n = b.shape[0]
-    for t in prange(m // 4):
-        i = 4 * t
-        for j_start in range(0, n, jb_rows):
-            j_stop = min(n, j_start + jb_rows)
-            for k_start in range(0, nw, kb_words):
-                k_stop = min(nw, k_start + kb_words)
-                first = k_start == 0
-                last = k_stop == nw
-                for j in range(j_start, j_stop, 2):
-                    s = _tile_b128(a, b, i, j, k_start, k_stop)
-                    for r in range(4):
-                        for c in range(2):
-                            v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
-                            out[i + r, j + c] = k - 2 * v if last else v
+    n_tiles = m // 4
+    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
+    for job in prange(n_jobs):
+        i = 4 * (job % n_tiles)
+        j_start = (job // n_tiles) * jb_rows
+        j_stop = min(n, j_start + jb_rows)
+        for k_start in range(0, nw, kb_words):
+            k_stop = min(nw, k_start + kb_words)
+            first = k_start == 0
+            last = k_stop == nw
+            for j in range(j_start, j_stop, 2):
+                s = _tile_b128(a, b, i, j, k_start, k_stop)
+                for r in range(4):
+                    for c in range(2):
+                        v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
+                        out[i + r, j + c] = k - 2 * v if last else v
 
 
 _DRIVERS = {"avx512_vpopcntdq": _gemm_q512, "avx2": _gemm_b256, "portable": _gemm_b128}
@@ -317,11 +340,16 @@ def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], x.dtype)], axis=0)
 
 
-def blocking(path: str, n_words: int) -> tuple[int, int]:
-    """(rows of b per cache block, words of K per block) for ``path``."""
+def blocking(path: str, n_words: int, m: int = 1 << 30, n: int = 1 << 30, threads: int = 1) -> tuple[int, int]:
+    """(rows of b per cache block, words of K per block) for ``path``; with fewer than 8 jobs per
+    thread (a short a), b blocks shrink so that the threads share the work."""
     ra, rb, lanes, byte_counters = TILES[path]
     kb = min(n_words, 31 * lanes if byte_counters else _K_BLOCK_WORDS)
     jb = max(rb, (_B_BLOCK_BYTES // (8 * max(1, kb))) // rb * rb)
+    tiles = -(-m // ra)
+    if tiles * -(-n // jb) < 8 * threads:
+        want_blocks = -(-8 * threads // tiles)
+        jb = max(rb, -(-(-(-n // want_blocks)) // rb) * rb)
     return int(jb), int(kb)
 
 
@@ -333,7 +361,9 @@ def gemm(a: np.ndarray, b: np.ndarray, k: int, path: str) -> np.ndarray:
     ap = _pad_rows(np.ascontiguousarray(a), ra)
     bp = _pad_rows(np.ascontiguousarray(b), rb)
     out = np.empty((ap.shape[0], bp.shape[0]), np.int32)
-    jb, kb = blocking(path, a.shape[1])
+    import numba
+
+    jb, kb = blocking(path, a.shape[1], ap.shape[0], bp.shape[0], numba.get_num_threads())
     _DRIVERS[path](ap, bp, out, int(k), jb, kb)
     if out.shape != (m, n):
         out = np.ascontiguousarray(out[:m, :n])
