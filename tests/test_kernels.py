@@ -249,8 +249,8 @@ def test_supported_paths_end_with_portable_and_auto_is_the_fastest():
 
 @pytest.mark.parametrize("path", SUPPORTED)
 @settings(max_examples=30, deadline=None)
-@given(m=ROWS, n=ROWS, k=st.sampled_from([1, 63, 64, 65, 511, 512, 513, 1000, 64 * 260 + 3]),
-       seed=st.integers(0, 2**31 - 1))
+@given(m=st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17, 32, 33, 70]), n=st.sampled_from([0, 1, 5, 8, 9, 24, 25, 49]),
+       k=st.sampled_from([1, 63, 64, 65, 511, 512, 513, 1000, 64 * 260 + 3]), seed=st.integers(0, 2**31 - 1))
 def test_each_gemm_path_equals_float_product(path, m, n, k, seed):
     from gnetlab.kernels import numba_backend
 
