@@ -3,13 +3,20 @@
 Backends (all give bit-identical integer results; the float product agrees to float32 rounding):
 
 ``"numpy"``  reference: simple, chunked so temporaries stay below 32 MiB.
-``"numba"``  CPU fast path (popcount micro-kernel with register and cache tiling; vector select
-             kernel for one-bit weights), see ``gnetlab.kernels.numba_backend``.
+``"numba"``  CPU fast path (popcount micro-kernels with register and cache tiling; table-permute
+             and select kernels for one-bit weights), see ``gnetlab.kernels.numba_backend``. The
+             CPU path (``avx512_vpopcntdq``, ``avx2``, ``portable``) follows what numba compiles
+             for (``gnetlab.kernels.cpu_features``); ``GNETLAB_KERNEL_PATH`` forces one.
 ``"cupy"``   NVIDIA GPU through CuPy RawModule kernels compiled from ``popcount.cu``.
 ``"auto"``   the fastest available: cupy when the operands already live on the GPU, else numba
              (numpy where numba cannot be imported).
 
 Operands are :class:`gnetlab.bits.PackedBits` (see ``gnetlab.bits`` for the bit convention).
+
+Products: :func:`binary_matmul` (+-1 x +-1, int32), :func:`sign_weight_matmul` (float x one-bit
+weights), :func:`uint8_sign_matmul` (8-bit integers x one-bit weights, exact, by bit planes), and the
+fused forms that return the thresholded signs already packed, :func:`binary_matmul_signs` and
+:func:`sign_weight_matmul_signs`. Mixing BLAS and numba: see ``gnetlab.kernels.threads``.
 """
 
 from __future__ import annotations
