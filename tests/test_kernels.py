@@ -292,12 +292,14 @@ def test_each_sign_weight_path_matches_float64_product(path):
         assert out.shape == (batch, n) and (np.abs(out - ref) <= tol).all()
 
 
-def test_tables_kernel_refused_on_the_portable_path():
+def test_tables_kernel_falls_back_to_select_on_the_portable_path():
     from gnetlab.kernels import numba_backend
 
-    w = pack_signs(np.ones((2, 64))).words
-    with pytest.raises(ValueError, match="AVX2"):
-        numba_backend.sign_weight_matmul(np.ones((1, 64), np.float32), w, 64, kernel="tables", path="portable")
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 300)).astype(np.float32)
+    w = _signs(rng, (5, 300))
+    out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, 300, kernel="tables", path="portable")
+    np.testing.assert_allclose(out, x @ w.T, rtol=1e-5, atol=1e-4)
 
 
 _SUBPROCESS_CHECK = """

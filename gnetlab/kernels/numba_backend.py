@@ -48,8 +48,6 @@ __all__ = ["binary_matmul", "sign_weight_matmul", "popcount64"]
 _CHUNK_WORDS = 128
 # AVX2 table kernel: 32-bit words per chunk (64 words: 22 KiB of tables per batch row, in L1/L2).
 _PERM_CHUNK_WORDS = 64
-# AVX2 table kernel: software prefetch distance in 32-bit words of each weight row (512 bytes).
-_PREFETCH_WORDS = 128
 # Batch rows per call of the one-bit kernels (bounds the tables: 64 x 11 bytes per input).
 _BATCH_BLOCK = 64
 
@@ -265,16 +263,8 @@ def _perm_rows(typingctx, w32, tab, r0, c0, c1):
                 builder.store(builder.fadd(builder.load(acc), builder.call(permps, [tv, idx])), acc)
 
         n_steps = builder.sdiv(builder.sub(c1, c0), ir.Constant(intp, 8))
-        i8p = ir.IntType(8).as_pointer()
-        prefetch = _llvm_fn(builder, "llvm.prefetch.p0i8", ir.VoidType(), [i8p, _I32, _I32, _I32])
         with cgutils.for_range(builder, n_steps, intp=intp) as loop:
             c = builder.add(c0, builder.mul(loop.index, ir.Constant(intp, 8)))
-            # Weight rows stream from DRAM at wide widths (8 interleaved rows defeat the hardware
-            # prefetcher): fetch each row PREFETCH_WORDS ahead (a hint: no fault past the end).
-            ahead = builder.add(c, ir.Constant(intp, _PREFETCH_WORDS))
-            for p in row_ptrs:
-                builder.call(prefetch, [builder.bitcast(builder.gep(p, [ahead]), i8p), ir.Constant(_I32, 0),
-                                        ir.Constant(_I32, 0), ir.Constant(_I32, 1)])
             rows = [builder.load(builder.bitcast(builder.gep(p, [c]), _V8I_PTR), align=4) for p in row_ptrs]
             cols = _transpose8(builder, rows)
             for k in range(8):
@@ -343,14 +333,13 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
     """float32 x (batch, k) times +-1 weights packed in w (n, W) -> float32 (batch, n).
 
     kernel: "auto" (the table-permute kernel when the path has AVX2, else the select kernel; from
-    ``BLAS_MIN_BATCH`` rows on, unpack + BLAS), "select" or "tables" (never BLAS; "tables" needs an
-    AVX2 path). path: as for :func:`binary_matmul` (``"portable"`` selects the select kernel).
+    ``BLAS_MIN_BATCH`` rows on, unpack + BLAS), "select" or "tables" (never BLAS; the table kernel
+    needs AVX2, so on the portable path "tables" runs the select kernel). path: as for
+    :func:`binary_matmul`.
     """
     if kernel not in ("auto", "select", "tables"):
         raise ValueError(f"kernel: unknown value {kernel!r}; expected 'auto', 'select' or 'tables'")
     path = resolve_path(path)
-    if kernel == "tables" and path == "portable":
-        raise ValueError("kernel='tables' needs AVX2 (VPERMPS); the portable path has only kernel='select'")
     batch = x.shape[0]
     n, nw = w.shape
     if batch == 0 or n == 0:
