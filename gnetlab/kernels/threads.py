@@ -19,7 +19,9 @@ the process burns while its main thread sleeps after a call):
   (:func:`env_vars`, restored right after, so other libraries that load libgomp later keep their
   defaults). Idle numba workers then sleep at once; waking them costs microseconds, against
   milliseconds per kernel. An explicit ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` in the environment
-  wins. The ``workqueue`` layer never spins; ``tbb`` spins briefly.
+  wins. The ``workqueue`` layer never spins; ``tbb`` spins briefly. Whatever starts numba's pool
+  first decides: ``numba.set_num_threads`` starts it too, so code that sets thread counts should call
+  :func:`start_numba_workers` (or use :func:`numba_threads`) before it.
 """
 
 from __future__ import annotations
@@ -44,12 +46,16 @@ SERIAL_WORK = 1 << 18
 
 @contextlib.contextmanager
 def numba_threads(n: int | None):
-    """Run the block with ``n`` numba threads (``None``: unchanged); the previous count is restored."""
+    """Run the block with ``n`` numba threads (``None``: unchanged); the previous count is restored.
+
+    Starts numba's pool first (:func:`start_numba_workers`): ``numba.set_num_threads`` would start it
+    with libgomp's default, spinning wait policy."""
     import numba
 
     if n is None:
         yield
         return
+    start_numba_workers()
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     try:
