@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "io": set(),
     "progress": set(),
     "costs": set(),
-    "machine": set(),
+    "machine": {"kernels"},
     "threads": {"_validation"},
     "activations": {"_validation"},
     "protocol": {"_validation"},
