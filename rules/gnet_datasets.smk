@@ -17,12 +17,12 @@ rule ehd_conv_rasu_tasu:
     figures/ehd_conv_rasu_tasu.{png,pdf} and results/ehd_conv_rasu_tasu.csv from
     notebooks/13_ehd_conv_rasu_tasu.ipynb and the conv G-Nets trained by rule train_gnet
     (config["ehd_conv_rasu_tasu"]["models"]; gnetlab.ehd, gnetlab.gnet, gnetlab.kernels,
-    gnetlab.gnet_datasets, data/paper/gnet_official_results.csv.gz)."""
+    gnetlab.gnet_datasets, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/13_ehd_conv_rasu_tasu.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets", "gnet_datasets"),
         models=_gnet_model_files("ehd_conv_rasu_tasu"),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **figure_outputs("ehd_conv_rasu_tasu", "G-Net and EHD G-Net"),
     log:
@@ -43,12 +43,12 @@ rule gnet_datasets:
     paper's curves where it has the dataset), results/gnet_datasets.csv and the table
     results/gnet_datasets_table.{csv,md,tex} beside the paper's values, from
     notebooks/14_gnet_datasets.ipynb and the G-Nets trained by rule train_gnet (gnetlab.gnet_datasets,
-    gnetlab.ehd, gnetlab.hdc, gnetlab.gnet, gnetlab.datasets, data/paper/gnet_official_results.csv.gz)."""
+    gnetlab.ehd, gnetlab.hdc, gnetlab.gnet, gnetlab.datasets, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/14_gnet_datasets.ipynb",
         code=gnetlab_modules("gnet_datasets", "ehd", "hdc", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_datasets_model_files(),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **figure_outputs("gnet_datasets", "G-Net datasets"),
         table=report("results/gnet_datasets_table.csv",

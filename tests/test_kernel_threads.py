@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gnetlab.bits import pack_signs
-from gnetlab.kernels import binary_matmul, sign_weight_matmul, threads
+from gnetlab import threads
+from gnetlab.kernels import binary_matmul, sign_weight_matmul
 
 
 def test_numba_and_blas_thread_context_managers_restore():

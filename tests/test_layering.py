@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "plotting": BASE | {"machine"},
     "pipeline": BASE,
     "zoo": BASE | {"checkpoints", "gnet", "bnn", "pipeline"},
+    "gnet_datasets": BASE | {"ehd", "gnet", "hdc", "datasets"},
     "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd"},
     "__init__": {"bits", "kernels"},
 }
