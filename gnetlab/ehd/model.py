@@ -426,7 +426,36 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
         return (p < 0).reshape(-1, N)
     if layer.kind in ("dense", "classifier"):  # conv patches already hold x + b (zero padding)
         blk = blk + np.float32(layer.bias)
-    return (blk @ G.T) < 0
+    return (blk @ G.T) < -tie_tolerance(blk, layer)
+
+
+# Relative width of the band around 0 in which a real-input projection counts as 0 (sign +1).
+TIE_RTOL = 2.0 ** -18
+
+
+def tie_tolerance(blk: np.ndarray, layer: EHDLayer) -> np.ndarray:
+    """Per-row tolerance below which a real-input projection <g_k, x_r> counts as exactly 0 (sign +1).
+
+    A float32 sum depends on its summation order, which BLAS chooses by CPU. A projection that is 0 in
+    exact arithmetic (Rademacher G on quantised pixels: +x_i - x_j with x_i = x_j, over and over in conv
+    patches) then comes out as +-1e-8 and its sign, hence the embedding, depends on the machine. Values
+    within ``TIE_RTOL * sum_i |x_ri| * max |G|`` of 0 (far above float32 rounding of the sum, far below
+    a typical projection) count as 0, so the embedding is the same on every CPU.
+
+    Parameters
+    ----------
+    blk : numpy.ndarray, float32, shape (R, n)
+        Input rows (patches for conv layers).
+    layer : EHDLayer
+        The layer (its projection G).
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (R, 1)
+        The tolerance of each row.
+    """
+    gmax = layer.cached("abs_max_projection", lambda: np.float32(np.abs(layer.projection).max()))
+    return (np.float32(TIE_RTOL) * gmax) * np.abs(blk).sum(axis=1, keepdims=True, dtype=np.float32)
 
 
 def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: float, flip_model: str,
