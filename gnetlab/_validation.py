@@ -18,6 +18,8 @@ __all__ = [
     "check_ndim",
     "check_positive_int",
     "check_choice",
+    "check_real",
+    "check_seed",
     "resolve_rng",
 ]
 
@@ -96,8 +98,50 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_real(value: Any, name: str, *, minimum: float | None = None, maximum: float | None = None,
+               low_open: bool = False, high_open: bool = False, nonzero: bool = False) -> float:
+    """A finite real scalar (int or float; bool refused) within ``[minimum, maximum]`` (ends open when
+    ``low_open``/``high_open``), returned as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
+            value = value.item()
+        else:
+            raise TypeError(f"{name}: expected a finite real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    lo = "(" if low_open else "["
+    hi = ")" if high_open else "]"
+    rng = f" in {lo}{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}{hi}"
+    rng = rng if (minimum is not None or maximum is not None) else ""
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite real number{rng}, got {value}")
+    if minimum is not None and (value < minimum or (low_open and value == minimum)):
+        raise ValueError(f"{name}: expected a number{rng}, got {value}")
+    if maximum is not None and (value > maximum or (high_open and value == maximum)):
+        raise ValueError(f"{name}: expected a number{rng}, got {value}")
+    if nonzero and value == 0:
+        raise ValueError(f"{name}: expected a nonzero finite number, got {value}")
+    return value
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """An integer seed >= 0 (the rule of :func:`resolve_rng`, for seeds that feed torch or a
+    SeedSequence and so cannot be a Generator). ``None``, floats and bools are refused."""
+    if seed is None:
+        raise TypeError(f"{name}: an explicit seed (int >= 0) is required, got None")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name}: expected an int >= 0, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
+    return int(seed)
+
+
 def check_choice(value: Any, name: str, choices) -> str:
     choices = tuple(choices)
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r} "
+                        f"({type(value).__name__})") from None
     if value not in choices:
         raise ValueError(f"{name}: unknown value {value!r}; expected one of {', '.join(map(repr, choices))}")
     return value
@@ -111,7 +155,8 @@ def resolve_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     if seed is None:
         raise TypeError(f"{name}: an explicit seed (int) or numpy.random.Generator is required")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name}: expected an int or numpy.random.Generator, got {type(seed).__name__}")
+        raise TypeError(f"{name}: expected an int >= 0 or numpy.random.Generator, got {seed!r} "
+                        f"({type(seed).__name__})")
     if seed < 0:
         raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
     return np.random.default_rng(int(seed))

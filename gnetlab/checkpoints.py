@@ -35,7 +35,7 @@ from . import paths
 from .io import write_text_atomic
 from .machine import cpu_description
 
-__all__ = ["CheckpointError", "committed_dir", "file_sha256", "safe_torch_load", "write_sidecar",
+__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "file_sha256", "safe_torch_load", "write_sidecar",
            "read_sidecar", "verify", "committed", "models_dir_override", "retrain"]
 
 SIDECAR_VERSION = 1
@@ -43,6 +43,10 @@ SIDECAR_VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, not a gnetlab checkpoint, or does not match its sidecar."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist (both a :class:`CheckpointError` and a ``FileNotFoundError``)."""
 
 
 def committed_dir() -> Path:
@@ -85,7 +89,7 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+        raise CheckpointNotFoundError(f"checkpoint {path} does not exist")
     if path.is_dir():
         raise CheckpointError(f"checkpoint {path} is a directory, expected a file; delete it and retrain")
     size = path.stat().st_size

@@ -64,7 +64,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ._validation import as_array, check_choice, check_positive_int, resolve_rng
+from ._validation import as_array, check_choice, check_positive_int, check_seed, resolve_rng
 
 __all__ = [
     "EMBEDDINGS",
@@ -146,18 +146,35 @@ def layer_sizes(model) -> list[int]:
     return sizes
 
 
+def _per_layer(value, name: str, n_layers: int) -> list:
+    """A number for every layer, or a list/tuple/1-D array with one value per layer (a string is refused,
+    not split into characters)."""
+    if isinstance(value, numbers.Number):
+        return [value] * n_layers
+    if isinstance(value, np.ndarray) and value.ndim == 1 or isinstance(value, (list, tuple)):
+        return list(value)
+    raise TypeError(f"{name}: expected a number or a list of {n_layers} numbers (one per arcsine layer and the "
+                    f"classifier), got {value!r} ({type(value).__name__})")
+
+
+def _check_seq(values, name: str) -> list:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray, range)):
+        raise TypeError(f"{name}: expected a list of values, got {values!r} ({type(values).__name__})")
+    return list(values)
+
+
 def resolve_hyperdims(model, *, hyperdim=None, ratio=None) -> list[int]:
     """One N per arcsine layer plus the classifier's, from ``hyperdim`` or ``ratio`` (exactly one)."""
     n_layers = len(model.layers) + 1
     if (hyperdim is None) == (ratio is None):
         raise ValueError("give exactly one of hyperdim= (N per layer) or ratio= (N_l = round(ratio_l * n_l))")
     if hyperdim is not None:
-        values = [hyperdim] * n_layers if isinstance(hyperdim, numbers.Number) else list(hyperdim)
+        values = _per_layer(hyperdim, "hyperdim", n_layers)
         if len(values) != n_layers:
             raise ValueError(f"hyperdim: expected an int or {n_layers} values (one per arcsine layer and the "
                              f"classifier), got {len(values)}")
         return [check_positive_int(v, "hyperdim") for v in values]
-    ratios = [ratio] * n_layers if isinstance(ratio, numbers.Number) else list(ratio)
+    ratios = _per_layer(ratio, "ratio", n_layers)
     if len(ratios) != n_layers:
         raise ValueError(f"ratio: expected a number or {n_layers} values, got {len(ratios)}")
     out = []
@@ -366,7 +383,7 @@ class EHDGNet:
         hyperdim: an int for every layer or one value per layer (incl. the classifier), each <= now.
         """
         n = len(self.all_layers)
-        Ns = [hyperdim] * n if isinstance(hyperdim, numbers.Number) else list(hyperdim)
+        Ns = _per_layer(hyperdim, "hyperdim", n)
         if len(Ns) != n:
             raise ValueError(f"hyperdim: expected an int or {n} values, got {len(Ns)}")
         new = []
@@ -396,7 +413,7 @@ class EHDGNet:
         check_choice(model, "model", FLIP_MODELS)
         rng = resolve_rng(seed)
         n = len(self.all_layers)
-        sel = range(n) if layers is None else [_check_layer_index(i, n) for i in layers]
+        sel = range(n) if layers is None else [_check_layer_index(i, n) for i in _check_seq(layers, "layers")]
         new = [l for l in self.all_layers]
         for i in sel:
             l = new[i]
@@ -420,7 +437,8 @@ class EHDGNet:
         data_flip = _check_fraction(data_flip, "data_flip")
         check_choice(flip_model, "flip_model", FLIP_MODELS)
         n = len(self.all_layers)
-        flip_layers = {_check_layer_index(i, n) for i in data_flip_layers} if data_flip > 0 else set()
+        flip_layers = ({_check_layer_index(i, n, "data_flip_layers") for i in _check_seq(data_flip_layers, "data_flip_layers")}
+                       if data_flip > 0 else set())
         rng = resolve_rng(seed) if flip_layers else None
         X = _as_model_input(X, self.input_shape)
         out = np.empty((X.shape[0], self.n_classes), np.int32)
@@ -479,9 +497,10 @@ def _clock(timings):
     return time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
 
 
-def _check_layer_index(i, n):
+def _check_layer_index(i, n, name="layers"):
     if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -n <= i < n:
-        raise ValueError(f"layer index {i!r} out of range for {n} embedded layers (incl. the classifier)")
+        raise ValueError(f"{name}: layer index {i!r} out of range for {n} embedded layers (incl. the "
+                         f"classifier); expected an int in [{-n}, {n})")
     return int(i) % n
 
 
@@ -495,7 +514,11 @@ def _as_model_input(X, input_shape) -> np.ndarray:
     else:
         raise ValueError(f"X: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
                          f"this model, got {X.shape}" + (" (for one sample use X[None])" if X.ndim == 1 else ""))
-    return np.ascontiguousarray(X, dtype=np.float32)
+    out = np.ascontiguousarray(X, dtype=np.float32)
+    if X.dtype.itemsize > 4 and X.dtype.kind == "f" and not np.isfinite(out).all():
+        raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
+                         "the EHD G-Net computes in float32, rescale X first")
+    return out
 
 
 def _activate(z: np.ndarray, layer: EHDLayer) -> np.ndarray:
@@ -709,8 +732,7 @@ def _check_eval_inputs(model, X, y, n_chunks, seed):
     n_chunks = check_positive_int(n_chunks, "n_chunks")
     if n_chunks > X.shape[0]:
         raise ValueError(f"n_chunks: {n_chunks} chunks for {X.shape[0]} test samples")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: expected an int (chunk streams are derived from it), got {type(seed).__name__}")
+    check_seed(seed)  # an int >= 0: chunk streams are derived from it
     return X, y, n_chunks
 
 
@@ -766,7 +788,7 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
 
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     n_layers = len(model.layers) + 1
-    grid = [resolve_hyperdims(model, hyperdim=h) for h in hyperdims]
+    grid = [resolve_hyperdims(model, hyperdim=h) for h in _check_seq(hyperdims, "hyperdims")]
     if not grid:
         raise ValueError("hyperdims: expected at least one value")
     top = [max(g[i] for g in grid) for i in range(n_layers)]
@@ -803,7 +825,7 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     check_choice(target, "target", ("weights", "data"))
     check_choice(flip_model, "flip_model", FLIP_MODELS)
-    fractions = [_check_fraction(p, "fractions") for p in fractions]
+    fractions = [_check_fraction(p, "fractions") for p in _check_seq(fractions, "fractions")]
     float_pred = model.predict(X)
     children = np.random.SeedSequence(int(seed)).spawn(n_chunks)
     bounds = np.array_split(np.arange(X.shape[0]), n_chunks)

@@ -214,6 +214,16 @@ def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800, publis
     return notebook
 
 
+def _check_notebook_arg(parser: argparse.ArgumentParser, path: str, name: str) -> None:
+    """A usage error (exit 2, no traceback) for a notebook argument that is not a readable .ipynb file."""
+    p = Path(path)
+    if not p.is_file():
+        parser.error(f"{name}: expected an existing .ipynb file, got {path!r} "
+                     f"({'a directory' if p.is_dir() else 'no such file'})")
+    if p.suffix != ".ipynb":
+        parser.error(f"{name}: expected a .ipynb file, got {path!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gnetlab.pipeline", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -230,16 +240,35 @@ def main(argv: list[str] | None = None) -> int:
     p_par.add_argument("notebook")
     args = parser.parse_args(argv)
     if args.cmd == "run":
-        params = json.loads(args.parameters)
+        try:
+            params = json.loads(args.parameters)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--parameters: expected a JSON object, got {args.parameters!r} ({exc})")
         if not isinstance(params, dict):
-            parser.error("--parameters must be a JSON object")
+            parser.error(f"--parameters: expected a JSON object, got {args.parameters!r}")
+        if args.threads < 1:
+            parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+        _check_notebook_arg(parser, args.notebook, "notebook")
+        try:
+            known = notebook_parameters(args.notebook)
+        except ValueError as exc:
+            parser.error(f"notebook: {exc}")
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            parser.error(f"--parameters: unknown parameters {unknown}; {args.notebook} declares {sorted(known)}")
         run_notebook(args.notebook, args.output, parameters=params, threads=args.threads)
     elif args.cmd == "refresh":
+        for nb in args.notebooks:
+            _check_notebook_arg(parser, nb, "notebooks")
         for nb in args.notebooks:
             print(f"refreshing {nb}", flush=True)
             refresh_notebook(nb, publish=args.publish)
     else:
-        print(json.dumps(notebook_parameters(args.notebook), indent=2))
+        _check_notebook_arg(parser, args.notebook, "notebook")
+        try:
+            print(json.dumps(notebook_parameters(args.notebook), indent=2))
+        except ValueError as exc:
+            parser.error(f"notebook: {exc}")
     return 0
 
 

@@ -664,8 +664,8 @@ def draw_teacher(p: int, *, seed) -> np.ndarray:
 
 def mse(pred, target) -> float:
     """Mean squared error averaged over samples (and outputs)."""
-    pred = np.asarray(pred, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
+    pred = as_array(pred, "pred", dtype_kind="fiu", allow_empty=False).astype(np.float64)
+    target = as_array(target, "target", dtype_kind="fiu", allow_empty=False).astype(np.float64)
     if pred.shape != target.shape:
         raise ValueError(f"pred: shape {pred.shape} does not match target shape {target.shape}")
     return float(np.mean((pred - target) ** 2))
@@ -684,8 +684,15 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
 def accuracy(scores, labels) -> float:
     """Fraction of rows whose argmax equals the label (ties: the lowest index, numpy's argmax)."""
-    scores = np.asarray(scores)
-    labels = np.asarray(labels)
+    scores = as_array(scores, "scores", dtype_kind="fiu", ndim=2, allow_empty=False)
+    labels = as_array(labels, "labels", dtype_kind="iu", ndim=1)
+    if labels.shape[0] != scores.shape[0]:
+        raise ValueError(f"labels: expected shape ({scores.shape[0]},) to match scores {scores.shape}, "
+                         f"got shape {labels.shape}")
+    if scores.shape[1] == 0:
+        raise ValueError(f"scores: expected at least one class column, got shape {scores.shape}")
+    if np.isnan(scores).any() if scores.dtype.kind == "f" else False:
+        raise ValueError("scores: contains NaN (argmax of a NaN row is meaningless)")
     return float(np.mean(np.argmax(scores, axis=1) == labels))
 
 

@@ -68,7 +68,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_array, check_positive_int, resolve_rng
+from ._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 
 __all__ = [
     "gaussian_expectation",
@@ -201,9 +201,7 @@ def scalar_recursion(activation, depth: int, *, input_var: float = 1.0,
     :func:`covariance_recursion` (mean terms).
     """
     depth = check_positive_int(depth, "depth")
-    s2 = float(input_var)
-    if not s2 > 0:
-        raise ValueError(f"input_var: expected > 0, got {input_var}")
+    s2 = check_real(input_var, "input_var", minimum=0, low_open=True)
     out = []
     for _ in range(depth):
         lin = linearize(activation, s2, order=order)
@@ -412,7 +410,7 @@ class DeterministicEquivalent:
         if not np.allclose(phi(-probe), -phi(probe), atol=1e-12):
             raise ValueError(f"activation: the deterministic equivalent needs an odd activation (zero-mean "
                              f"features); {name!r} is not odd. Use covariance_recursion (mean terms) instead")
-        self.input_var = float(input_var)
+        self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         self.layers = scalar_recursion(activation, len(self.widths), input_var=input_var, order=order)
         dims = (self.input_dim, *self.widths)
         self.gammas = [dims[i + 1] / dims[i] for i in range(len(self.widths))]
@@ -506,7 +504,8 @@ def ridgeless_risk(spectrum, n: int, *, teacher_var: float | None = None,
     n = check_positive_int(n, "n")
     if n >= p:
         raise ValueError(f"n: interpolation theory needs n < p (overparametrised); got n = {n}, p = {p}")
-    tv = 1.0 / p if teacher_var is None else float(teacher_var)
+    tv = 1.0 / p if teacher_var is None else check_real(teacher_var, "teacher_var", minimum=0)
+    noise_var = check_real(noise_var, "noise_var", minimum=0)
     r = spectrum.solve_kappa(n)
     k, g, dg = r.kappa, r.g, r.dg
     a_over_n = p * (1.0 - 2.0 * k * g - k * k * dg) / n  # A = Tr Sigma^2 (Sigma + k)^-2
@@ -535,9 +534,10 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
     all_depths: return a list with the prediction for every depth l = 1..L (the depth-l readout of the
         same network), else the prediction for depth L.
     """
-    from ._validation import check_choice
-
     check_choice(method, "method", ("deterministic", "realised"))
+    noise_var = check_real(noise_var, "noise_var", minimum=0)
+    input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
+    n = check_positive_int(n, "n")
     if method == "deterministic" and (input_cov is not None or input_mean is not None):
         raise ValueError("input_cov/input_mean: only method='realised' takes a general input distribution")
     if model is not None:

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._validation import check_choice, check_positive_int, resolve_rng
+from .._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 from . import paper, synthetic
 from .download import DataUnavailableError, HashMismatchError, fetch
 from .idx import IDXFormatError, read_idx
@@ -119,8 +119,9 @@ def stratified_split(y: np.ndarray, test_size: int, seed) -> tuple[np.ndarray, n
     ``floor`` of its share, and the remainder goes to the classes with the largest fractional parts
     (ties to the lower label), so the test size is exactly ``test_size``.
     """
-    y = np.asarray(y)
+    y = as_array(y, "y", dtype_kind="iu", ndim=1)
     n = y.shape[0]
+    test_size = check_positive_int(test_size, "test_size")
     if not 0 < test_size < n:
         raise ValueError(f"test_size: expected 0 < test_size < {n}, got {test_size}")
     rng = resolve_rng(seed)
@@ -230,10 +231,18 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
     -------
     X: float32 ``(n, d)`` or ``(n, C, H, W)``; y: int64 ``(n,)``.
     """
-    if name not in _INFO:
-        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(_INFO)}")
+    if not isinstance(name, str) or name not in _INFO:
+        raise ValueError(f"name: unknown dataset {name!r} ({type(name).__name__}); expected one of "
+                         f"{', '.join(map(repr, _INFO))}")
     check_choice(split, "split", SPLITS)
+    # every dataset takes the same seed rule (int >= 0 or Generator), whether or not its split uses it
+    resolve_rng(seed)
+    if not isinstance(as_images, (bool, np.bool_)):
+        raise TypeError(f"as_images: expected a bool, got {as_images!r} ({type(as_images).__name__})")
     info = _INFO[name]
+    if test_size is not None and name not in ("mnist5k", "digits"):
+        raise TypeError(f"test_size: only mnist5k and digits have a seeded held-out split; dataset {name!r} "
+                        f"takes test_size=None, got {test_size!r}")
     if kwargs and name != "synthetic":
         raise TypeError(f"load({name!r}): unexpected options {sorted(kwargs)}")
     if as_images and info.image_shape is None:

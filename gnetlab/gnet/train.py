@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._validation import as_array, check_positive_int
+from .._validation import as_array, check_positive_int, check_real, check_seed
 from ..io import atomic_path
 from .models import GNet, as_input, build_model
 
@@ -69,6 +69,8 @@ class TrainResult:
 
 
 def _check_xy(model: GNet, X, y):
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     Xt = as_input(X, model.input_shape)
     y = as_array(y, "y", dtype_kind="iu", ndim=1)
     if y.shape[0] != Xt.shape[0]:
@@ -82,6 +84,7 @@ def _check_xy(model: GNet, X, y):
 def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float]:
     """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` in evaluation mode on (X, y)."""
     Xt, yt = _check_xy(model, X, y)
+    batch_size = check_positive_int(batch_size, "batch_size")
     with single_thread():
         return _evaluate(model, Xt, yt, batch_size)
 
@@ -115,10 +118,11 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
 
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
-    if not (lr > 0):
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    lr = check_real(lr, "lr", minimum=0, low_open=True)
+    weight_decay = check_real(weight_decay, "weight_decay", minimum=0)
+    seed = check_seed(seed)
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     Xt, yt = _check_xy(model, X, y)
     rng = np.random.default_rng(int(seed))
     if X_val is not None:
