@@ -48,7 +48,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._validation import as_array, check_choice, check_positive_int
+from ._validation import as_array, check_choice, check_positive_int, check_real, check_seed
 
 __all__ = [
     "QUANTIZERS",
@@ -213,8 +213,8 @@ def get_quantizer(name: str | Quantizer | None = None, **kwargs) -> Quantizer:
     if isinstance(name, Quantizer):
         return name
     name = "identity" if name is None else name
-    if name not in QUANTIZERS:
-        raise ValueError(f"unknown quantizer {name!r}; available: {', '.join(QUANTIZERS)}")
+    if not isinstance(name, str) or name not in QUANTIZERS:
+        raise ValueError(f"name: unknown quantizer {name!r}; available: {', '.join(QUANTIZERS)}")
     return QUANTIZERS[name](**kwargs)
 
 
@@ -317,9 +317,21 @@ class BinaryMLP(nn.Module):
 def build_model(recipe: str, in_features: int = 784, hidden=(512, 512), n_classes: int = 10, *, seed: int,
                 dropout: float = 0.0) -> BinaryMLP:
     """A :class:`BinaryMLP` for ``recipe`` with weights initialised from ``seed``."""
-    torch.manual_seed(check_positive_int(seed, "seed", minimum=0))
+    check_choice(recipe, "recipe", RECIPES)
+    in_features = check_positive_int(in_features, "in_features")
+    hidden = _check_hidden(hidden, "hidden")
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    dropout = check_real(dropout, "dropout", minimum=0, maximum=1, high_open=True)
+    seed = check_seed(seed)
+    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    return BinaryMLP(in_features, tuple(hidden), n_classes, recipe, dropout=dropout, generator=gen)
+    return BinaryMLP(in_features, hidden, n_classes, recipe, dropout=dropout, generator=gen)
+
+
+def _check_hidden(hidden, name: str) -> tuple[int, ...]:
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
+        raise TypeError(f"{name}: expected a list or tuple of layer widths, got {hidden!r} ({type(hidden).__name__})")
+    return tuple(check_positive_int(h, f"{name}[{i}]") for i, h in enumerate(hidden))
 
 
 @torch.no_grad()
@@ -352,9 +364,14 @@ class TrainConfig:
 
 def evaluate(model: nn.Module, X, y, batch_size: int = 1000) -> float:
     """Accuracy (fraction) of ``model`` on float32 ``X`` (n, d) and int64 ``y`` (n,)."""
-    model.eval()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module (e.g. a BinaryMLP), got {type(model).__name__}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     X = torch.as_tensor(as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32))
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1))
+    if len(y) != len(X):
+        raise ValueError(f"y: expected {len(X)} labels (one per row of X), got {len(y)}")
+    model.eval()
     correct = 0
     with torch.no_grad():
         for i in range(0, len(X), batch_size):
@@ -371,6 +388,9 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
 
     from .progress import progress
 
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module (e.g. a BinaryMLP), got {type(model).__name__}")
+    _check_train_config(cfg)
     X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
     y = as_array(y, "y", dtype_kind="iu", ndim=1)
     if len(X) != len(y):
@@ -395,6 +415,21 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
         _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher)
     model.eval()
     return model
+
+
+def _check_train_config(cfg) -> None:
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg: expected a gnetlab.bnn.TrainConfig, got {type(cfg).__name__}")
+    check_positive_int(cfg.epochs, "cfg.epochs")
+    check_positive_int(cfg.batch_size, "cfg.batch_size")
+    check_real(cfg.lr, "cfg.lr", minimum=0, low_open=True)
+    check_real(cfg.weight_decay, "cfg.weight_decay", minimum=0)
+    check_real(cfg.val_fraction, "cfg.val_fraction", minimum=0, maximum=1, high_open=True)
+    check_seed(cfg.seed, "cfg.seed")
+    if cfg.binarize_activations_from is not None:
+        check_positive_int(cfg.binarize_activations_from, "cfg.binarize_activations_from", minimum=0)
+    check_real(cfg.distill_alpha, "cfg.distill_alpha", minimum=0, maximum=1)
+    check_real(cfg.distill_temperature, "cfg.distill_temperature", minimum=0, low_open=True)
 
 
 def _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher):
@@ -599,8 +634,9 @@ def check_spec(spec: dict) -> dict:
     if not isinstance(spec["train"], dict) or set(spec["train"]) - _BNN_TRAIN_KEYS:
         raise ValueError(f"spec['train']: expected a dict with keys from {sorted(_BNN_TRAIN_KEYS)}, "
                          f"got {spec['train']!r}")
-    for i, h in enumerate(spec["hidden"]):
-        check_positive_int(h, f"spec['hidden'][{i}]")
+    _check_hidden(spec["hidden"], "spec['hidden']")
+    check_seed(spec["seed"], "spec['seed']")
+    check_seed(spec.get("data_seed", 0), "spec['data_seed']")
     teacher = spec.get("teacher")
     if teacher is not None and (not isinstance(teacher, dict) or set(teacher) != {"name", "spec"}):
         raise ValueError(f"spec['teacher']: expected None or {{'name': ..., 'spec': ...}}, got {teacher!r}")

@@ -45,7 +45,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import scipy.linalg
 
-from ._validation import as_array, check_choice, check_positive_int, resolve_rng
+from ._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 
 __all__ = [
     "ACTIVATIONS",
@@ -104,6 +104,8 @@ def resolve_activation(activation) -> tuple[str, Callable[[np.ndarray], np.ndarr
 def _check_widths(widths) -> tuple[int, ...]:
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
         widths = (widths,)
+    if isinstance(widths, (str, bytes)):
+        raise TypeError(f"widths: expected a sequence of positive integers, got {widths!r} (str)")
     try:
         widths = tuple(widths)
     except TypeError:
@@ -207,6 +209,11 @@ class RandomFeatures:
         new._packed = [None] * self.depth
         return new
 
+    def _check_layer(self, layer) -> int:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < self.depth:
+            raise ValueError(f"layer: expected a hidden-layer index in [0, {self.depth}) (0-based), got {layer!r}")
+        return int(layer)
+
     @property
     def depth(self) -> int:
         return len(self.widths)
@@ -221,22 +228,26 @@ class RandomFeatures:
 
     def scale(self, layer: int) -> float:
         """The weight scale 1/sqrt(fan_in) of hidden layer ``layer`` (0-based)."""
+        layer = self._check_layer(layer)
         return 1.0 / math.sqrt(self.dims[layer])
 
     def layer_weight(self, layer: int) -> np.ndarray:
         """Dense float32 ``W_l`` (d_l, d_(l-1)) of hidden layer ``layer`` (0-based), scale included."""
+        layer = self._check_layer(layer)
         if self._dense[layer] is not None:
             return self._dense[layer]
         return self._signs[layer].astype(np.float32) * np.float32(self.scale(layer))
 
     def layer_signs(self, layer: int) -> np.ndarray:
         """int8 +-1 signs of a one-bit layer (d_l, d_(l-1))."""
+        layer = self._check_layer(layer)
         if self._signs[layer] is None:
             raise ValueError("layer_signs: only one-bit models store signs")
         return self._signs[layer]
 
     def packed_weights(self, layer: int):
         """:class:`gnetlab.bits.PackedBits` of a one-bit layer: words (d_l, ceil(d_(l-1)/64)) uint64."""
+        layer = self._check_layer(layer)
         if self._packed[layer] is None:
             pack_signs, _ = _kernels()
             self._packed[layer] = pack_signs(self.layer_signs(layer))
@@ -259,6 +270,9 @@ class RandomFeatures:
         if X.shape[1] != self.input_dim:
             raise ValueError(f"X: expected {self.input_dim} columns (input_dim), got shape {X.shape}")
         x = np.ascontiguousarray(X, dtype=np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
+                             "features are computed in float32, rescale X first")
         outs = []
         for i in range(self.depth):
             h = self._linear(x, i, backend)
@@ -364,8 +378,8 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
     gram_cholesky: the lower Cholesky factor of ``Phi Phi^T`` if already computed, e.g.
     ``min_norm_interpolate(...).info["gram_cholesky"]`` (only its lower triangle is read).
     """
-    Phi = as_array(train_features, "train_features", dtype_kind="f", ndim=2, finite=True)
-    T = as_array(test_features, "test_features", dtype_kind="f", ndim=2, finite=True)
+    Phi = as_array(train_features, "train_features", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    T = as_array(test_features, "test_features", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
     n, p = Phi.shape
     if T.shape[1] != p:
         raise ValueError(f"test_features: expected {p} columns like train_features, got {T.shape[1]}")
@@ -384,7 +398,7 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
             except np.linalg.LinAlgError as exc:
                 raise ValueError("train_features: the Gram matrix Phi Phi^T is singular") from exc
     else:
-        c = np.asarray(gram_cholesky, dtype=np.float64)
+        c = as_array(gram_cholesky, "gram_cholesky", dtype_kind="f", ndim=2, finite=True).astype(np.float64)
         if c.shape != (n, n):
             raise ValueError(f"gram_cholesky: expected shape ({n}, {n}), got {c.shape}")
     with _blas_threads(threads):
@@ -396,8 +410,12 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
 def teacher_averaged_mse_by_depth(model: "RandomFeatures", X_train, X_test, *, backend: str | None = None) -> np.ndarray:
     """:func:`min_norm_teacher_averaged_mse` of the depth-l readout of ``model`` for l = 1..L, on the
     given training and test inputs (any input distribution: Gaussian, images, ...). Returns (L,) float64."""
-    X_train = as_array(X_train, "X_train", dtype_kind="f", ndim=2, finite=True)
-    X_test = as_array(X_test, "X_test", dtype_kind="f", ndim=2, finite=True)
+    if not isinstance(model, RandomFeatures):
+        raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures, got {type(model).__name__}")
+    X_train = as_array(X_train, "X_train", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    X_test = as_array(X_test, "X_test", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} columns like X_train, got shape {X_test.shape}")
     n = X_train.shape[0]
     feats = model.transform(np.concatenate([X_train, X_test]).astype(np.float32), all_layers=True, backend=backend)
     return np.array([min_norm_teacher_averaged_mse(F[:n], F[n:]) for F in feats])
@@ -533,8 +551,7 @@ def mirror_interpolate(features, targets, mirror="l2", *, q: float | None = None
     if mirror == "negentropy" and beta is None:
         beta = 1.0 / p
     mir = resolve_mirror(mirror, q=q, beta=beta)
-    if not rtol > 0:
-        raise ValueError(f"rtol: expected > 0, got {rtol}")
+    rtol = check_real(rtol, "rtol", minimum=0, low_open=True)
     max_iter = check_positive_int(max_iter, "max_iter")
     P = Phi.astype(np.float64, copy=False)
     P32 = Phi.astype(np.float32, copy=False)
@@ -641,9 +658,14 @@ def stochastic_mirror_descent(features, targets, mirror="l2", *, q: float | None
         beta = 1.0 / Phi.shape[1]  # the same default as mirror_interpolate
     mir = resolve_mirror(mirror, q=q, beta=beta)
     rng = resolve_rng(seed)
+    lr = check_real(lr, "lr", minimum=0, low_open=True)
     P = Phi.astype(np.float64)
     n, p = P.shape
-    theta = mir.grad(np.zeros(p) if init is None else np.asarray(init, dtype=np.float64))
+    if init is not None:
+        init = as_array(init, "init", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
+        if init.shape != (p,):
+            raise ValueError(f"init: expected shape ({p},) (one weight per feature), got {init.shape}")
+    theta = mir.grad(np.zeros(p) if init is None else init)
     for _ in range(check_positive_int(epochs, "epochs")):
         for i in rng.permutation(n):
             w = mir.grad_conj(theta)
