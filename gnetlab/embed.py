@@ -72,7 +72,8 @@ def sign_embed(x, G) -> np.ndarray:
     if x.shape[-1] != G.shape[1]:
         raise ValueError(f"x: last dimension {x.shape[-1]} does not match G's input dimension {G.shape[1]}")
     ftype = G.dtype if G.dtype.kind == "f" else np.float32
-    proj = x.astype(ftype, copy=False) @ G.astype(ftype, copy=False).T
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, by name
+        proj = x.astype(ftype, copy=False) @ G.astype(ftype, copy=False).T
     if not np.isfinite(proj).all():
         raise ValueError(f"x: G x overflows {np.dtype(ftype)} (max |x| = {float(np.abs(x).max()):.3g}); "
                          "rescale x (the signs do not depend on its scale)")

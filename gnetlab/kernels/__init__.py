@@ -140,7 +140,7 @@ def hamming_similarity(input: PackedBits, others: PackedBits, *, backend: str = 
 
 def _check_float32_range(a: np.ndarray, name: str) -> None:
     """The product is computed in float32: refuse values the cast would turn into inf."""
-    limit = np.finfo(np.float32).max
+    limit = float(np.finfo(np.float32).max)
     if a.size and a.dtype.itemsize > 4 and float(np.abs(a).max()) > limit:
         raise ValueError(f"{name}: values beyond the float32 range (max |{name}| = {float(np.abs(a).max()):.3g} "
                          f"> {limit:.3g}); the product is computed in float32, rescale {name} first")
