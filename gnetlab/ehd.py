@@ -514,7 +514,8 @@ def _as_model_input(X, input_shape) -> np.ndarray:
     else:
         raise ValueError(f"X: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
                          f"this model, got {X.shape}" + (" (for one sample use X[None])" if X.ndim == 1 else ""))
-    out = np.ascontiguousarray(X, dtype=np.float32)
+    with np.errstate(over="ignore"):  # overflow is reported below, by name
+        out = np.ascontiguousarray(X, dtype=np.float32)
     if X.dtype.itemsize > 4 and X.dtype.kind == "f" and not np.isfinite(out).all():
         raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
                          "the EHD G-Net computes in float32, rescale X first")

@@ -269,7 +269,8 @@ class RandomFeatures:
         X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True)
         if X.shape[1] != self.input_dim:
             raise ValueError(f"X: expected {self.input_dim} columns (input_dim), got shape {X.shape}")
-        x = np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow is reported below, by name
+            x = np.ascontiguousarray(X, dtype=np.float32)
         if not np.isfinite(x).all():
             raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
                              "features are computed in float32, rescale X first")
