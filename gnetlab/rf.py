@@ -101,18 +101,18 @@ def resolve_activation(activation) -> tuple[str, Callable[[np.ndarray], np.ndarr
     return getattr(activation, "__name__", "custom"), activation
 
 
-def _check_widths(widths) -> tuple[int, ...]:
+def _check_widths(widths, name: str = "widths") -> tuple[int, ...]:
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
         widths = (widths,)
     if isinstance(widths, (str, bytes)):
-        raise TypeError(f"widths: expected a sequence of positive integers, got {widths!r} (str)")
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {widths!r} (str)")
     try:
         widths = tuple(widths)
     except TypeError:
-        raise TypeError(f"widths: expected a sequence of positive integers, got {widths!r}") from None
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {widths!r}") from None
     if not widths:
-        raise ValueError("widths: expected at least one hidden layer, got an empty sequence")
-    return tuple(check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths))
+        raise ValueError(f"{name}: expected at least one value, got an empty sequence")
+    return tuple(check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths))
 
 
 def _kernels():
@@ -763,7 +763,11 @@ def synthetic_experiment(*, input_dim: int, widths: Sequence[int], n_train: int,
     n_train = check_positive_int(n_train, "n_train")
     n_test = check_positive_int(n_test, "n_test")
     trials = check_positive_int(trials, "trials")
+    if isinstance(weights, str):
+        weights = (weights,)
     weights = [check_choice(w, "weights", ("gaussian", "onebit")) for w in weights]
+    input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
+    resolve_rng(seed)
     if min(widths) <= n_train:
         raise ValueError(f"widths: every width must exceed n_train = {n_train} to interpolate, got {widths}")
     if interpolators is None:
@@ -830,10 +834,15 @@ def mnist_experiment(X_train, y_train, X_test, y_test, *, widths: Sequence[int],
     if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"X_test: expected {Xtr.shape[1]} columns like X_train, got {Xte.shape[1]}")
     widths = _check_widths(widths)
-    depths = _check_widths(depths)
+    depths = _check_widths(depths, "depths")
     per_class = check_positive_int(per_class, "per_class")
     n_test = check_positive_int(n_test, "n_test")
     trials = check_positive_int(trials, "trials")
+    resolve_rng(seed)
+    if ytr.size == 0 or yte.size == 0:
+        raise ValueError(f"y_train/y_test: expected non-empty splits, got {ytr.size} and {yte.size} labels")
+    if isinstance(weights, str):
+        weights = (weights,)
     weights = [check_choice(w, "weights", ("gaussian", "onebit")) for w in weights]
     classes = np.unique(ytr)
     n_classes = int(max(ytr.max(), yte.max())) + 1

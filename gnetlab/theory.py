@@ -236,7 +236,10 @@ def _weights_of(model_or_weights) -> tuple[list[np.ndarray], object]:
 
     if isinstance(model_or_weights, RandomFeatures):
         return [model_or_weights.layer_weight(i) for i in range(model_or_weights.depth)], model_or_weights.activation
-    ws = list(model_or_weights)
+    if isinstance(model_or_weights, (str, bytes)) or not hasattr(model_or_weights, "__iter__"):
+        raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures or a sequence of weight matrices, got "
+                        f"{type(model_or_weights).__name__}")
+    ws = [as_array(w, f"model[{i}]", dtype_kind="f", finite=True) for i, w in enumerate(model_or_weights)]
     return ws, None
 
 
@@ -266,10 +269,11 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
     name, _ = _resolve_activation(activation)
     if not weights:
         raise ValueError("model: expected at least one weight matrix")
-    d0 = weights[0].shape[1]
     for i, w in enumerate(weights):
         if w.ndim != 2:
             raise ValueError(f"model: weight {i} must be 2-D, got shape {w.shape}")
+    d0 = weights[0].shape[1]
+    for i, w in enumerate(weights):
         if i and w.shape[1] != weights[i - 1].shape[0]:
             raise ValueError(f"model: weight {i} has fan-in {w.shape[1]} but layer {i - 1} has width "
                              f"{weights[i - 1].shape[0]}")
@@ -278,8 +282,7 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
         if cov.shape != (d0, d0):
             raise ValueError(f"input_cov: expected shape ({d0}, {d0}), got {cov.shape}")
     else:
-        if not input_var > 0:
-            raise ValueError(f"input_var: expected > 0, got {input_var}")
+        input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         cov = None
     mean = (np.zeros(d0) if input_mean is None
             else as_array(input_mean, "input_mean", dtype_kind="f", ndim=1, finite=True).astype(np.float64))
@@ -544,7 +547,9 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
         input_dim, widths, activation = model.input_dim, model.widths, model.activation
     if input_dim is None or widths is None:
         raise TypeError("predict_min_norm_mse: give model=... or input_dim and widths")
-    widths = tuple(widths)
+    from .rf import _check_widths
+
+    widths = _check_widths(widths)
     depths = range(1, len(widths) + 1) if all_depths else [len(widths)]
     if method == "deterministic":
         out = [ridgeless_risk(DeterministicEquivalent(input_dim, widths[:l], activation, input_var=input_var),
@@ -576,10 +581,18 @@ class GaussianEquivalentNetwork:
     """
 
     def __init__(self, model, *, input_var: float = 1.0, input_mean=None, order: int = 121):
+        from .rf import RandomFeatures
+
+        if not isinstance(model, RandomFeatures):
+            raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures, got {type(model).__name__}")
         self.model = model
-        self.input_var = float(input_var)
+        self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         d0 = model.input_dim
-        mean = np.zeros(d0) if input_mean is None else np.asarray(input_mean, dtype=np.float64)
+        if input_mean is not None:
+            input_mean = as_array(input_mean, "input_mean", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
+            if input_mean.shape != (d0,):
+                raise ValueError(f"input_mean: expected shape ({d0},), got {input_mean.shape}")
+        mean = np.zeros(d0) if input_mean is None else input_mean
         var_mean = self.input_var
         self.means, self.lins = [], []
         for i in range(model.depth):
@@ -617,8 +630,14 @@ class GaussianEquivalentNetwork:
 
     def second_moment_form(self, v, layer: int | None = None) -> np.ndarray:
         """``E (v^T x^(l))^2`` for readouts v (p,) or (p, k) at layer l (default: last), exactly."""
-        layer = self.model.depth if layer is None else layer
-        v = np.asarray(v, dtype=np.float64)
+        if layer is None:
+            layer = self.model.depth
+        elif isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= self.model.depth:
+            raise ValueError(f"layer: expected a depth in 1..{self.model.depth} (1-based), got {layer!r}")
+        v = as_array(v, "v", dtype_kind="fiu", ndim=(1, 2), finite=True).astype(np.float64)
+        p = self.model.dims[layer]
+        if v.shape[0] != p:
+            raise ValueError(f"v: expected {p} rows (the width of layer {layer}), got shape {v.shape}")
         vec = v.ndim == 1
         v2 = v[:, None] if vec else v
         mean_part = (self.means[layer - 1] @ v2) ** 2
@@ -644,8 +663,18 @@ def ge_monte_carlo(model, n: int, fit: Callable[[np.ndarray, np.ndarray], np.nda
     """
     rng = resolve_rng(seed)
     trials = check_positive_int(trials, "trials")
+    n = check_positive_int(n, "n")
+    if not callable(fit):
+        raise TypeError(f"fit: expected a callable fit(Phi, y) -> coef, got {type(fit).__name__}")
     ge = GaussianEquivalentNetwork(model, input_var=input_var)
-    depths = list(range(1, model.depth + 1)) if depths is None else list(depths)
+    if depths is None:
+        depths = list(range(1, model.depth + 1))
+    else:
+        if isinstance(depths, (str, bytes)) or not hasattr(depths, "__iter__"):
+            raise TypeError(f"depths: expected a list of depths in 1..{model.depth}, got {depths!r}")
+        depths = [check_positive_int(l, "depths") for l in depths]
+        if any(l > model.depth for l in depths):
+            raise ValueError(f"depths: expected depths in 1..{model.depth}, got {depths}")
     out = {l: np.empty(trials) for l in depths}
     for t in range(trials):
         feats = ge.sample(n, seed=rng, all_layers=True)
