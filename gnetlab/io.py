@@ -31,7 +31,11 @@ def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iter
     ``suffix`` defaults to the target's suffix so that writers which infer the format from the file
     name (matplotlib's ``savefig``, pandas) keep working.
     """
+    if not isinstance(target, (str, os.PathLike)):
+        raise TypeError(f"target: expected a path (str or os.PathLike), got {type(target).__name__}")
     target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(f"target: {target} is a directory, expected a file path")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix, dir=target.parent
@@ -49,6 +53,8 @@ def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iter
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a str, got {type(text).__name__}")
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
@@ -56,6 +62,8 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
 
 def write_csv_atomic(df, target: str | os.PathLike, **kwargs) -> Path:
     """Write a pandas DataFrame as CSV atomically (``index=False`` unless given)."""
+    if not hasattr(df, "to_csv"):
+        raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
     kwargs.setdefault("index", False)
     with atomic_path(target) as tmp:
         df.to_csv(tmp, **kwargs)

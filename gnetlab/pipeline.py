@@ -34,7 +34,9 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 
 def thread_env(threads: int) -> dict[str, str]:
     """Environment variables that cap BLAS/OpenMP/numba thread pools at ``threads``."""
-    return {k: str(int(threads)) for k in _THREAD_VARS}
+    from ._validation import check_positive_int
+
+    return {k: str(check_positive_int(threads, "threads")) for k in _THREAD_VARS}
 
 
 def set_threads(threads: int) -> int:
@@ -75,7 +77,14 @@ def notebook_parameters(path: str | os.PathLike) -> dict:
     """Default values of the cell tagged ``parameters`` (literal assignments only)."""
     import nbformat
 
-    nb = nbformat.read(str(path), as_version=4)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"notebook: expected a path to a .ipynb file, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"notebook: {path} does not exist or is not a file")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # not JSON, not a notebook
+        raise ValueError(f"notebook: {path} is not a readable Jupyter notebook ({type(exc).__name__}: {exc})") from exc
     cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
         raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
@@ -155,6 +164,11 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
     """
     import papermill as pm
 
+    from ._validation import check_positive_int
+
+    threads = check_positive_int(threads, "threads")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise TypeError(f"parameters: expected a dict of notebook parameters, got {type(parameters).__name__}")
     notebook, output = Path(notebook), Path(output)
     parameters = dict(parameters or {})
     known = notebook_parameters(notebook)
@@ -249,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads < 1:
             parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
         _check_notebook_arg(parser, args.notebook, "notebook")
+        if Path(args.output).is_dir():
+            parser.error(f"output: expected a path for the executed .ipynb, got the directory {args.output!r}")
         try:
             known = notebook_parameters(args.notebook)
         except ValueError as exc:

@@ -235,6 +235,12 @@ def _check_spec(spec: dict) -> dict:
     missing = {"dataset", "model", "activation", "train"} - set(spec)
     if unknown or missing:
         raise ValueError(f"spec: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+    if not isinstance(spec["train"], dict):
+        raise TypeError(f"spec['train']: expected a dict of train() options, got {type(spec['train']).__name__}")
+    if not isinstance(spec.get("model_kwargs", {}), dict):
+        raise TypeError(f"spec['model_kwargs']: expected a dict, got {type(spec['model_kwargs']).__name__}")
+    check_seed(spec.get("seed", 0), "spec['seed']")
+    check_seed(spec.get("data_seed", 0), "spec['data_seed']")
     t_unknown = set(spec["train"]) - _TRAIN_KEYS
     if t_unknown:
         raise ValueError(f"spec['train']: unknown keys {sorted(t_unknown)}; allowed {sorted(_TRAIN_KEYS)}")
