@@ -512,8 +512,8 @@ def _as_model_input(X, input_shape) -> np.ndarray:
     elif X.ndim == 2 and X.shape[1] == n:
         X = X.reshape((X.shape[0], *input_shape))
     else:
-        raise ValueError(f"X: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
-                         f"this model, got {X.shape}" + (" (for one sample use X[None])" if X.ndim == 1 else ""))
+        alt = "" if len(input_shape) == 1 else f" or (batch, {', '.join(map(str, input_shape))})"
+        raise ValueError(f"X: expected shape (batch, {n}){alt} for this model, got {X.shape}" + (" (for one sample use X[None])" if X.ndim == 1 else ""))
     with np.errstate(over="ignore"):  # overflow is reported below, by name
         out = np.ascontiguousarray(X, dtype=np.float32)
     if X.dtype.itemsize > 4 and X.dtype.kind == "f" and not np.isfinite(out).all():
@@ -862,7 +862,13 @@ def sweep(model, X, y, *, param: str, values: Sequence, seed, **kwargs) -> pd.Da
 
 def chunk_summary(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
     """Mean, std and the paper's band (mean +- 0.5 std) of ``value`` over chunks, per group ``by``."""
-    g = df.groupby(list(by), sort=True)[value]
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df: expected a pandas DataFrame of chunk rows, got {type(df).__name__}")
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, value] if c not in df.columns]
+    if missing:
+        raise ValueError(f"by/value: columns {missing} are not in df; its columns: {list(df.columns)}")
+    g = df.groupby(by, sort=True)[value]
     out = g.agg(["mean", "std", "count"]).reset_index()
     out["lo"] = out["mean"] - 0.5 * out["std"]
     out["hi"] = out["mean"] + 0.5 * out["std"]

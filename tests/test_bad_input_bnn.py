@@ -62,6 +62,7 @@ CASES = [
     ("packed-X-cols", lambda: PACKED.predict(X[:, :5]), ValueError, "X: expected 6 features, got 5"),
     ("packed-X-1d", lambda: PACKED.predict(X[0]), ValueError, "X: expected a 2-D array"),
     ("packed-X-int", lambda: PACKED.predict(X.astype(np.int64)), TypeError, "X: expected a float array"),
+    ("costs-model", lambda: bnn.model_costs("m"), TypeError, "model: expected a torch.nn.Module"),
     ("packed-backend", lambda: PACKED.predict(X, backend="gpu"), ValueError, "backend: unknown value 'gpu'"),
 ]
 

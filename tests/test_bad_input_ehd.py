@@ -77,6 +77,10 @@ CASES = [
     ("sweep-hyperdims-empty", lambda: ehd.hyperdim_sweep(M, X, Y, hyperdims=[], n_chunks=2, seed=0), ValueError, "hyperdims: expected at least one"),
     ("flip-sweep-fractions-float", lambda: ehd.flip_sweep(M, X, Y, fractions=0.1, hyperdim=64, n_chunks=2, seed=0), TypeError, "fractions: expected a list"),
     ("flip-sweep-fraction-range", lambda: ehd.flip_sweep(M, X, Y, fractions=[0.1, 3], hyperdim=64, n_chunks=2, seed=0), ValueError, "fractions: expected a flip fraction"),
+    ("chunk-summary-column", lambda: ehd.chunk_summary(__import__("pandas").DataFrame({"a": [1]}), ["hyperdim"]), ValueError, r"by/value: columns \['hyperdim', 'accuracy'\] are not in df"),
+    ("chunk-summary-type", lambda: ehd.chunk_summary([1, 2], ["a"]), TypeError, "df: expected a pandas DataFrame"),
+    ("benchmark-batch-str", lambda: ehd.benchmark(M, hyperdim=64, batch_sizes=["1"], repeats=1), TypeError, "batch_sizes: expected an integer"),
+    ("benchmark-clock", lambda: ehd.benchmark(M, hyperdim=64, clock="gpu"), ValueError, "clock: unknown value 'gpu'"),
     ("flip-sweep-target", lambda: ehd.flip_sweep(M, X, Y, fractions=[0.1], target="bias", hyperdim=64, n_chunks=2, seed=0), ValueError, "target: unknown value 'bias'"),
 ]
 

@@ -133,3 +133,30 @@ def test_fractional_sizes_are_refused(size):
 def test_predict_wrong_shapes(shape):
     with pytest.raises(ValueError, match=r"x: expected shape \(batch, 20\)"):
         M.predict(np.zeros(shape, np.float32))
+
+
+LAYER_CASES = [
+    ("dense-in-float", lambda: gnet.ArcsineDense(4.5, 3), TypeError, "in_features: expected an integer"),
+    ("dense-out-zero", lambda: gnet.ArcsineDense(4, 0), ValueError, "out_features: expected an integer >= 1"),
+    ("conv-kernel-float", lambda: gnet.ArcsineConv2d(1, 3, 2.5), ValueError, "kernel_size: expected an integer >= 1"),
+    ("conv-padding-neg", lambda: gnet.ArcsineConv1d(1, 3, 3, padding=-1), ValueError, "padding: expected an integer >= 0"),
+    ("output-classes", lambda: gnet.NormalizedOutput(4, 1.5), TypeError, "n_classes: expected an integer >= 2"),
+    ("output-q", lambda: gnet.NormalizedOutput(4, 3, q=0.0), ValueError, r"q: expected a number in \(0"),
+    ("activation-alpha-nan", lambda: gnet.make_activation("rasu", alpha=float("nan")), ValueError, "alpha: expected a finite"),
+    ("from-config-bad-json", lambda: gnet.GNet.from_config("{bad"), ValueError, "config: expected a dict or its JSON text"),
+    ("save-metadata-not-json", lambda: gnet.save_checkpoint(M, "/tmp/never.pt", metadata={"a": object()}), TypeError, "metadata: expected a JSON-able dict"),
+    ("save-metadata-list", lambda: gnet.save_checkpoint(M, "/tmp/never.pt", metadata=[1]), TypeError, "metadata: expected a JSON-able dict"),
+    ("save-model", lambda: gnet.save_checkpoint("m", "/tmp/never.pt"), TypeError, "model: expected a gnetlab.gnet.GNet"),
+    ("model-path-name", lambda: gnet.model_path("a/b"), ValueError, "name: expected a plain model name"),
+    ("spec-split", lambda: gnet.spec_data({"dataset": "digits", "model": "mnist_dense", "activation": "rasu", "train": {}}, split="val"), ValueError, "split: unknown value 'val'"),
+    ("spec-not-dict", lambda: gnet.train_from_spec([1]), TypeError, "spec: expected a dict"),
+    ("spec-train-list", lambda: gnet.train_from_spec({"dataset": "digits", "model": "mnist_dense", "activation": "rasu", "train": []}), TypeError, r"spec\['train'\]: expected a dict"),
+    ("spec-seed-neg", lambda: gnet.train_from_spec({"dataset": "digits", "model": "mnist_dense", "activation": "rasu", "train": {}, "seed": -1}), ValueError, r"spec\['seed'\]: expected a non-negative"),
+    ("spec-unknown-key", lambda: gnet.train_from_spec({"dataset": "digits", "model": "mnist_dense", "activation": "rasu", "train": {}, "sed": 1}), ValueError, r"spec: unknown keys \['sed'\]"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in LAYER_CASES], ids=[c[0] for c in LAYER_CASES])
+def test_bad_input_layers_and_checkpoints(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -93,6 +93,17 @@ CASES = [
     ("evaluate-seed-float", lambda: hdc.evaluate(["classic_hdc"], XTR, YTR, XTR, YTR, hyperdims=[64], seed=0.5, progress=False), TypeError, "seed: expected an int >= 0"),
     ("evaluate-fractions", lambda: hdc.evaluate(["classic_hdc"], XTR, YTR, XTR, YTR, hyperdims=[64], seed=0, flip_fractions=[1.5], progress=False), ValueError, r"flip_fractions: expected fractions in \[0, 1\]"),
     ("evaluate-flip-hyperdims", lambda: hdc.evaluate(["classic_hdc"], XTR, YTR, XTR, YTR, hyperdims=[64], seed=0, flip_hyperdims=[128], progress=False), ValueError, r"flip_hyperdims: \[128\] are not among"),
+    ("quantizer-fit-str", lambda: hdc.encoders.LevelQuantizer(4).fit(np.array(["a"])), TypeError, "X: expected a float"),
+    ("quantizer-fit-nan", lambda: hdc.encoders.LevelQuantizer(4).fit(np.array([np.nan, 1.0])), ValueError, "X: contains non-finite"),
+    ("quantizer-unfitted", lambda: hdc.encoders.LevelQuantizer(4).transform(np.ones(3)), RuntimeError, r"LevelQuantizer: call fit\(X\) first"),
+    ("kernel-levels-square", lambda: hdc.kernel_level_hypervectors(np.ones((2, 3)), 64, rng=np.random.default_rng(0)), ValueError, r"kernel: expected a square \(Q, Q\)"),
+    ("kernel-levels-diag", lambda: hdc.kernel_level_hypervectors(np.zeros((2, 2)), 64, rng=np.random.default_rng(0)), ValueError, "kernel: expected a symmetric matrix with unit diagonal"),
+    ("kernel-levels-rng", lambda: hdc.kernel_level_hypervectors(np.eye(2), 64, rng=None), TypeError, "rng: an explicit seed"),
+    ("to-signs-dtype", lambda: F.to_signs(S, dtype=bool), TypeError, "dtype: expected a float or signed integer"),
+    ("summarize-column", lambda: hdc.summarize(__import__("pandas").DataFrame({"a": [1]}), ["b"]), ValueError, r"by/value: columns \['b', 'accuracy'\] are not in df"),
+    ("comparison-table-type", lambda: hdc.comparison_table("x", "y", dataset="mnist"), TypeError, "ours: expected a pandas DataFrame"),
+    ("paper-summary-experiment", lambda: hdc.paper_summary("nope", "mnist"), ValueError, "experiment: unknown value 'nope'"),
+    ("train-binary-linear-mode", lambda: hdc.train_binary_linear(P, np.zeros(2, int), 2, mode="x", epochs=1, lr=0.1, batch_size=2, rng=np.random.default_rng(0)), ValueError, "mode: unknown value 'x'"),
     ("evaluate-method-kwargs", lambda: hdc.evaluate(["classic_hdc"], XTR, YTR, XTR, YTR, hyperdims=[64], seed=0, method_kwargs={"svm": {}}, progress=False), ValueError, "method_kwargs: unknown methods"),
 ]
 

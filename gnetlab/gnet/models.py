@@ -108,7 +108,10 @@ class GNet(nn.Module):
     def from_config(cls, config: dict | str) -> "GNet":
         """Build from a config dict or its JSON string."""
         if isinstance(config, str):
-            config = json.loads(config)
+            try:
+                config = json.loads(config)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"config: expected a dict or its JSON text, got text that is not JSON ({exc})") from None
         return cls(config)
 
     @property
@@ -179,8 +182,8 @@ def as_input(x, input_shape: tuple[int, ...]) -> torch.Tensor:
     elif x.ndim == 2 and x.shape[1] == n:
         out = x.reshape((x.shape[0], *input_shape))
     else:
-        raise ValueError(f"x: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
-                         f"this model, got {tuple(x.shape)}" + (" (for one sample use x[None])" if x.ndim == 1 else ""))
+        alt = "" if len(input_shape) == 1 else f" or (batch, {', '.join(map(str, input_shape))})"
+        raise ValueError(f"x: expected shape (batch, {n}){alt} for this model, got {tuple(x.shape)}" + (" (for one sample use x[None])" if x.ndim == 1 else ""))
     if not torch.isfinite(out).all():
         raise ValueError(f"x: contains non-finite values ({int(torch.isnan(out).sum())} NaN, "
                          f"{int(torch.isinf(out).sum())} inf)")

@@ -190,6 +190,12 @@ def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | No
     """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically."""
     if not isinstance(model, GNet):
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata: expected a JSON-able dict or None, got {type(metadata).__name__}")
+    try:
+        json.dumps(metadata or {}, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata: expected a JSON-able dict (numbers, strings, lists, dicts), got {exc}") from None
     payload = {
         "format": CHECKPOINT_FORMAT,
         "config": json.dumps(model.config, sort_keys=True),

@@ -186,6 +186,9 @@ def comparison_table(ours: pd.DataFrame, paper: pd.DataFrame, *, dataset: str) -
     ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference`` (ours - paper), ``rank``,
     ``paper_rank`` (1 = most accurate).
     """
+    for arg, frame in (("ours", ours), ("paper", paper)):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{arg}: expected a pandas DataFrame, got {type(frame).__name__}")
     rows = []
     for m, g in ours.groupby("method"):
         top = g.loc[g["hyperdim"].idxmax()]

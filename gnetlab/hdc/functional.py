@@ -103,6 +103,8 @@ def to_packed(x: Any, name: str = "x") -> PackedBits:
 
 def to_signs(x: Any, name: str = "x", *, dtype: Any = np.int8) -> np.ndarray:
     """``x`` as a +-1 array of ``dtype`` (unpacks :class:`PackedBits`; validates +-1 arrays)."""
+    if np.dtype(dtype).kind not in "fi":
+        raise TypeError(f"dtype: expected a float or signed integer dtype for +-1 values, got {np.dtype(dtype)}")
     if _is_packed(x):
         return unpack_signs(x, dtype=dtype)
     return _as_signs(x, name).astype(dtype, copy=False)
