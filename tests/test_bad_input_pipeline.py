@@ -4,12 +4,17 @@ Command-line mistakes must end in a usage error (argparse: exit status 2, a mess
 on stderr), never in a traceback.
 """
 
+import importlib
 import json
 import re
 
 import pytest
 
-from gnetlab import checkpoints, paths, pipeline, reference
+from gnetlab import checkpoints, ehd, paths, pipeline, reference
+
+# ``python -m gnetlab.gnet`` runs gnetlab.gnet.train.main (the package re-exports the train() function
+# under the same name, so the module is looked up by its documented dotted path)
+gnet_train = importlib.import_module("gnetlab.gnet.train")
 
 NB = "notebooks/01_grothendieck_identity.ipynb"
 
@@ -46,6 +51,13 @@ CLI_CASES = [
     ("checkpoints-train-bnn-spec", checkpoints.main, ["train", "bnn", "m", "out.pt", "--spec", json.dumps({"dataset": "digits", "recipe": "fp16", "hidden": [8], "seed": 0, "train": {}})], r"--spec: spec\['recipe'\]: unknown value"),
     ("checkpoints-train-kind", checkpoints.main, ["train", "svm", "m", "out.pt", "--spec", "{}"], "invalid choice: 'svm'"),
     ("checkpoints-retrain-unknown", checkpoints.main, ["retrain", "no_such_model"], r"names: unknown models \['no_such_model'\]"),
+    ("gnet-train-bad-json", gnet_train.main, ["out.pt", "--spec", "{x"], "--spec: not valid JSON"),
+    ("gnet-train-bad-spec", gnet_train.main, ["out.pt", "--spec", "[]"], "--spec: spec: expected a dict"),
+    ("gnet-train-threads", gnet_train.main, ["out.pt", "--spec", "{}", "--threads", "0"], "--threads: expected an integer >= 1"),
+    ("ehd-bench-hyperdim", ehd.bench_main, ["--hyperdim", "0"], "--hyperdim: expected integers >= 1"),
+    ("ehd-bench-batch", ehd.bench_main, ["--batch", "1", "-5"], "--batch: expected integers >= 1"),
+    ("ehd-bench-seed", ehd.bench_main, ["--seed", "-1"], "--seed: expected a non-negative"),
+    ("ehd-bench-embedding", ehd.bench_main, ["--embedding", "bernoulli"], "invalid choice: 'bernoulli'"),
     ("reference-not-dir", reference.main, ["compare", "nope_dir"], "results_dir: nope_dir is not a directory"),
     ("reference-command", reference.main, ["diff", "results"], "invalid choice: 'diff'"),
 ]

@@ -386,8 +386,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from ..pipeline import set_threads
 
+    if args.threads < 1:
+        parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+    try:
+        spec = _check_spec(json.loads(args.spec))
+    except json.JSONDecodeError as exc:
+        parser.error(f"--spec: not valid JSON ({exc})")
+    except (TypeError, ValueError) as exc:
+        parser.error(f"--spec: {exc}")
+    if Path(args.output).is_dir():
+        parser.error(f"output: expected a checkpoint file path, got the directory {args.output!r}")
     set_threads(args.threads)
-    model, meta = ensure_trained(args.output, json.loads(args.spec))
+    model, meta = ensure_trained(args.output, spec)
     print(f"{args.output}: best epoch {meta['best_epoch']}, val acc {meta['best_val_acc']:.4f}, "
           f"test acc {meta['test_acc']:.4f}")
     return 0
