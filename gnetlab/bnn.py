@@ -371,6 +371,8 @@ def evaluate(model: nn.Module, X, y, batch_size: int = 1000) -> float:
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1))
     if len(y) != len(X):
         raise ValueError(f"y: expected {len(X)} labels (one per row of X), got {len(y)}")
+    if len(X) == 0:
+        raise ValueError("X: expected at least one sample to evaluate, got 0 (accuracy of an empty set is undefined)")
     model.eval()
     correct = 0
     with torch.no_grad():

@@ -139,11 +139,19 @@ def layer_sizes(model) -> list[int]:
     Dense: fan-in; conv: all weights (out * in * k^d), as in the official code; classifier: its input
     size. E.g. the paper's MNIST model gives [800, 51200, 3136, 512].
     """
+    _check_gnet(model)
     sizes = []
     for layer in model.layers:
         sizes.append(layer.in_features if hasattr(layer, "in_features") else int(layer.weight.numel()))
     sizes.append(model.output.in_features)
     return sizes
+
+
+def _check_gnet(model) -> None:
+    from .gnet.models import GNet
+
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
 
 
 def _per_layer(value, name: str, n_layers: int) -> list:
@@ -165,6 +173,7 @@ def _check_seq(values, name: str) -> list:
 
 def resolve_hyperdims(model, *, hyperdim=None, ratio=None) -> list[int]:
     """One N per arcsine layer plus the classifier's, from ``hyperdim`` or ``ratio`` (exactly one)."""
+    _check_gnet(model)
     n_layers = len(model.layers) + 1
     if (hyperdim is None) == (ratio is None):
         raise ValueError("give exactly one of hyperdim= (N per layer) or ratio= (N_l = round(ratio_l * n_l))")
@@ -227,8 +236,8 @@ def flip_signs(signs, fraction: float, *, model: str = "exact", seed) -> np.ndar
     official code: int(fraction * D) draws with replacement, repeated positions flipped once).
     """
     s = as_array(signs, "signs", dtype_kind="fi")
-    if s.ndim == 0:
-        raise ValueError("signs: expected an array of shape (..., D)")
+    if s.ndim == 0 or s.shape[-1] == 0:
+        raise ValueError(f"signs: expected an array of shape (..., D) with D >= 1, got shape {s.shape}")
     if not np.all(np.abs(s) == 1):
         raise ValueError("signs: expected entries in {-1, +1}")
     fraction = _check_fraction(fraction)
@@ -852,6 +861,12 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
 def sweep(model, X, y, *, param: str, values: Sequence, seed, **kwargs) -> pd.DataFrame:
     """:func:`evaluate_chunks` for each value of one keyword ``param`` (e.g. ``"hyperdim"``,
     ``"weight_flip"``); returns the concatenated chunk rows with a ``param`` column."""
+    import inspect
+
+    options = set(inspect.signature(evaluate_chunks).parameters) - {"model", "X", "y", "seed"}
+    if param not in options:
+        raise ValueError(f"param: unknown value {param!r}; expected a keyword of evaluate_chunks: {sorted(options)}")
+    values = _check_seq(values, "values")
     frames = []
     for v in values:
         df = evaluate_chunks(model, X, y, seed=seed, **{param: v}, **kwargs)

@@ -102,6 +102,8 @@ def accuracy(model, X, y, batch_size: int = 1000) -> float:
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1)).long()
     if X.ndim < 2 or X.shape[0] != y.shape[0]:
         raise ValueError(f"y: expected one label per input of X {tuple(X.shape)}, got shape {tuple(y.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError("X: expected at least one input, got 0 (accuracy of an empty set is undefined)")
     if hasattr(model, "eval"):
         model.eval()
     correct = 0

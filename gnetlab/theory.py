@@ -116,8 +116,10 @@ def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], mean=0.0, var=1.
     error decays like order^-1.5 (about 1e-5 at the default).
     """
     order = check_positive_int(order, "order")
-    mean = np.asarray(mean, dtype=np.float64)
-    var = np.asarray(var, dtype=np.float64)
+    if not callable(f):
+        raise TypeError(f"f: expected a vectorised callable, got {type(f).__name__}")
+    mean = as_array(mean, "mean", dtype_kind="fiu").astype(np.float64)
+    var = as_array(var, "var", dtype_kind="fiu").astype(np.float64)
     if np.any(var < 0) or not np.all(np.isfinite(var)) or not np.all(np.isfinite(mean)):
         raise ValueError("var: expected finite non-negative variances and finite means")
     nodes, weights = _hermite_rule(order)
@@ -159,10 +161,10 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
     with kinks gets that slow convergence, so raise ``order``).
     """
     name, phi = _resolve_activation(activation)
-    var = np.asarray(var, dtype=np.float64)
+    var = as_array(var, "var", dtype_kind="fiu").astype(np.float64)
     if np.any(var <= 0) or not np.all(np.isfinite(var)):
         raise ValueError("var: expected finite, strictly positive pre-activation variances")
-    mean = np.asarray(mean, dtype=np.float64)
+    mean = as_array(mean, "mean", dtype_kind="fiu").astype(np.float64)
     if not np.all(np.isfinite(mean)):
         raise ValueError("mean: expected finite pre-activation means")
     m, v = np.broadcast_arrays(mean, var)

@@ -36,6 +36,7 @@ CASES = [
     ("evaluate-X-int", lambda: bnn.evaluate(M, X.astype(int), Y), TypeError, "X: expected a float array"),
     ("evaluate-X-nan", lambda: bnn.evaluate(M, np.full((5, 6), np.nan), Y), ValueError, "X: contains non-finite"),
     ("evaluate-batch", lambda: bnn.evaluate(M, X, Y, batch_size=0), ValueError, "batch_size: expected an integer >= 1"),
+    ("evaluate-empty", lambda: bnn.evaluate(M, X[:0], Y[:0]), ValueError, "X: expected at least one sample"),
     ("evaluate-model", lambda: bnn.evaluate("m", X, Y), TypeError, "model: expected a torch.nn.Module"),
     # training config
     ("train-cfg-dict", lambda: bnn.train_classifier(M, X, Y, {"epochs": 1}), TypeError, "cfg: expected a gnetlab.bnn.TrainConfig"),

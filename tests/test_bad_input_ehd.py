@@ -81,6 +81,11 @@ CASES = [
     ("chunk-summary-type", lambda: ehd.chunk_summary([1, 2], ["a"]), TypeError, "df: expected a pandas DataFrame"),
     ("benchmark-batch-str", lambda: ehd.benchmark(M, hyperdim=64, batch_sizes=["1"], repeats=1), TypeError, "batch_sizes: expected an integer"),
     ("benchmark-clock", lambda: ehd.benchmark(M, hyperdim=64, clock="gpu"), ValueError, "clock: unknown value 'gpu'"),
+    ("flip-signs-empty-D", lambda: ehd.flip_signs(np.ones((2, 0)), 0.1, seed=0), ValueError, r"signs: expected an array of shape \(\.\.\., D\) with D >= 1"),
+    ("layer-sizes-model", lambda: ehd.layer_sizes("m"), TypeError, "model: expected a gnetlab.gnet.GNet"),
+    ("resolve-hyperdims-model", lambda: ehd.resolve_hyperdims(None, hyperdim=64), TypeError, "model: expected a gnetlab.gnet.GNet"),
+    ("sweep-param", lambda: ehd.sweep(M, X, Y, param="hyperdimm", values=[64], seed=0, n_chunks=1), ValueError, "param: unknown value 'hyperdimm'"),
+    ("sweep-values-int", lambda: ehd.sweep(M, X, Y, param="hyperdim", values=64, seed=0, n_chunks=1), TypeError, "values: expected a list"),
     ("flip-sweep-target", lambda: ehd.flip_sweep(M, X, Y, fractions=[0.1], target="bias", hyperdim=64, n_chunks=2, seed=0), ValueError, "target: unknown value 'bias'"),
 ]
 

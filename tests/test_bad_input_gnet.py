@@ -92,6 +92,7 @@ CASES = [
     ("evaluate-y-range", lambda: gnet.evaluate(M, X, Y + 1), ValueError, "y: labels must lie in 0..2"),
     ("evaluate-y-2d", lambda: gnet.evaluate(M, X, Y[:, None]), ValueError, "y: expected a 1-D array"),
     ("evaluate-batch", lambda: gnet.evaluate(M, X, Y, batch_size=0), ValueError, "batch_size: expected an integer >= 1"),
+    ("evaluate-empty", lambda: gnet.evaluate(M, X[:0], Y[:0]), ValueError, "X: expected at least one sample"),
     ("evaluate-model", lambda: gnet.evaluate("model", X, Y), TypeError, "model: expected a gnetlab.gnet.GNet"),
     ("train-epochs", lambda: gnet.train(M, X, Y, epochs=0, batch_size=2, lr=0.1, seed=0, val_size=3), ValueError, "epochs: expected an integer >= 1"),
     ("train-lr-nan", lambda: gnet.train(M, X, Y, epochs=1, batch_size=2, lr=float("nan"), seed=0, val_size=3), ValueError, "lr: expected a finite"),

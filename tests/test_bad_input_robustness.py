@@ -33,6 +33,7 @@ CASES = [
     ("accuracy-y-2d", lambda: robustness.accuracy(M, X, Y[:, None]), ValueError, "y: expected a 1-D array"),
     ("accuracy-batch", lambda: robustness.accuracy(M, X, Y, batch_size=-1), ValueError, "batch_size: expected an integer >= 1"),
     ("accuracy-X-nan", lambda: robustness.accuracy(M, np.full((5, 6), np.nan), Y), ValueError, "X: contains non-finite"),
+    ("accuracy-empty", lambda: robustness.accuracy(M, X[:0], Y[:0]), ValueError, "X: expected at least one input"),
     ("accuracy-model", lambda: robustness.accuracy(None, X, Y), TypeError, "model: expected a torch module"),
     ("attack-name", lambda: robustness.attack_accuracy(M, X, Y, 0.1, attack="cw"), ValueError, "attack: unknown value 'cw'"),
     ("attack-batch", lambda: robustness.attack_accuracy(M, X, Y, 0.1, batch_size=0), ValueError, "batch_size: expected an integer >= 1"),

@@ -84,6 +84,8 @@ def _check_xy(model: GNet, X, y):
 def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float]:
     """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` in evaluation mode on (X, y)."""
     Xt, yt = _check_xy(model, X, y)
+    if Xt.shape[0] == 0:
+        raise ValueError("X: expected at least one sample to evaluate, got 0 (accuracy of an empty set is undefined)")
     batch_size = check_positive_int(batch_size, "batch_size")
     with single_thread():
         return _evaluate(model, Xt, yt, batch_size)
