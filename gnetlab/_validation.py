@@ -108,8 +108,8 @@ def check_real(value: Any, name: str, *, minimum: float | None = None, maximum: 
         else:
             raise TypeError(f"{name}: expected a finite real number, got {value!r} ({type(value).__name__})")
     value = float(value)
-    lo = "(" if low_open else "["
-    hi = ")" if high_open else "]"
+    lo = "(" if low_open or minimum is None else "["
+    hi = ")" if high_open or maximum is None else "]"
     rng = f" in {lo}{'-inf' if minimum is None else minimum}, {'inf' if maximum is None else maximum}{hi}"
     rng = rng if (minimum is not None or maximum is not None) else ""
     if not np.isfinite(value):

@@ -12,7 +12,7 @@ X = np.random.default_rng(0).random((5, 6)).astype(np.float32)
 Y = np.array([0, 1, 2, 0, 1])
 
 CASES = [
-    ("fgsm-eps-neg", lambda: robustness.fgsm(M, X, Y, -0.1), ValueError, r"eps: expected a number in \[0, inf\]"),
+    ("fgsm-eps-neg", lambda: robustness.fgsm(M, X, Y, -0.1), ValueError, r"eps: expected a number in \[0, inf\)"),
     ("fgsm-eps-nan", lambda: robustness.fgsm(M, X, Y, float("nan")), ValueError, "eps: expected a finite"),
     ("fgsm-eps-str", lambda: robustness.fgsm(M, X, Y, "0.1"), TypeError, "eps: expected a finite real"),
     ("fgsm-X-range", lambda: robustness.fgsm(M, X + 1, Y, 0.1), ValueError, r"X: attacks expect inputs scaled to \[0, 1\]"),

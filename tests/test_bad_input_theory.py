@@ -13,7 +13,7 @@ DE = theory.DeterministicEquivalent(4, (8,))
 CASES = [
     # issue 11: noise_var must be a finite variance >= 0
     ("minnorm-noise-neg", lambda: theory.predict_min_norm_mse(2, input_dim=4, widths=(8,), noise_var=-1), ValueError,
-     r"noise_var: expected a number in \[0, inf\]"),
+     r"noise_var: expected a number in \[0, inf\)"),
     ("minnorm-noise-nan", lambda: theory.predict_min_norm_mse(2, input_dim=4, widths=(8,), noise_var=float("nan")), ValueError,
      "noise_var: expected a finite real number"),
     ("minnorm-noise-inf", lambda: theory.predict_min_norm_mse(2, input_dim=4, widths=(8,), noise_var=float("inf")), ValueError,
