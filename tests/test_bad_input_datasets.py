@@ -51,6 +51,9 @@ CASES = [
     # fetch
     ("fetch-unknown", lambda: download.fetch("toy/other.bin", entries=ENTRIES), KeyError, "unknown data file 'toy/other.bin'"),
     ("fetch-key-list", lambda: download.fetch(["toy/file.bin"], entries=ENTRIES), KeyError, "unknown data file"),
+    ("cifar-split", lambda: datasets.read_cifar10_archive("/nonexistent.tar.gz", "validation"), ValueError, "split: unknown value 'validation'"),
+    ("cifar-not-archive", lambda: datasets.read_cifar10_archive(__file__, "test"), ValueError, "not a readable CIFAR-10 binary tar.gz"),
+    ("mnist5k-csv-missing", lambda: datasets.read_mnist5k_csv("/nonexistent.csv.gz"), download.DataUnavailableError, "path: /nonexistent.csv.gz does not exist"),
     # IDX / paper data
     ("read-idx-missing", lambda: idx.read_idx("/nonexistent/file.idx"), FileNotFoundError, "IDX file not found"),
     ("write-idx-dtype", lambda: idx.write_idx("/tmp/never.idx", np.zeros(2, np.int64)), TypeError, "array: dtype int64 has no IDX type code"),

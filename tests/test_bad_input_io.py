@@ -123,3 +123,20 @@ def test_reference_bad_tolerances(tmp_path):
         reference.load_specs(path)
     with pytest.raises(FileNotFoundError, match="tolerance file"):
         reference.load_specs(tmp_path / "missing.yaml")
+
+
+MORE_CASES = [
+    ("committed-kind", lambda: checkpoints.committed("ehd_rasu", {}, kind="svm"), ValueError, "kind: unknown value 'svm'"),
+    ("committed-spec", lambda: checkpoints.committed("ehd_rasu", [1], kind="gnet"), TypeError, "spec: expected a dict"),
+    ("retrain-names-str", lambda: checkpoints.retrain("ehd_rasu"), TypeError, "names: expected a list of model names"),
+    ("retrain-unknown", lambda: checkpoints.retrain(["no_such_model"]), ValueError, r"names: unknown models \['no_such_model'\]"),
+    ("reference-slug-list", lambda: reference.compare_slug(["a"], "."), ValueError, r"slug: \['a'\] has no entry"),
+    ("reference-slugs-str", lambda: reference.compare_dir(".", "rf_speed"), TypeError, "slugs: expected a list of slugs"),
+    ("reference-update-slugs-str", lambda: reference.update(".", "rf_speed"), TypeError, "slugs: expected a list of slugs"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in MORE_CASES], ids=[c[0] for c in MORE_CASES])
+def test_bad_input_checkpoints_reference(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

