@@ -49,8 +49,8 @@ CASES = [
     ("split-test-size-all", lambda: datasets.stratified_split(np.arange(10) % 2, 10, 0), ValueError, "test_size: expected 0 < test_size < 10"),
     ("split-seed", lambda: datasets.stratified_split(np.arange(10) % 2, 2, None), TypeError, "seed: an explicit seed"),
     # fetch
-    ("fetch-unknown", lambda: download.fetch("toy/other.bin", entries=ENTRIES), KeyError, "unknown data file 'toy/other.bin'"),
-    ("fetch-key-list", lambda: download.fetch(["toy/file.bin"], entries=ENTRIES), KeyError, "unknown data file"),
+    ("fetch-unknown", lambda: download.fetch("toy/other.bin", entries=ENTRIES), KeyError, "key: unknown data file 'toy/other.bin'"),
+    ("fetch-key-list", lambda: download.fetch(["toy/file.bin"], entries=ENTRIES), KeyError, "key: unknown data file"),
     ("cifar-split", lambda: datasets.read_cifar10_archive("/nonexistent.tar.gz", "validation"), ValueError, "split: unknown value 'validation'"),
     ("cifar-not-archive", lambda: datasets.read_cifar10_archive(__file__, "test"), ValueError, "not a readable CIFAR-10 binary tar.gz"),
     ("mnist5k-csv-missing", lambda: datasets.read_mnist5k_csv("/nonexistent.csv.gz"), download.DataUnavailableError, "path: /nonexistent.csv.gz does not exist"),

@@ -224,9 +224,11 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
     ----------
     name: one of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``.
     split: ``"train"``, ``"test"`` or ``"all"``.
-    seed: int or ``numpy.random.Generator``: fixes the split (mnist5k, digits) or the draw (synthetic).
+    seed: int >= 0 or ``numpy.random.Generator``: fixes the split (mnist5k, digits) or the draw
+        (synthetic); checked by the same rule for every dataset, including those it does not affect.
     as_images: return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
-    test_size: size of the held-out split for mnist5k (default 1000) and digits (default 360).
+    test_size: size of the held-out split for mnist5k (default 1000) and digits (default 360); the
+        other datasets have fixed splits and refuse it.
     cache_dir: download cache for mnist / fashion_mnist (default ``$GNETLAB_DATA_DIR`` or data/cache).
     kwargs: generator options of ``synthetic`` (``n``, ``d``, ``separation``).
 
