@@ -345,6 +345,13 @@ class _Resolvent:
     dg: float  # d g / d kappa  (negative)
 
 
+def _check_n(n, p: int) -> int:
+    n = check_positive_int(n, "n")
+    if n >= p:
+        raise ValueError(f"n: interpolation theory needs n < p (overparametrised); got n = {n}, p = {p}")
+    return n
+
+
 class EigenSpectrum:
     """A covariance given by its eigenvalues (realised weights): ``G(kappa) = mean(1/(lambda + kappa))``."""
 
@@ -374,6 +381,7 @@ class EigenSpectrum:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma (Sigma + kappa)^-1 = n, i.e. kappa G(kappa) = 1 - n/p."""
+        _check_n(n, self.dim)
         target = 1.0 - n / self.dim
         lam = self.eigenvalues
         scale = float(lam.mean()) or 1.0
@@ -445,6 +453,7 @@ class DeterministicEquivalent:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma_L (Sigma_L + kappa)^-1 = n (needs n < d_L)."""
+        _check_n(n, self.dim)
         target = 1.0 - n / self.dim
 
         def f(e1: float) -> float:  # increasing in e1 (kappa_L decreases in e1)
@@ -461,8 +470,7 @@ class DeterministicEquivalent:
 
     def resolvent(self, kappa: float) -> _Resolvent:
         """G_L and G_L' at a given kappa > 0 (bisection on the chain parameter)."""
-        if not kappa > 0:
-            raise ValueError(f"kappa: expected > 0, got {kappa}")
+        kappa = check_real(kappa, "kappa", minimum=0, low_open=True)
 
         def f(e1: float) -> float:  # increasing in e1
             r = self._chain(e1)

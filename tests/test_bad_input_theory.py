@@ -40,7 +40,10 @@ CASES = [
     ("de-odd", lambda: theory.DeterministicEquivalent(4, (8,), "relu"), ValueError, "activation: the deterministic equivalent needs an odd"),
     ("de-input-var", lambda: theory.DeterministicEquivalent(4, (8,), input_var=float("nan")), ValueError, "input_var: expected a finite"),
     ("de-input-dim", lambda: theory.DeterministicEquivalent(0, (8,)), ValueError, "input_dim: expected an integer >= 1"),
-    ("de-resolvent-kappa", lambda: DE.resolvent(-1.0), ValueError, "kappa: expected > 0"),
+    ("de-resolvent-kappa", lambda: DE.resolvent(-1.0), ValueError, r"kappa: expected a number in \(0"),
+    ("de-resolvent-kappa-str", lambda: DE.resolvent("1"), TypeError, "kappa: expected a finite real"),
+    ("de-solve-kappa-n", lambda: DE.solve_kappa(8), ValueError, "n: interpolation theory needs n < p"),
+    ("eigen-solve-kappa-n", lambda: theory.EigenSpectrum(np.ones(4)).solve_kappa(2.5), TypeError, "n: expected an integer"),
     # quadrature, linearisation, recursions
     ("gauss-exp-var-neg", lambda: theory.gaussian_expectation(np.tanh, 0.0, -1.0), ValueError, "var: expected finite non-negative"),
     ("gauss-exp-order", lambda: theory.gaussian_expectation(np.tanh, order=0), ValueError, "order: expected an integer >= 1"),
