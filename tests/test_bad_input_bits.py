@@ -114,3 +114,21 @@ def test_binary_matmul_k_mismatch(ka, kb):
     else:
         with pytest.raises(ValueError, match=f"a.k={ka}, b.k={kb}"):
             kernels.binary_matmul(a, b)
+
+
+BAD_DTYPES = st.sampled_from([np.complex64, np.complex128, np.str_, object, np.bool_])
+
+
+@settings(max_examples=25, deadline=None)
+@given(dtype=BAD_DTYPES, shape=st.tuples(st.integers(1, 3), st.just(10)))
+def test_sign_weight_matmul_wrong_dtype(dtype, shape):
+    x = np.ones(shape).astype(dtype)
+    with pytest.raises(TypeError, match="x: "):
+        kernels.sign_weight_matmul(x, W)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dtype=BAD_DTYPES, k=st.integers(1, 130))
+def test_pack_signs_wrong_dtype(dtype, k):
+    with pytest.raises(TypeError, match="x: "):
+        pack_signs(np.ones((2, k)).astype(dtype))

@@ -125,3 +125,12 @@ def test_bind_leading_shapes(a, b):
             hdc.bind(x, y)
     else:
         assert hdc.bind(x, y).shape == (*shape, 8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dtype=st.sampled_from([np.complex128, np.str_, object, np.bool_]),
+       rows=st.integers(1, 4))
+def test_classifier_wrong_dtype(dtype, rows):
+    clf = hdc.ClassicHDC(64, seed=0).fit(XTR, YTR)
+    with pytest.raises(TypeError, match="X: expected"):
+        clf.predict(np.ones((rows, 4)).astype(dtype))

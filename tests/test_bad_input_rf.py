@@ -130,3 +130,10 @@ def test_accuracy_label_shape_mismatch(n, extra):
 def test_transform_wrong_columns(cols):
     with pytest.raises(ValueError, match=r"X: expected 4 columns \(input_dim\)"):
         RF.transform(np.zeros((2, cols), np.float32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(dtype=st.sampled_from([np.complex128, np.str_, object, np.bool_, np.int64]))
+def test_transform_wrong_dtype(dtype):
+    with pytest.raises(TypeError, match="X: expected a (float|numeric) array"):
+        RF.transform(np.ones((2, 4)).astype(dtype))
