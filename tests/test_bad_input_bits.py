@@ -132,3 +132,26 @@ def test_sign_weight_matmul_wrong_dtype(dtype, shape):
 def test_pack_signs_wrong_dtype(dtype, k):
     with pytest.raises(TypeError, match="x: "):
         pack_signs(np.ones((2, k)).astype(dtype))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype, exc, match", [
+    ("int32", TypeError, "x: expected a float array"),
+    ("bool", TypeError, "x: expected a float array"),
+    ("complex64", TypeError, "x: expected a float array"),
+])
+def test_sign_weight_matmul_device_dtype(dtype, exc, match):
+    import cupy
+
+    wd = PackedBits(cupy.asarray(W.words), W.k)
+    with pytest.raises(exc, match=match):
+        kernels.sign_weight_matmul(cupy.ones((2, 10), dtype=dtype), wd)
+
+
+@pytest.mark.gpu
+def test_sign_weight_matmul_device_overflow():
+    import cupy
+
+    wd = PackedBits(cupy.asarray(W.words), W.k)
+    with pytest.raises(ValueError, match="x: contains non-finite"):
+        kernels.sign_weight_matmul(cupy.full((2, 10), 1e300), wd)

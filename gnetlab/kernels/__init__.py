@@ -160,6 +160,9 @@ def sign_weight_matmul(x: Any, w_packed: PackedBits, *, scale: Any = None, backe
     is_torch = type(x).__module__.startswith("torch")
     if on_device:
         name = _resolve(backend, True)
+        float_x = x.is_floating_point() if is_torch else np.dtype(getattr(x, "dtype", np.float32)).kind == "f"
+        if not float_x:  # the device path casts to float32: refuse what the host path refuses
+            raise TypeError(f"x: expected a float array, got dtype={x.dtype}")
         out = _backend_module(name).sign_weight_matmul_device(x, w_packed.words, w_packed.k)
         squeeze = out.ndim == 1
     else:
