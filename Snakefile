@@ -64,9 +64,12 @@ def figure_outputs(slug, caption_category):
 # gnetlab.checkpoints) and a rule reads those. A model whose spec differs from the committed one (paper
 # scale, an overlay) is trained by rule train_gnet / train_bnn into results/models/. Retraining every
 # model: snakemake --cores 2 --config retrain_models=true (the notebooks then load results/models/).
-RETRAIN_MODELS = bool(config.get("retrain_models", False))
-if not isinstance(config.get("retrain_models", False), bool):
-    raise ValueError(f"config retrain_models: expected true or false, got {config['retrain_models']!r}")
+_retrain = config.get("retrain_models", False)
+if isinstance(_retrain, str) and _retrain.lower() in ("true", "false"):  # --config retrain_models=true
+    _retrain = _retrain.lower() == "true"
+if not isinstance(_retrain, bool):
+    raise ValueError(f"config retrain_models: expected true or false, got {_retrain!r}")
+RETRAIN_MODELS = _retrain
 MODELS_ENV = "GNETLAB_MODELS_DIR=results/models " if RETRAIN_MODELS else ""
 
 

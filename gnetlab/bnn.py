@@ -659,7 +659,7 @@ def _spec_model(spec: dict) -> BinaryMLP:
 def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[BinaryMLP, dict]:
     """Train the baseline of ``spec`` from scratch: ``(model in eval mode, metadata)``."""
     from . import datasets
-    from .gnet.train import _data_fingerprint
+    from .checkpoints import data_fingerprint as _data_fingerprint
 
     spec = check_spec(spec)
     X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
@@ -715,7 +715,7 @@ def load_checkpoint(path) -> tuple[BinaryMLP, dict]:
 
 
 def train_and_save(name: str, spec: dict, path, *, progress: bool = True):
-    """Train ``spec`` from scratch and save it to ``path`` (``python -m gnetlab.checkpoints retrain``)."""
+    """Train ``spec`` from scratch and save it to ``path`` (``python -m gnetlab.zoo retrain``)."""
     model, meta = train_from_spec(spec, progress=progress)
     save_baseline(model, path, metadata=meta)
     return path
@@ -727,7 +727,7 @@ def load_baseline(name: str, spec: dict, *, progress: bool = True) -> tuple[Bina
     exactly this spec, else ``results/models/<name>.pt`` (trained there when missing or stale)."""
     from . import datasets, paths
     from .checkpoints import CheckpointError, committed, models_dir_override
-    from .gnet.train import _data_fingerprint
+    from .checkpoints import data_fingerprint as _data_fingerprint
 
     spec = check_spec(spec)
     X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
@@ -740,7 +740,7 @@ def load_baseline(name: str, spec: dict, *, progress: bool = True) -> tuple[Bina
             if meta["data_sha256"] != fingerprint:
                 raise CheckpointError(f"committed checkpoint {path} was trained on other data than the current "
                                       f"{spec['dataset']!r} split; retrain it with "
-                                      f"`python -m gnetlab.checkpoints retrain {name}`")
+                                      f"`python -m gnetlab.zoo retrain {name}`")
             return model, meta
     path = (override or paths.RESULTS / "models") / f"{name}.pt"
     if path.exists():

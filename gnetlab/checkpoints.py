@@ -17,8 +17,9 @@ Resolution (:func:`committed`): a committed checkpoint is used only when its sid
 requested spec; its sha256 is verified on every load, and a mismatch is an error naming the fix.
 
 Retraining: ``snakemake --cores 2 --config retrain_models=true`` retrains every model a figure uses into
-``results/models/`` and runs the notebooks on those; ``python -m gnetlab.checkpoints retrain`` retrains the
-committed defaults in place (``--out DIR`` elsewhere; ``NAME ...`` for some of them).
+``results/models/`` and runs the notebooks on those; ``python -m gnetlab.zoo retrain`` retrains the
+committed defaults in place (:mod:`gnetlab.zoo`). This module knows no model classes: the model packages
+(``gnet``, ``bnn``) build on it.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from . import paths
 from .io import write_text_atomic
 from .machine import cpu_description
 
-__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "file_sha256", "safe_torch_load", "write_sidecar",
-           "read_sidecar", "verify", "committed", "models_dir_override", "retrain"]
+__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "data_fingerprint", "file_sha256",
+           "safe_torch_load", "write_sidecar", "read_sidecar", "verify", "committed", "models_dir_override"]
 
 SIDECAR_VERSION = 1
 
@@ -72,9 +73,21 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def data_fingerprint(X, y) -> str:
+    """sha256 of training arrays in their order, dtype and shape (a changed split or order means another
+    model): the ``data_sha256`` a sidecar records."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _retrain_hint(path: Path) -> str:
     return (f"restore it with `git checkout -- {path}` if it is a committed default, or retrain it with "
-            "`python -m gnetlab.checkpoints retrain` (committed defaults) or delete it to have it retrained")
+            "`python -m gnetlab.zoo retrain` (committed defaults) or delete it to have it retrained")
 
 
 def safe_torch_load(path: str | os.PathLike) -> Any:
@@ -187,132 +200,3 @@ def committed(name: str, spec: dict, *, kind: str, directory: str | os.PathLike 
         return None
     verify(path)
     return path
-
-
-# --------------------------------------------------------------------------------------------- CLI
-
-def _config_models(config: dict) -> dict[str, tuple[str, dict]]:
-    out = {name: ("gnet", spec) for name, spec in (config.get("gnet_models") or {}).items()}
-    out.update({name: ("bnn", spec) for name, spec in (config.get("bnn_models") or {}).items()})
-    return out
-
-
-def retrain(names: list[str] | None = None, *, out: str | os.PathLike | None = None,
-            config_path: str | os.PathLike | None = None, progress: bool = True) -> list[Path]:
-    """Retrain the config's default models (``gnet_models`` and ``bnn_models``) into ``out``.
-
-    ``out`` defaults to the committed directory ``data/models``. BNN students are trained after their
-    teachers. Returns the written checkpoint paths.
-    """
-    from .pipeline import load_config
-
-    if isinstance(names, str) or (names is not None and not isinstance(names, (list, tuple))):
-        raise TypeError(f"names: expected a list of model names or None, got {names!r}")
-    config = load_config(config_path)
-    models = _config_models(config)
-    if names:
-        unknown = sorted(set(names) - set(models))
-        if unknown:
-            raise ValueError(f"names: unknown models {unknown}; the config defines {sorted(models)}")
-    else:
-        names = list(models)
-    out = Path(out) if out is not None else committed_dir()
-    # teachers first
-    order = sorted(names, key=lambda n: models[n][1].get("teacher") is not None)
-    written = []
-    for name in order:
-        kind, spec = models[name]
-        if kind == "gnet":
-            from .gnet.train import train_and_save
-
-            written.append(train_and_save(name, spec, out / f"{name}.pt", progress=progress))
-        else:
-            from .bnn import train_and_save as bnn_train_and_save
-
-            written.append(bnn_train_and_save(name, spec, out / f"{name}.pt", progress=progress))
-    return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m gnetlab.checkpoints {retrain,verify,list}``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m gnetlab.checkpoints",
-                                     description="Committed default checkpoints: list, verify, retrain.")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("retrain", help="retrain the config's default models (into data/models by default)")
-    p.add_argument("names", nargs="*", help="model names (default: every gnet_models and bnn_models entry)")
-    p.add_argument("--out", default=None, help="output directory (default: data/models)")
-    p.add_argument("--config", default=None, help="config file (default: config/config.yaml)")
-    t = sub.add_parser("train", help="train one model from a JSON spec into OUT (the pipeline's train rules)")
-    t.add_argument("kind", choices=["gnet", "bnn"])
-    t.add_argument("name")
-    t.add_argument("output")
-    t.add_argument("--spec", required=True, help="JSON object: a gnet_models or bnn_models entry")
-    sub.add_parser("verify", help="check every committed checkpoint against its sidecar's sha256")
-    sub.add_parser("list", help="list the committed checkpoints with size and test accuracy")
-    args = parser.parse_args(argv)
-    if args.cmd == "retrain":
-        from .pipeline import set_threads
-
-        set_threads(1)
-        try:
-            for path in retrain(args.names or None, out=args.out, config_path=args.config):
-                meta = read_sidecar(path)
-                print(f"{path}: {meta['file_bytes']} bytes, test accuracy {meta['results']['test_acc']:.4f}")
-        except (ValueError, CheckpointError) as exc:
-            parser.error(str(exc))
-        return 0
-    if args.cmd == "train":
-        from .pipeline import set_threads
-
-        set_threads(1)
-        try:
-            spec = json.loads(args.spec)
-        except json.JSONDecodeError as exc:
-            parser.error(f"--spec: not valid JSON ({exc})")
-        if not isinstance(spec, dict):
-            parser.error(f"--spec: expected a JSON object (a gnet_models or bnn_models entry), got {args.spec!r}")
-        try:  # a usage error for a malformed spec, before any data is loaded or trained
-            if args.kind == "gnet":
-                from .gnet.train import _check_spec
-
-                _check_spec(spec)
-            else:
-                from .bnn import check_spec
-
-                check_spec(spec)
-        except (TypeError, ValueError) as exc:
-            parser.error(f"--spec: {exc}")
-        if Path(args.output).is_dir():
-            parser.error(f"output: expected a checkpoint file path, got the directory {args.output!r}")
-        # Always writes OUTPUT (a pipeline rule's output), never answers with a committed file.
-        if args.kind == "gnet":
-            from .gnet.train import ensure_trained
-
-            ensure_trained(args.output, spec)
-        else:
-            from .bnn import train_and_save
-
-            train_and_save(args.name, spec, args.output)
-        meta = read_sidecar(args.output)
-        print(f"{args.output}: test accuracy {meta['results']['test_acc']:.4f}")
-        return 0
-    files = sorted(committed_dir().glob("*.pt"))
-    if not files:
-        parser.error(f"no checkpoints in {committed_dir()}")
-    for path in files:
-        try:
-            meta = verify(path)
-        except CheckpointError as exc:
-            print(f"FAILED {exc}")
-            if args.cmd == "verify":
-                return 1
-            continue
-        print(f"{path.name:36s} {meta['kind']:5s} {meta['file_bytes']:>9d} bytes  "
-              f"test acc {meta['results']['test_acc']:.4f}  sha256 {meta['file_sha256'][:12]}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -75,10 +75,11 @@ def machine_note(fig, threads: int) -> str:
     from ._validation import check_positive_int
 
     threads = check_positive_int(threads, "threads")
-    if not hasattr(fig, "text"):
+    if not hasattr(fig, "supxlabel"):
         raise TypeError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
     label = f"measured on {machine_label(min(threads, os.cpu_count() or 1))}"
-    fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=7.5, color="#555555")
+    # as the figure's supxlabel, so that constrained layout reserves room for it below the axes
+    fig.supxlabel(label, x=0.995, ha="right", fontsize=7.5, color="#555555")
     return label
 
 

@@ -17,6 +17,7 @@ pipeline run::
 
     python -m gnetlab.reference compare results/          # every slug; exit 1 on a difference
     python -m gnetlab.reference update results/ SLUG ...  # accept new data as the reference
+    python -m gnetlab.reference diff RUN_A/ RUN_B/         # largest differences between two runs
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from . import paths
 from .io import write_csv_atomic
 
 __all__ = ["ReferenceSpec", "reference_dir", "load_specs", "compare_frames", "compare_slug", "compare_dir",
-           "update"]
+           "differences", "update"]
 
 
 def reference_dir() -> Path:
@@ -51,6 +52,7 @@ class ReferenceSpec:
     default: dict = field(default_factory=lambda: {"atol": 0.0, "rtol": 1e-6})
     columns: dict = field(default_factory=dict)
     ignore_rows: dict = field(default_factory=dict)
+    group_means: dict = field(default_factory=dict)
     why: str = ""
 
     def tolerance(self, column: str) -> tuple[float, float]:
@@ -58,7 +60,7 @@ class ReferenceSpec:
         return float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
 
 
-_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "ignore_rows", "why"}
+_ENTRY_KEYS = {"notebook", "keys", "exclude", "default", "columns", "ignore_rows", "group_means", "why"}
 
 
 def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec]:
@@ -76,14 +78,19 @@ def load_specs(path: str | os.PathLike | None = None) -> dict[str, ReferenceSpec
         unknown = set(entry) - _ENTRY_KEYS
         if unknown:
             raise ValueError(f"{path}: entry {slug!r} has unknown keys {sorted(unknown)}; allowed {sorted(_ENTRY_KEYS)}")
-        for col, tol in (entry.get("columns") or {}).items():
+        gm = entry.get("group_means") or {}
+        if gm and (set(gm) != {"by", "columns"} or not isinstance(gm["columns"], dict)):
+            raise ValueError(f"{path}: {slug}.group_means: expected {{by: [...], columns: {{col: {{atol, rtol}}}}}}, "
+                             f"got {gm!r}")
+        for col, tol in [*(entry.get("columns") or {}).items(), *(gm.get("columns") or {}).items()]:
             if not isinstance(tol, dict) or set(tol) - {"atol", "rtol"}:
                 raise ValueError(f"{path}: {slug}.columns.{col}: expected {{atol, rtol}}, got {tol!r}")
         specs[slug] = ReferenceSpec(slug=slug, notebook=entry["notebook"], keys=list(entry.get("keys") or []),
                                     exclude=list(entry.get("exclude") or []),
                                     default={"atol": 0.0, "rtol": 1e-6, **(entry.get("default") or {})},
                                     columns=dict(entry.get("columns") or {}),
-                                    ignore_rows=dict(entry.get("ignore_rows") or {}), why=entry.get("why", ""))
+                                    ignore_rows=dict(entry.get("ignore_rows") or {}),
+                                    group_means=dict(entry.get("group_means") or {}), why=entry.get("why", ""))
     return specs
 
 
@@ -156,6 +163,29 @@ def compare_frames(reference: pd.DataFrame, new: pd.DataFrame, spec: ReferenceSp
                 i = int(np.flatnonzero(bad)[0])
                 problems.append(f"{spec.slug}.{col}: {int(bad.sum())} of {len(sa)} values differ; first at "
                                 f"[{labels[i]}]: {sb[i]!r} vs reference {sa[i]!r}")
+    if spec.group_means:
+        problems += _compare_group_means(ref, cur, spec)
+    return problems
+
+
+def _compare_group_means(ref: pd.DataFrame, cur: pd.DataFrame, spec: ReferenceSpec) -> list[str]:
+    """The plotted values are often means over test chunks or trials: compare those with their own
+    (tighter) tolerance, as ``group_means: {by: [...], columns: {col: {atol, rtol}}}`` states."""
+    by, problems = list(spec.group_means["by"]), []
+    cols = list(spec.group_means["columns"])
+    # rows are aligned already; group both by the reference's labels
+    labels = _key_text(ref, by)
+    ma = ref[cols].groupby(labels.to_numpy(), sort=True).mean()
+    mb = cur[cols].set_axis(ref.index).groupby(labels.to_numpy(), sort=True).mean()
+    for col, tol in spec.group_means["columns"].items():
+        atol, rtol = float(tol.get("atol", 0.0)), float(tol.get("rtol", 0.0))
+        x, y = ma[col].to_numpy(dtype=float), mb[col].to_numpy(dtype=float)
+        ok = (np.abs(y - x) <= atol + rtol * np.abs(x)) | (np.isnan(x) & np.isnan(y))
+        if not ok.all():
+            i = int(np.nanargmax(np.where(ok, -np.inf, np.abs(y - x))))
+            problems.append(f"{spec.slug}.{col} (mean over {', '.join(by)} groups): {int((~ok).sum())} of {len(x)} "
+                            f"means outside atol={atol:g}, rtol={rtol:g}; worst at [{ma.index[i]}]: {y[i]!r} vs "
+                            f"reference {x[i]!r}")
     return problems
 
 
@@ -183,6 +213,45 @@ def compare_dir(results_dir: str | os.PathLike, slugs: list[str] | None = None) 
     return {slug: compare_slug(slug, results_dir, specs=specs) for slug in (slugs or sorted(specs))}
 
 
+def differences(dir_a: str | os.PathLike, dir_b: str | os.PathLike, slugs: list[str] | None = None) -> pd.DataFrame:
+    """Largest per-column difference between two runs' tidy data (how tolerances are calibrated).
+
+    Rows are matched on each slug's keys; excluded columns and ignored rows are left out. Returns one row
+    per (slug, numeric column): ``max_abs``, ``max_rel`` (relative to the first run), ``n_diff`` (values
+    not bit-equal), ``atol``/``rtol`` (the current tolerance) and ``within`` (whether it holds).
+    """
+    specs = load_specs()
+    rows = []
+    for slug in slugs or sorted(specs):
+        spec = specs[slug]
+        pa, pb = Path(dir_a) / f"{slug}.csv", Path(dir_b) / f"{slug}.csv"
+        if not (pa.is_file() and pb.is_file()):
+            continue
+        a, b = _drop_ignored(pd.read_csv(pa), spec), _drop_ignored(pd.read_csv(pb), spec)
+        if spec.keys:
+            ka, kb = _key_text(a, spec.keys), _key_text(b, spec.keys)
+            if set(ka) != set(kb) or len(a) != len(b):
+                rows.append({"slug": slug, "column": "(rows)", "max_abs": np.nan, "max_rel": np.nan,
+                             "n_diff": abs(len(a) - len(b)), "atol": np.nan, "rtol": np.nan, "within": False})
+                continue
+            b = b.set_index(kb).loc[ka.to_numpy()].reset_index(drop=True)
+            a = a.reset_index(drop=True)
+        for col in a.columns:
+            if col in spec.keys or col in spec.exclude or col not in b.columns:
+                continue
+            if not (_is_numeric(a[col]) and _is_numeric(b[col])):
+                continue
+            x, y = a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float)
+            d = np.where(np.isnan(x) & np.isnan(y), 0.0, np.abs(y - x))
+            rel = d / np.maximum(np.abs(x), 1e-300)
+            atol, rtol = spec.tolerance(col)
+            rows.append({"slug": slug, "column": col, "max_abs": float(np.nanmax(d)) if len(d) else 0.0,
+                         "max_rel": float(np.nanmax(np.where(d > 0, rel, 0.0))) if len(d) else 0.0,
+                         "n_diff": int((d > 0).sum()), "atol": atol, "rtol": rtol,
+                         "within": bool(np.all((d <= atol + rtol * np.abs(x)) | (np.isnan(x) & np.isnan(y))))})
+    return pd.DataFrame(rows)
+
+
 def update(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> list[Path]:
     """Copy ``results_dir/<slug>.csv`` over the committed reference (atomically), excluded columns dropped."""
     specs = load_specs()
@@ -202,16 +271,25 @@ def update(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gnetlab.reference {compare,update} RESULTS_DIR [SLUG ...]``."""
+    """``python -m gnetlab.reference {compare,update,diff} RESULTS_DIR [OTHER_DIR] [SLUG ...]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m gnetlab.reference", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["compare", "update"])
+    parser.add_argument("command", choices=["compare", "update", "diff"])
     parser.add_argument("results_dir")
+    parser.add_argument("other_dir", nargs="?", help="diff: the second run's results directory")
     parser.add_argument("slugs", nargs="*")
     args = parser.parse_args(argv)
     if not Path(args.results_dir).is_dir():
         parser.error(f"results_dir: {args.results_dir} is not a directory")
+    if args.command != "diff" and args.other_dir:  # compare/update: the second positional is a slug
+        args.slugs, args.other_dir = [args.other_dir, *args.slugs], None
+    if args.command == "diff":
+        if not args.other_dir or not Path(args.other_dir).is_dir():
+            parser.error("diff needs two results directories")
+        with pd.option_context("display.width", 200, "display.max_rows", 500):
+            print(differences(args.results_dir, args.other_dir, args.slugs or None).to_string(index=False))
+        return 0
     try:
         if args.command == "update":
             for p in update(args.results_dir, args.slugs or None):

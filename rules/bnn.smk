@@ -22,7 +22,7 @@ rule train_bnn:
     results/models/<name>.pt with its sidecar <name>.json. Runs only for baselines without a committed
     checkpoint of the same spec (data/models/), or for all with --config retrain_models=true."""
     input:
-        code=gnetlab_modules("bnn", "checkpoints", "datasets"),
+        code=gnetlab_modules("bnn", "checkpoints", "zoo", "datasets"),
         teacher=_bnn_teacher_files,
     output:
         model="results/models/{bnn_model}.pt",
@@ -34,7 +34,7 @@ rule train_bnn:
     resources:
         mem_mb=1500,
     shell:
-        MODELS_ENV + "python -m gnetlab.checkpoints train bnn {wildcards.bnn_model} {output.model:q} "
+        MODELS_ENV + "python -m gnetlab.zoo train bnn {wildcards.bnn_model} {output.model:q} "
         "--spec {params.spec:q} > {log:q} 2>&1"
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from gnetlab import bnn, checkpoints, gnet, io, plotting, reference
+from gnetlab import bnn, checkpoints, gnet, io, plotting, reference, zoo
 
 
 @pytest.fixture
@@ -128,8 +128,8 @@ def test_reference_bad_tolerances(tmp_path):
 MORE_CASES = [
     ("committed-kind", lambda: checkpoints.committed("ehd_rasu", {}, kind="svm"), ValueError, "kind: unknown value 'svm'"),
     ("committed-spec", lambda: checkpoints.committed("ehd_rasu", [1], kind="gnet"), TypeError, "spec: expected a dict"),
-    ("retrain-names-str", lambda: checkpoints.retrain("ehd_rasu"), TypeError, "names: expected a list of model names"),
-    ("retrain-unknown", lambda: checkpoints.retrain(["no_such_model"]), ValueError, r"names: unknown models \['no_such_model'\]"),
+    ("retrain-names-str", lambda: zoo.retrain("ehd_rasu"), TypeError, "names: expected a list of model names"),
+    ("retrain-unknown", lambda: zoo.retrain(["no_such_model"]), ValueError, r"names: unknown models \['no_such_model'\]"),
     ("reference-slug-list", lambda: reference.compare_slug(["a"], "."), ValueError, r"slug: \['a'\] has no entry"),
     ("reference-slugs-str", lambda: reference.compare_dir(".", "rf_speed"), TypeError, "slugs: expected a list of slugs"),
     ("reference-update-slugs-str", lambda: reference.update(".", "rf_speed"), TypeError, "slugs: expected a list of slugs"),

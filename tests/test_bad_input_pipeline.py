@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from gnetlab import checkpoints, ehd, paths, pipeline, reference
+from gnetlab import ehd, paths, pipeline, reference, zoo
 
 # ``python -m gnetlab.gnet`` runs gnetlab.gnet.train.main (the package re-exports the train() function
 # under the same name, so the module is looked up by its documented dotted path)
@@ -45,12 +45,12 @@ CLI_CASES = [
     ("params-missing", pipeline.main, ["params", "nope.ipynb"], "notebook: expected an existing .ipynb file"),
     ("refresh-missing", pipeline.main, ["refresh", "nope.ipynb"], "notebooks: expected an existing .ipynb file"),
     ("pipeline-no-command", pipeline.main, [], "required"),
-    ("checkpoints-train-bad-json", checkpoints.main, ["train", "gnet", "m", "out.pt", "--spec", "{"], "--spec: not valid JSON"),
-    ("checkpoints-train-json-list", checkpoints.main, ["train", "gnet", "m", "out.pt", "--spec", "[]"], "--spec: expected a JSON object"),
-    ("checkpoints-train-bad-spec", checkpoints.main, ["train", "gnet", "m", "out.pt", "--spec", json.dumps({"dataset": "digits"})], "--spec: spec: unknown keys"),
-    ("checkpoints-train-bnn-spec", checkpoints.main, ["train", "bnn", "m", "out.pt", "--spec", json.dumps({"dataset": "digits", "recipe": "fp16", "hidden": [8], "seed": 0, "train": {}})], r"--spec: spec\['recipe'\]: unknown value"),
-    ("checkpoints-train-kind", checkpoints.main, ["train", "svm", "m", "out.pt", "--spec", "{}"], "invalid choice: 'svm'"),
-    ("checkpoints-retrain-unknown", checkpoints.main, ["retrain", "no_such_model"], r"names: unknown models \['no_such_model'\]"),
+    ("zoo-train-bad-json", zoo.main, ["train", "gnet", "m", "out.pt", "--spec", "{"], "--spec: not valid JSON"),
+    ("zoo-train-json-list", zoo.main, ["train", "gnet", "m", "out.pt", "--spec", "[]"], "--spec: expected a JSON object"),
+    ("zoo-train-bad-spec", zoo.main, ["train", "gnet", "m", "out.pt", "--spec", json.dumps({"dataset": "digits"})], "--spec: spec: unknown keys"),
+    ("zoo-train-bnn-spec", zoo.main, ["train", "bnn", "m", "out.pt", "--spec", json.dumps({"dataset": "digits", "recipe": "fp16", "hidden": [8], "seed": 0, "train": {}})], r"--spec: spec\['recipe'\]: unknown value"),
+    ("zoo-train-kind", zoo.main, ["train", "svm", "m", "out.pt", "--spec", "{}"], "invalid choice: 'svm'"),
+    ("zoo-retrain-unknown", zoo.main, ["retrain", "no_such_model"], r"names: unknown models \['no_such_model'\]"),
     ("gnet-train-bad-json", gnet_train.main, ["out.pt", "--spec", "{x"], "--spec: not valid JSON"),
     ("gnet-train-bad-spec", gnet_train.main, ["out.pt", "--spec", "[]"], "--spec: spec: expected a dict"),
     ("gnet-train-threads", gnet_train.main, ["out.pt", "--spec", "{}", "--threads", "0"], "--threads: expected an integer >= 1"),
@@ -59,7 +59,7 @@ CLI_CASES = [
     ("ehd-bench-seed", ehd.bench_main, ["--seed", "-1"], "--seed: expected a non-negative"),
     ("ehd-bench-embedding", ehd.bench_main, ["--embedding", "bernoulli"], "invalid choice: 'bernoulli'"),
     ("reference-not-dir", reference.main, ["compare", "nope_dir"], "results_dir: nope_dir is not a directory"),
-    ("reference-command", reference.main, ["diff", "results"], "invalid choice: 'diff'"),
+    ("reference-command", reference.main, ["bogus", "results"], "invalid choice: 'bogus'"),
 ]
 
 

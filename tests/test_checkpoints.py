@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnetlab import bnn, checkpoints, datasets, gnet, paths, pipeline
+from gnetlab import bnn, checkpoints, datasets, gnet, paths, pipeline, zoo
 from gnetlab.checkpoints import CheckpointError
 
 gtrain = importlib.import_module("gnetlab.gnet.train")  # `gnet.train` is the training function
@@ -40,7 +40,7 @@ def test_every_default_model_is_committed_with_a_matching_sidecar(name):
     assert checkpoints.committed(name, normalised, kind=kind) == path
     assert meta["file_bytes"] < 2_000_000, "default checkpoints stay small"
     X, y = datasets.load(meta["spec"]["dataset"], split="train", seed=meta["spec"]["data_seed"])
-    assert meta["data_sha256"] == gtrain._data_fingerprint(X, y), "committed model trained on other data"
+    assert meta["data_sha256"] == checkpoints.data_fingerprint(X, y), "committed model trained on other data"
 
 
 def test_load_model_uses_the_committed_checkpoint_without_training(monkeypatch):
@@ -160,12 +160,12 @@ def test_committed_rejects_bad_names():
 
 
 def test_cli_verify_and_unknown_names(capsys):
-    assert checkpoints.main(["verify"]) == 0
+    assert zoo.main(["verify"]) == 0
     out = capsys.readouterr().out
     for name in [*GNET_MODELS, *BNN_MODELS]:
         assert name in out
     with pytest.raises(SystemExit):
-        checkpoints.main(["retrain", "no_such_model", "--out", "/nonexistent"])
+        zoo.main(["retrain", "no_such_model", "--out", "/nonexistent"])
     assert "unknown models" in capsys.readouterr().err
 
 

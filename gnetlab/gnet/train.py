@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -281,12 +280,9 @@ def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
 
 
 def _data_fingerprint(X, y) -> str:
-    """sha256 of the training arrays in their order (a changed split or order means another model)."""
-    h = hashlib.sha256()
-    for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
-        h.update(str((a.dtype.str, a.shape)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    from ..checkpoints import data_fingerprint
+
+    return data_fingerprint(X, y)
 
 
 def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
@@ -364,7 +360,7 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
                 raise CheckpointError(
                     f"committed checkpoint {path} was trained on other data than the current "
                     f"{spec['dataset']!r} training split (the dataset code changed); retrain it with "
-                    f"`python -m gnetlab.checkpoints retrain {name}`")
+                    f"`python -m gnetlab.zoo retrain {name}`")
             return model, meta
     return ensure_trained(model_path(name), spec, progress=progress)
 
