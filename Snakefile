@@ -24,8 +24,10 @@ check_config(config, yaml.safe_load(Path(workflow.basedir, "config", "config.yam
 
 report: "report/workflow.rst"
 
-# Modules every notebook imports (paths, plotting, validation, the runner itself).
-CORE_MODULES = ["__init__", "_validation", "io", "paths", "plotting", "pipeline", "progress"]
+# Modules every rule depends on: what notebooks import (paths, plotting, validation, the runner) and the
+# shared leaves every model package uses (threads, protocol, activations, costs).
+CORE_MODULES = ["__init__", "_validation", "_deprecation", "io", "paths", "plotting", "pipeline", "progress", "threads",
+                "protocol", "activations", "costs"]
 
 # Figure/table targets of every rule family; each rules/*.smk appends its own.
 ALL_TARGETS = []

@@ -93,7 +93,7 @@ def _add_reference_items(items):
         cells = items[i:j]
         out.extend(cells)
         slugs = by_notebook.get(item.path.stem)
-        if slugs and len(cells) == len(parent.collect()):  # the whole notebook runs: its CSVs exist
+        if slugs and len(cells) == len(list(parent.collect())):  # the whole notebook runs: its CSVs exist
             out.append(ReferenceDataItem.from_parent(parent, name="tidy-data-vs-reference", slugs=slugs))
         i = j
     items[:] = out

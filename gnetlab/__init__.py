@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 # Public names re-exported lazily: ``import gnetlab`` stays cheap (no numba compilation, no torch
 # import); the submodule is imported on first attribute access. name -> submodule.
 _LAZY = {
-    # bit packing and popcount kernels (issue 3)
+    # bit packing and popcount kernels
     "PackedBits": "gnetlab.bits",
     "pack_signs": "gnetlab.bits",
     "unpack_signs": "gnetlab.bits",

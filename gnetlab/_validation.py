@@ -160,3 +160,18 @@ def resolve_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"{name}: expected a non-negative integer, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def check_widths(widths: Any, name: str = "widths") -> tuple[int, ...]:
+    """A non-empty tuple of positive layer widths (an int is one layer)."""
+    if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
+        widths = (widths,)
+    if isinstance(widths, (str, bytes)):
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {widths!r} (str)")
+    try:
+        widths = tuple(widths)
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of positive integers, got {widths!r}") from None
+    if not widths:
+        raise ValueError(f"{name}: expected at least one hidden layer, got an empty sequence")
+    return tuple(check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths))

@@ -9,6 +9,16 @@ Convention (as in Larq Compute Engine; see DEVELOPING.md):
   ``a XOR b`` and the +-1 dot product is exactly ``K - 2 popcount(a XOR b)``;
 * ``sign(0) = +1``: a value is packed as -1 exactly when it is ``< 0``.
 
+Two levels of API:
+
+* checked: :class:`PackedBits`, :func:`pack_signs`, :func:`unpack_signs` (any input, validated);
+* word level, for hot loops that already hold valid arrays (no input checks): :func:`pack_bool`,
+  :func:`unpack_bits`, :func:`unpack_float`, :func:`truncate_words`, :func:`valid_bits_mask`,
+  :func:`clear_padding`.
+
+Faults: bit flips are a fault model of stored bits (:func:`flip_signs`, :func:`flip_packed`,
+:func:`flip_mask`; models in :data:`FLIP_MODELS`).
+
 ``pack_signs`` reads float or integer arrays (numpy or torch) and packs their signs; NaN and inf are
 refused (their sign is not a sign). Boolean arrays are refused too: whether ``True`` means +1 or -1 is a
 choice that should be visible at the call site (write ``pack_signs(np.where(mask, -1, 1))``).
@@ -21,15 +31,30 @@ from typing import Any
 
 import numpy as np
 
-from gnetlab._validation import as_array
+import numbers
 
-__all__ = ["PackedBits", "pack_signs", "unpack_signs", "popcount", "words_for"]
+from gnetlab._validation import as_array, check_choice, check_positive_int, resolve_rng
+
+__all__ = ["PackedBits", "pack_signs", "unpack_signs", "popcount", "words_for", "WORD_BITS", "pack_bool",
+           "unpack_bits", "unpack_float", "truncate_words", "valid_bits_mask", "clear_padding", "FLIP_MODELS",
+           "check_fraction", "flip_mask", "flip_signs", "flip_packed"]
 
 WORD_BITS = 64
 
 
 def words_for(k: int) -> int:
-    """Number of uint64 words that hold ``k`` signs: ``ceil(k / 64)``."""
+    """Number of uint64 words that hold ``k`` signs.
+
+    Parameters
+    ----------
+    k : int
+        Number of signs.
+
+    Returns
+    -------
+    int
+        ``ceil(k / 64)``.
+    """
     return (int(k) + WORD_BITS - 1) // WORD_BITS
 
 
@@ -51,6 +76,13 @@ class PackedBits:
 
     Build one with :func:`pack_signs`; the constructor checks dtype, shape and that the padding bits
     are 0 (otherwise ``K - 2 popcount(a ^ b)`` would be wrong).
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (..., W)
+        As the attribute.
+    k : int
+        As the attribute.
     """
 
     words: Any
@@ -161,9 +193,19 @@ def pack_signs(x: Any) -> PackedBits:
 
 
 def unpack_signs(packed: PackedBits, *, dtype: Any = np.float32) -> np.ndarray:
-    """Inverse of :func:`pack_signs`: +-1 values of shape (..., K).
+    """Inverse of :func:`pack_signs`.
 
-    dtype: any numpy float or signed integer dtype (default float32).
+    Parameters
+    ----------
+    packed : PackedBits
+        Packed signs of shape (..., K).
+    dtype : numpy dtype, default float32
+        Any float or signed integer dtype.
+
+    Returns
+    -------
+    ndarray, dtype ``dtype``, shape (..., K)
+        The +-1 values.
     """
     if not isinstance(packed, PackedBits):
         raise TypeError(
@@ -184,7 +226,18 @@ _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint
 
 
 def popcount(words: np.ndarray) -> np.ndarray:
-    """Per-element population count of an unsigned integer array (uint8 result of the same shape)."""
+    """Per-element population count.
+
+    Parameters
+    ----------
+    words : ndarray, unsigned integer
+        Any shape.
+
+    Returns
+    -------
+    ndarray, uint8, same shape as ``words``
+        Number of set bits of each element.
+    """
     words = np.asarray(words)
     if words.dtype.kind != "u":
         raise TypeError(f"words: expected an unsigned integer array, got dtype={words.dtype}")
@@ -192,3 +245,253 @@ def popcount(words: np.ndarray) -> np.ndarray:
         return np.bitwise_count(words)
     by = np.ascontiguousarray(words).view(np.uint8).reshape(words.shape + (words.dtype.itemsize,))
     return _BYTE_POPCOUNT[by].sum(axis=-1, dtype=np.uint8)  # pragma: no cover - numpy < 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Word level: the same convention for hot loops (callers guarantee valid inputs; nothing is checked)
+
+
+def valid_bits_mask(k: int) -> np.uint64:
+    """Mask of the valid bits of the last word of a row of ``k`` signs.
+
+    Parameters
+    ----------
+    k : int
+        Signs per row.
+
+    Returns
+    -------
+    numpy.uint64
+        Bits ``0 .. (k % 64) - 1`` set (all 64 bits when ``k`` is a multiple of 64).
+    """
+    tail = int(k) % WORD_BITS
+    return np.uint64(0xFFFFFFFFFFFFFFFF if tail == 0 else (1 << tail) - 1)
+
+
+def clear_padding(words: np.ndarray, k: int) -> None:
+    """Zero the padding bits of the last word of every row, in place.
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, ceil(k / 64))
+        Packed rows (modified).
+    k : int
+        Valid signs per row.
+    """
+    if int(k) % WORD_BITS:
+        words[:, -1] &= valid_bits_mask(k)
+
+
+def pack_bool(neg: np.ndarray) -> np.ndarray:
+    """Pack a boolean array whose True entries are the -1 signs.
+
+    Parameters
+    ----------
+    neg : ndarray, bool, shape (R, K)
+        True where the sign is -1.
+
+    Returns
+    -------
+    ndarray, uint64, shape (R, ceil(K / 64))
+        Packed rows (LSB first, padding bits 0), C-contiguous.
+    """
+    R, K = neg.shape
+    W = words_for(K)
+    b = np.packbits(neg, axis=1, bitorder="little")
+    if b.shape[1] != 8 * W:
+        b = np.concatenate([b, np.zeros((R, 8 * W - b.shape[1]), np.uint8)], axis=1)
+    return np.ascontiguousarray(b).view(np.uint64)
+
+
+def unpack_bits(words: np.ndarray, k: int) -> np.ndarray:
+    """Unpack rows of packed signs to their bits.
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, ceil(k / 64))
+        Packed rows.
+    k : int
+        Signs per row.
+
+    Returns
+    -------
+    ndarray, uint8, shape (R, k)
+        1 where the sign is -1, 0 where it is +1.
+    """
+    return np.unpackbits(words.view(np.uint8), axis=1, bitorder="little", count=k)
+
+
+def unpack_float(words: np.ndarray, k: int) -> np.ndarray:
+    """Unpack rows of packed signs to float32 +-1.
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, ceil(k / 64))
+        Packed rows.
+    k : int
+        Signs per row.
+
+    Returns
+    -------
+    ndarray, float32, shape (R, k)
+        The +-1 values.
+    """
+    return (1.0 - 2.0 * unpack_bits(words, k)).astype(np.float32)
+
+
+def truncate_words(words: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` signs of each packed row.
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, W)
+        Packed rows of at least ``k`` signs.
+    k : int
+        Signs to keep.
+
+    Returns
+    -------
+    ndarray, uint64, shape (R, ceil(k / 64))
+        A new array, padding bits cleared.
+    """
+    out = np.ascontiguousarray(words[:, : words_for(k)]).copy()
+    clear_padding(out, k)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Faults: bit flips
+
+#: ``"exact"``: exactly round(p * D) distinct positions of each row of length D. ``"replacement"``:
+#: the official EHD G-Net code's model, int(p * D) positions drawn with replacement, a position drawn
+#: several times flipped once (so a nominal p flips 1 - exp(-p) of the entries in expectation).
+FLIP_MODELS = ("exact", "replacement")
+
+
+def check_fraction(fraction, name: str = "fraction") -> float:
+    """Validate a flip fraction.
+
+    Parameters
+    ----------
+    fraction : float
+        A real number in [0, 1].
+    name : str, default "fraction"
+        Argument name for the error message.
+
+    Returns
+    -------
+    float
+        ``float(fraction)``.
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction <= 1:
+        raise ValueError(f"{name}: expected a flip fraction in [0, 1], got {fraction!r}")
+    return float(fraction)
+
+
+def flip_mask(rows: int, D: int, fraction: float, model: str, rng: np.random.Generator) -> np.ndarray | None:
+    """Positions to flip in each of ``rows`` rows of length ``D``.
+
+    Parameters
+    ----------
+    rows : int
+        Number of rows.
+    D : int
+        Row length (signs).
+    fraction : float
+        Flip fraction in [0, 1] (validated by the caller).
+    model : {"exact", "replacement"}
+        Flip model (:data:`FLIP_MODELS`).
+    rng : numpy.random.Generator
+        Source of the positions.
+
+    Returns
+    -------
+    ndarray, bool, shape (rows, D), or None
+        True at the positions to flip; None when nothing flips.
+    """
+    if model == "exact":
+        k = int(round(fraction * D))
+        if k == 0:
+            return None
+        if k >= D:
+            return np.ones((rows, D), bool)
+        keys = rng.random((rows, D), dtype=np.float32)
+        idx = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    else:
+        if fraction >= 1.0:  # the official code flips everything at p >= 1
+            return np.ones((rows, D), bool)
+        k = int(fraction * D)
+        if k == 0:
+            return None
+        idx = rng.integers(0, D, size=(rows, k))
+    mask = np.zeros(rows * D, bool)
+    mask[(idx + (np.arange(rows, dtype=np.int64) * D)[:, None]).ravel()] = True
+    return mask.reshape(rows, D)
+
+
+def flip_signs(signs, fraction: float, *, model: str = "exact", seed) -> np.ndarray:
+    """Flip signs of each row of a +-1 array.
+
+    Parameters
+    ----------
+    signs : array_like, float or integer, shape (..., D)
+        Entries in {-1, +1}.
+    fraction : float
+        Flip fraction in [0, 1].
+    model : {"exact", "replacement"}, default "exact"
+        ``"exact"``: round(fraction * D) distinct positions per row; ``"replacement"``: the official
+        code's int(fraction * D) draws with replacement, repeated positions flipped once.
+    seed : int or numpy.random.Generator
+        Source of the positions.
+
+    Returns
+    -------
+    ndarray, same dtype and shape as ``signs``
+        A new array.
+    """
+    s = as_array(signs, "signs", dtype_kind="fi")
+    if s.ndim == 0:
+        raise ValueError("signs: expected an array of shape (..., D)")
+    if not np.all(np.abs(s) == 1):
+        raise ValueError("signs: expected entries in {-1, +1}")
+    fraction = check_fraction(fraction)
+    check_choice(model, "model", FLIP_MODELS)
+    rng = resolve_rng(seed)
+    flat = s.reshape(-1, s.shape[-1])
+    mask = flip_mask(flat.shape[0], flat.shape[1], fraction, model, rng)
+    out = flat.copy()
+    if mask is not None:
+        out[mask] = -out[mask]
+    return out.reshape(s.shape)
+
+
+def flip_packed(words: np.ndarray, k: int, fraction: float, *, model: str = "exact", seed) -> np.ndarray:
+    """Flip bits of each row of packed signs; padding bits are never touched (they keep cancelling).
+
+    Parameters
+    ----------
+    words : ndarray, uint64, shape (R, ceil(k / 64))
+        Packed rows.
+    k : int
+        Valid bits per row.
+    fraction : float
+        Flip fraction in [0, 1].
+    model : {"exact", "replacement"}, default "exact"
+        See :func:`flip_signs`.
+    seed : int or numpy.random.Generator
+        Source of the positions.
+
+    Returns
+    -------
+    ndarray, uint64, shape (R, ceil(k / 64))
+        A new array.
+    """
+    w = as_array(words, "words", dtype_kind="u", ndim=2)
+    k = check_positive_int(k, "k")
+    if w.dtype != np.uint64 or w.shape[1] != words_for(k):
+        raise ValueError(f"words: expected uint64 of shape (R, {words_for(k)}) for k={k}, "
+                         f"got {w.dtype} {w.shape}")
+    fraction = check_fraction(fraction)
+    check_choice(model, "model", FLIP_MODELS)
+    mask = flip_mask(w.shape[0], k, fraction, model, resolve_rng(seed))
+    return w.copy() if mask is None else np.bitwise_xor(w, pack_bool(mask))

@@ -36,8 +36,8 @@ from . import paths
 from .io import write_text_atomic
 from .machine import cpu_description
 
-__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "data_fingerprint", "file_sha256",
-           "safe_torch_load", "write_sidecar", "read_sidecar", "verify", "committed", "models_dir_override"]
+__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "data_fingerprint", "file_sha256", "safe_torch_load", "write_sidecar",
+           "read_sidecar", "verify", "committed", "models_dir_override"]
 
 SIDECAR_VERSION = 1
 
@@ -47,7 +47,7 @@ class CheckpointError(ValueError):
 
 
 class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
-    """The checkpoint file does not exist (both a :class:`CheckpointError` and a ``FileNotFoundError``)."""
+    """A checkpoint file does not exist (also a :class:`FileNotFoundError`)."""
 
 
 def committed_dir() -> Path:

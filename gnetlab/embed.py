@@ -45,10 +45,26 @@ EMBEDDINGS = ("gaussian", "rademacher")
 
 
 def projection(hyperdim: int, dim: int, *, embedding: str = "gaussian", seed, dtype=np.float32) -> np.ndarray:
-    """Random projection matrix G, shape ``(hyperdim, dim)``.
+    """Random projection matrix G.
 
-    embedding: ``"gaussian"`` (iid N(0, 1)) or ``"rademacher"`` (iid +-1, equiprobable).
-    seed: int or ``numpy.random.Generator``.
+    Parameters
+    ----------
+    hyperdim : int
+        N, rows.
+    dim : int
+        n, columns.
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        iid N(0, 1), or iid +-1 (equiprobable).
+    seed : int or numpy.random.Generator
+        Source of the draw (rows are drawn in order, so the first N' rows of a larger G are the G of
+        N' rows with the same seed).
+    dtype : numpy dtype, default float32
+        Output dtype.
+
+    Returns
+    -------
+    ndarray, ``dtype``, shape (hyperdim, dim)
+        G.
     """
     hyperdim = check_positive_int(hyperdim, "hyperdim")
     dim = check_positive_int(dim, "dim")
@@ -61,9 +77,19 @@ def projection(hyperdim: int, dim: int, *, embedding: str = "gaussian", seed, dt
 
 
 def sign_embed(x, G) -> np.ndarray:
-    """sign(G x) for each row of ``x``: ``x`` (..., n), ``G`` (N, n) -> int8 +-1 array (..., N).
+    """sign(G x) for each row of ``x``; sign(0) = +1.
 
-    sign(0) = +1. The product is computed in G's float dtype (float32 by default).
+    Parameters
+    ----------
+    x : array_like, float, shape (..., n)
+        Vectors.
+    G : ndarray, float, shape (N, n)
+        Projection; the product is computed in its float dtype.
+
+    Returns
+    -------
+    ndarray, int8, shape (..., N)
+        +-1 embeddings.
     """
     G = as_array(G, "G", dtype_kind="fiu", ndim=2, finite=True)
     x = as_array(x, "x", dtype_kind="fiub", finite=True)
@@ -81,7 +107,18 @@ def sign_embed(x, G) -> np.ndarray:
 
 
 def normalized_inner(su, sv) -> np.ndarray:
-    """(1/N) <su, sv> of +-1 embeddings along the last axis (broadcasting), float64."""
+    """(1/N) <su, sv> of +-1 embeddings along the last axis (broadcasting).
+
+    Parameters
+    ----------
+    su, sv : array_like, shape (..., N)
+        +-1 embeddings.
+
+    Returns
+    -------
+    ndarray, float64, shape (...)
+        Normalised inner products.
+    """
     su = as_array(su, "su", dtype_kind="iuf")
     sv = as_array(sv, "sv", dtype_kind="iuf")
     for arr, name in ((su, "su"), (sv, "sv")):
@@ -98,7 +135,20 @@ def normalized_inner(su, sv) -> np.ndarray:
 
 
 def grothendieck_similarity(u, v, G) -> np.ndarray:
-    """(1/N) <sign(G u_i), sign(G v_i)> for paired rows: ``u``, ``v`` (m, n) -> (m,) float64."""
+    """(1/N) <sign(G u_i), sign(G v_i)> for paired rows.
+
+    Parameters
+    ----------
+    u, v : array_like, float, shape (m, n)
+        Paired vectors.
+    G : ndarray, float, shape (N, n)
+        Projection.
+
+    Returns
+    -------
+    ndarray, float64, shape (m,)
+        Normalised inner products of the embeddings.
+    """
     u = as_array(u, "u", dtype_kind="fiu", ndim=2, finite=True)
     v = as_array(v, "v", dtype_kind="fiu", ndim=2, finite=True)
     if u.shape != v.shape:
@@ -107,7 +157,18 @@ def grothendieck_similarity(u, v, G) -> np.ndarray:
 
 
 def grothendieck_expectation(cos) -> np.ndarray:
-    """(2/pi) arcsin(cos): the limit of the normalised inner product for Gaussian G."""
+    """(2/pi) arcsin(cos): the limit of the normalised inner product for Gaussian G.
+
+    Parameters
+    ----------
+    cos : array_like, float, values in [-1, 1]
+        Cosines.
+
+    Returns
+    -------
+    ndarray, float64, same shape
+        The expectations.
+    """
     cos = as_array(cos, "cos", dtype_kind="fiu", finite=True).astype(np.float64)
     if np.any(np.abs(cos) > 1 + 1e-12):
         raise ValueError(f"cos: cosines must lie in [-1, 1], got range [{cos.min()}, {cos.max()}]")
@@ -119,6 +180,18 @@ def hoeffding_radius(hyperdim, delta: float = 0.05) -> np.ndarray:
 
     Each of the N terms lies in [-1, 1] and the rows of G are independent, so Hoeffding's inequality
     applies for Gaussian and Rademacher G alike (around each one's own mean).
+
+    Parameters
+    ----------
+    hyperdim : int or array_like of int
+        N.
+    delta : float, default 0.05
+        Failure probability.
+
+    Returns
+    -------
+    ndarray, float64, shape of ``hyperdim``
+        The radius t.
     """
     N = as_array(hyperdim, "hyperdim", dtype_kind="fiu", finite=True).astype(np.float64)
     if np.any(N < 1):
@@ -133,7 +206,22 @@ def pairs_with_cosine(cosines, dim: int, *, seed, sparsity: int | None = None) -
     Spread-out (default): u and an orthogonal w are random directions; v = c u + sqrt(1-c^2) w.
     ``sparsity=k``: u and w are supported on k coordinates each (disjoint supports, entries +-1/sqrt(k)),
     the "not spread-out" vectors on which Rademacher projections fail.
-    Returns float64 arrays ``u, v`` of shape (len(cosines), dim).
+
+    Parameters
+    ----------
+    cosines : array_like, float, shape (m,)
+        Target cosines in [-1, 1].
+    dim : int
+        Dimension.
+    seed : int or numpy.random.Generator
+        Source of the directions.
+    sparsity : int, optional
+        Support size k of u and w (2 k <= dim).
+
+    Returns
+    -------
+    u, v : ndarray, float64, shape (m, dim)
+        Unit vectors with ``<u_i, v_i> = cosines[i]``.
     """
     c = as_array(cosines, "cosines", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
     if np.any(np.abs(c) > 1):
@@ -166,6 +254,18 @@ def rademacher_limit(u, v, *, max_support: int = 20) -> float:
 
     Only coordinates in the union of the supports of ``u`` and ``v`` matter; their number must be at
     most ``max_support`` (2^support sign patterns are enumerated). sign(0) = +1, as in :func:`sign_embed`.
+
+    Parameters
+    ----------
+    u, v : array_like, float, shape (n,)
+        Vectors.
+    max_support : int, default 20
+        Largest union of supports allowed.
+
+    Returns
+    -------
+    float
+        The expectation.
     """
     u = as_array(u, "u", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
     v = as_array(v, "v", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
@@ -191,8 +291,28 @@ def convergence_curve(u, v, hyperdims, *, embedding: str, seed, trials: int = 10
 
     For each trial a fresh G with max(hyperdims) rows is drawn (in chunks of ``chunk`` rows, float64,
     so the signs do not depend on BLAS summation order) and the estimate at each N uses its first N
-    rows. Returns a DataFrame with one row per (trial, N): ``trial, hyperdim, rms_error,
-    mean_abs_error, max_abs_error`` over the pairs (u_i, v_i).
+    rows.
+
+    Parameters
+    ----------
+    u, v : array_like, float, shape (m, n)
+        Paired vectors.
+    hyperdims : sequence of int
+        The N to evaluate.
+    embedding : {"gaussian", "rademacher"}
+        Distribution of G.
+    seed : int or numpy.random.Generator
+        Source of every G.
+    trials : int, default 10
+        Independent G.
+    chunk : int, default 4096
+        Rows of G drawn at once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (trial, N): ``trial, hyperdim, rms_error, mean_abs_error, max_abs_error`` over
+        the pairs (u_i, v_i).
     """
     import pandas as pd
 
@@ -237,7 +357,18 @@ def convergence_curve(u, v, hyperdims, *, embedding: str, seed, trials: int = 10
 
 
 def loglog_slope(x, y) -> float:
-    """Least-squares slope of log(y) against log(x) (e.g. -0.5 for an error shrinking like 1/sqrt(N))."""
+    """Least-squares slope of log(y) against log(x) (e.g. -0.5 for an error shrinking like 1/sqrt(N)).
+
+    Parameters
+    ----------
+    x, y : array_like, positive, shape (k,)
+        Points.
+
+    Returns
+    -------
+    float
+        The slope.
+    """
     x = as_array(x, "x", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
     y = as_array(y, "y", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
     if x.shape != y.shape or x.size < 2:

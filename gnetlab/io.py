@@ -28,8 +28,18 @@ def _default_mode() -> int:
 def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it to ``target``, on error delete it.
 
-    ``suffix`` defaults to the target's suffix so that writers which infer the format from the file
-    name (matplotlib's ``savefig``, pandas) keep working.
+    Parameters
+    ----------
+    target : path-like
+        Final file name (its directory is created).
+    suffix : str, optional
+        Suffix of the temporary file; defaults to the target's, so that writers which infer the format
+        from the file name (matplotlib's ``savefig``, pandas) keep working.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file to write.
     """
     if not isinstance(target, (str, os.PathLike)):
         raise TypeError(f"target: expected a path (str or os.PathLike), got {type(target).__name__}")
@@ -53,6 +63,20 @@ def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iter
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 text atomically.
+
+    Parameters
+    ----------
+    target : path-like
+        File to write.
+    text : str
+        Content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
     with atomic_path(target) as tmp:
@@ -61,7 +85,22 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
 
 
 def write_csv_atomic(df, target: str | os.PathLike, **kwargs) -> Path:
-    """Write a pandas DataFrame as CSV atomically (``index=False`` unless given)."""
+    """Write a pandas DataFrame as CSV atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table to write.
+    target : path-like
+        File to write.
+    **kwargs
+        Options of ``DataFrame.to_csv`` (``index=False`` unless given).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
     if not hasattr(df, "to_csv"):
         raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
     kwargs.setdefault("index", False)

@@ -24,57 +24,24 @@ import tempfile
 from pathlib import Path
 
 from . import paths
+from .threads import set_threads, thread_env  # noqa: F401  (re-exported: notebooks call pipeline.set_threads)
 
 __all__ = ["set_threads", "thread_env", "notebook_parameters", "run_notebook", "refresh_notebook", "load_config",
            "check_config"]
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    """Environment variables that cap BLAS/OpenMP/numba thread pools at ``threads``."""
-    from ._validation import check_positive_int
-
-    return {k: str(check_positive_int(threads, "threads")) for k in _THREAD_VARS}
-
-
-def set_threads(threads: int) -> int:
-    """Cap torch, numba and BLAS threads in the running process at ``threads`` (a rule's ``threads``).
-
-    The cap is ``min(threads, os.cpu_count())`` so that ``snakemake --cores 8`` on a 2-core laptop does
-    not oversubscribe. Returns the number applied.
-    """
-    from ._validation import check_positive_int
-
-    n = min(check_positive_int(threads, "threads"), os.cpu_count() or 1)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    try:
-        import numba
-
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:  # pragma: no cover
-        pass
-    if "torch" in sys.modules or _torch_available():
-        import torch
-
-        torch.set_num_threads(n)
-    return n
-
-
-def _torch_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
-
-
 def notebook_parameters(path: str | os.PathLike) -> dict:
-    """Default values of the cell tagged ``parameters`` (literal assignments only)."""
+    """Default values of the cell tagged ``parameters`` (literal assignments only).
+
+    Parameters
+    ----------
+    path : path-like
+        A notebook.
+
+    Returns
+    -------
+    dict
+        Name -> value.
+    """
     import nbformat
 
     if not isinstance(path, (str, os.PathLike)):
@@ -105,9 +72,26 @@ _OPEN_SECTIONS = {"gnet_models", "bnn_models"}
 
 
 def check_config(config: dict, default: dict, *, source: str = "config") -> dict:
-    """Refuse keys that the default config does not know: a misspelled section or parameter in an overlay
-    would otherwise be merged and silently ignored. Sections in ``_OPEN_SECTIONS`` may add new entries;
-    a notebook section may only set that notebook's parameters. Returns ``config``."""
+    """Refuse keys that the default config does not know.
+
+    A misspelled section or parameter in an overlay would otherwise be merged and silently ignored.
+    ``gnet_models`` and ``bnn_models`` may add new entries; a notebook section may only set that
+    notebook's parameters.
+
+    Parameters
+    ----------
+    config : dict
+        The overlay (or the merged config) to check.
+    default : dict
+        The default config (``config/config.yaml``).
+    source : str, default "config"
+        Where ``config`` came from, for the error message.
+
+    Returns
+    -------
+    dict
+        ``config``, unchanged.
+    """
     if not isinstance(config, dict):
         raise TypeError(f"{source}: expected a mapping of sections, got {type(config).__name__}")
     unknown = sorted(set(config) - set(default))
@@ -126,9 +110,21 @@ def check_config(config: dict, default: dict, *, source: str = "config") -> dict
 
 
 def load_config(path: str | os.PathLike | None = None, overlay: str | os.PathLike | None = None) -> dict:
-    """The default config (``config/config.yaml``), optionally deep-updated with ``overlay`` (paper.yaml).
+    """The default config, optionally deep-updated with an overlay.
 
     The overlay may only name sections and keys the default config has (:func:`check_config`).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Default ``config/config.yaml``.
+    overlay : path-like, optional
+        E.g. ``config/paper.yaml``.
+
+    Returns
+    -------
+    dict
+        The merged config.
     """
     import yaml
 
@@ -161,6 +157,24 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
 
     Parameters not declared in the notebook's parameters cell are refused (a typo in a config file
     would otherwise be silently ignored).
+
+    Parameters
+    ----------
+    notebook : path-like
+        Source notebook.
+    output : path-like
+        Executed copy.
+    parameters : dict, optional
+        Values for the parameters cell.
+    threads : int, default 1
+        Thread cap (also exported to the kernel's environment).
+    log_output : bool, default True
+        Stream the notebook's output.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
     """
     import papermill as pm
 
@@ -189,10 +203,22 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
 def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800, publish: bool = False) -> Path:
     """Re-execute a committed notebook in place with its defaults (the outputs nbval compares).
 
-    ``publish=False`` sends its figures and CSVs to a temporary directory; ``publish=True`` writes them
-    to the repository's ``figures/`` and ``results/`` (or ``GNETLAB_FIGURES_DIR``/``GNETLAB_RESULTS_DIR``),
-    so that the committed notebook, figure and tidy data come from one execution (then
-    ``python -m gnetlab.reference update results/`` accepts the data as the new reference).
+    Parameters
+    ----------
+    notebook : path-like
+        The notebook.
+    timeout : int, default 1800
+        Seconds per cell.
+    publish : bool, default False
+        False sends its figures and CSVs to a temporary directory; True writes them to the repository's
+        ``figures/`` and ``results/`` (or ``GNETLAB_FIGURES_DIR``/``GNETLAB_RESULTS_DIR``), so that the
+        committed notebook, figure and tidy data come from one execution (then
+        ``python -m gnetlab.reference update results/`` accepts the data as the new reference).
+
+    Returns
+    -------
+    pathlib.Path
+        ``notebook``.
     """
     import nbformat
     from nbclient import NotebookClient

@@ -58,7 +58,18 @@ STYLE = {
 
 
 def paper_label(text: str = "") -> str:
-    """Legend label for a paper reference curve, always marked as the paper's value."""
+    """Legend label for a paper reference curve, always marked as the paper's value.
+
+    Parameters
+    ----------
+    text : str, default ""
+        What the curve is.
+
+    Returns
+    -------
+    str
+        ``"paper: <text>"`` (``"paper (reported)"`` without text).
+    """
     return f"paper: {text}" if text else "paper (reported)"
 
 
@@ -66,7 +77,19 @@ def machine_note(fig, threads: int) -> str:
     """Label a timing figure with the machine that measured it (CPU model, SIMD level, thread count).
 
     Speed depends on the machine, so every timing figure says where it was measured, in its lower right
-    corner. Returns the label.
+    corner.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The timing figure.
+    threads : int
+        Threads the measurement used (capped at this machine's CPU count).
+
+    Returns
+    -------
+    str
+        The label written.
     """
     import os
 
@@ -85,14 +108,27 @@ def machine_note(fig, threads: int) -> str:
 
 @contextmanager
 def style() -> Iterator[None]:
-    """Context manager applying the house style (use around figure creation)."""
+    """Context manager applying the house style (use around figure creation).
+
+    Yields
+    ------
+    None
+    """
     with matplotlib.rc_context(STYLE):
         yield
 
 
 def show(fig, dpi: int = 90) -> None:
     """Display ``fig`` inline in a notebook as a PNG (no figure repr in the text output that nbval
-    compares); outside IPython this does nothing."""
+    compares); outside IPython this does nothing.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : int, default 90
+        Resolution of the PNG.
+    """
     try:
         from IPython import get_ipython
         from IPython.display import Image, display
@@ -111,9 +147,24 @@ def save_figure(fig, slug: str, data=None, *, figures_dir: Path | None = None,
                 results_dir: Path | None = None, close: bool = True) -> dict[str, Path]:
     """Save ``fig`` as ``<slug>.png`` and ``<slug>.pdf`` and ``data`` (a DataFrame) as ``<slug>.csv``.
 
-    Returns the written paths. ``figures_dir``/``results_dir`` default to the repository's
-    ``figures/`` and ``results/``. The figure is closed afterwards unless ``close=False`` (notebooks
-    display it first, then save; closing keeps nbval outputs free of figure reprs).
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    slug : str
+        File stem.
+    data : pandas.DataFrame, optional
+        Tidy source data of the figure.
+    figures_dir, results_dir : pathlib.Path, optional
+        Default :data:`gnetlab.paths.FIGURES` and :data:`gnetlab.paths.RESULTS`.
+    close : bool, default True
+        Close the figure afterwards (notebooks display it first, then save; closing keeps nbval
+        outputs free of figure reprs).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``"png"``, ``"pdf"`` (and ``"csv"`` with ``data``) -> the written file.
     """
     if not hasattr(fig, "savefig"):
         raise TypeError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")

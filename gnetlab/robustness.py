@@ -52,7 +52,23 @@ def _grad(model, x, y):
 def fgsm(model, X, y, eps: float, *, grad_model=None) -> torch.Tensor:
     """Fast gradient sign method: x + eps * sign(grad_x loss), clipped to [0, 1].
 
-    ``grad_model``: module whose gradient is used (BPDA/transfer surrogate); default ``model``.
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Returns logits ``(batch, n_classes)`` for a float tensor ``(batch, ...)``.
+    X : array_like or torch.Tensor, float, values in [0, 1], shape (n, ...)
+        Inputs.
+    y : array_like or torch.Tensor, integer, shape (n,)
+        Labels.
+    eps : float
+        L-infinity budget.
+    grad_model : torch.nn.Module, optional
+        Module whose gradient is used (BPDA/transfer surrogate); default ``model``.
+
+    Returns
+    -------
+    torch.Tensor, float32, shape of ``X``
+        Adversarial inputs.
     """
     X, y = _check(X, y, eps)
     _check_model(model, "model")
@@ -70,6 +86,32 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
 
     ``steps`` iterations of x <- proj(x + step_size * sign(grad)), step_size default 2.5 eps / steps,
     from a uniform random start in the ball (seeded) when ``random_start``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Returns logits ``(batch, n_classes)`` for a float tensor ``(batch, ...)``.
+    X : array_like or torch.Tensor, float, values in [0, 1], shape (n, ...)
+        Inputs.
+    y : array_like or torch.Tensor, integer, shape (n,)
+        Labels.
+    eps : float
+        L-infinity radius.
+    steps : int, default 10
+        Iterations.
+    step_size : float, optional
+        Default ``2.5 eps / steps``.
+    seed : int, default 0
+        Random start.
+    random_start : bool, default True
+        Start from a uniform point of the ball.
+    grad_model : torch.nn.Module, optional
+        Module whose gradient is used; default ``model``.
+
+    Returns
+    -------
+    torch.Tensor, float32, shape of ``X``
+        Adversarial inputs.
     """
     X, y = _check(X, y, eps)
     steps = check_positive_int(steps, "steps")
@@ -95,7 +137,24 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
 
 @torch.no_grad()
 def accuracy(model, X, y, batch_size: int = 1000) -> float:
-    """Accuracy (fraction) of a torch model or any callable returning logits/scores."""
+    """Accuracy (fraction) of a torch model or any callable returning logits/scores.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Returns logits ``(batch, n_classes)`` for a float tensor ``(batch, ...)``.
+    X : array_like or torch.Tensor, float, values in [0, 1], shape (n, ...)
+        Inputs.
+    y : array_like or torch.Tensor, integer, shape (n,)
+        Labels.
+    batch_size : int, default 1000
+        Inputs per call.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
     _check_model(model, "model")
     batch_size = check_positive_int(batch_size, "batch_size")
     X = torch.as_tensor(as_array(X, "X", dtype_kind="fiu", finite=True, dtype=np.float32))
@@ -116,7 +175,32 @@ def accuracy(model, X, y, batch_size: int = 1000) -> float:
 
 def attack_accuracy(model, X, y, eps: float, *, attack: str = "fgsm", grad_model=None, batch_size: int = 500,
                     **kwargs) -> float:
-    """Accuracy of ``model`` on adversarial examples built (batch by batch) against ``grad_model``."""
+    """Accuracy of ``model`` on adversarial examples built (batch by batch) against ``grad_model``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Returns logits ``(batch, n_classes)`` for a float tensor ``(batch, ...)``.
+    X : array_like or torch.Tensor, float, values in [0, 1], shape (n, ...)
+        Inputs.
+    y : array_like or torch.Tensor, integer, shape (n,)
+        Labels.
+    eps : float
+        L-infinity budget.
+    attack : {"fgsm", "pgd"}, default "fgsm"
+        The attack.
+    grad_model : torch.nn.Module, optional
+        Module whose gradient is used; default ``model``.
+    batch_size : int, default 500
+        Inputs per attack batch.
+    **kwargs
+        Options of :func:`pgd`.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
     check_choice(attack, "attack", ("fgsm", "pgd"))
     batch_size = check_positive_int(batch_size, "batch_size")
     fn = fgsm if attack == "fgsm" else pgd

@@ -1,7 +1,6 @@
 """Gaussian-equivalence theory of deep random features and deterministic test-error predictions.
 
-Reference: arXiv 2510.16250 (one-bit random features), with the notation of ``../shared/paper/NOTES.md``
-section 3. The model is ``x^(l) = phi(W_l x^(l-1))``, ``W_l`` of shape ``(d_l, d_(l-1))`` with entries of
+Reference: arXiv 2510.16250 (one-bit random features). The model is ``x^(l) = phi(W_l x^(l-1))``, ``W_l`` of shape ``(d_l, d_(l-1))`` with entries of
 variance ``1/d_(l-1)`` (Gaussian, or one-bit ``sign(.)/sqrt(d_(l-1))``); only the readout ``a`` is
 trained.
 
@@ -19,7 +18,7 @@ first two moments. A neuron whose pre-activation ``h_i = (W_l x^(l-1))_i`` has m
     mu_l = E phi(h),   Sigma_l = D1 W_l Sigma_(l-1) W_l^T D1 + D2,     D1 = diag(rho1), D2 = diag(rho2^2).
 
 For an odd activation (tanh) and centred input every ``m_i = 0``, ``mu_l = 0`` and the per-neuron
-variances concentrate at ``s2 = Tr(Sigma_(l-1)) / d_(l-1)``, which is NOTES' scalar recursion
+variances concentrate at ``s2 = Tr(Sigma_(l-1)) / d_(l-1)``, which is the scalar recursion
 ``Sigma_l = rho1^2 W Sigma W^T + rho2^2 I``.
 
 Mean terms (non-odd activations such as ReLU). The first hidden layer then has a constant mean
@@ -68,7 +67,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
+from ._validation import as_array, check_choice, check_positive_int, check_real, check_widths, resolve_rng
+from .activations import resolve_activation
+from .threads import blas_threads
 
 __all__ = [
     "gaussian_expectation",
@@ -101,9 +102,6 @@ def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _resolve_activation(activation) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
-    # Imported lazily: rf owns the registry of named activations.
-    from .rf import resolve_activation
-
     return resolve_activation(activation)
 
 
@@ -155,7 +153,7 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
     """The Gaussian-equivalence coefficients of ``activation`` at ``N(mean, var)``.
 
     activation: "tanh", "relu", "linear" or a vectorised callable. ``var`` must be > 0.
-    For tanh at ``var = 1`` this gives rho1 = 0.6057, rho2^2 = 0.0274 (NOTES section 3).
+    For tanh at ``var = 1`` this gives rho1 = 0.6057, rho2^2 = 0.0274 (the paper's setting).
     Gauss-Hermite with ``order`` nodes (at most 300) for every activation except the registered
     "relu", which uses its closed form (quadrature converges only like 1/order at a kink; a callable
     with kinks gets that slow convergence, so raise ``order``).
@@ -196,7 +194,7 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
 
 def scalar_recursion(activation, depth: int, *, input_var: float = 1.0,
                      order: int = 121) -> list[Linearization]:
-    """NOTES' scalar recursion for centred features: ``s2_0 = input_var``, at layer l the
+    """The scalar recursion for centred features: ``s2_0 = input_var``, at layer l the
     linearisation at ``N(0, s2_(l-1))`` and ``s2_l = rho1^2 s2_(l-1) + rho2^2`` (= E phi^2 for odd phi).
 
     Exact in the limit for odd activations with centred isotropic input; for non-odd activations use
@@ -234,9 +232,9 @@ class LayerMoments:
 
 
 def _weights_of(model_or_weights) -> tuple[list[np.ndarray], object]:
-    from .rf import RandomFeatures
-
-    if isinstance(model_or_weights, RandomFeatures):
+    # Any object with ``depth``, ``layer_weight(i)`` and ``activation`` (a random-features map such as
+    # gnetlab.rf.RandomFeatures): the theory reads arrays and never needs the class itself.
+    if all(hasattr(model_or_weights, a) for a in ("depth", "layer_weight", "activation")):
         return [model_or_weights.layer_weight(i) for i in range(model_or_weights.depth)], model_or_weights.activation
     if isinstance(model_or_weights, (str, bytes)) or not hasattr(model_or_weights, "__iter__"):
         raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures or a sequence of weight matrices, got "
@@ -256,7 +254,7 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
         setting is ``input_var = 1``; its text's ``I/d`` would be ``input_var = 1/d``).
     dtype: float64 (default) or float32 for the big GEMMs (an L = 5, d = 8192, widths 4096 recursion is
         ~1e12 flops; float32 halves the time and changes predictions by < 1e-5 relative).
-    centered: use the scalar variance ``Tr Sigma / d`` for every neuron and zero means (NOTES'
+    centered: use the scalar variance ``Tr Sigma / d`` for every neuron and zero means (the
         recursion). Default: True for odd activations with zero input mean (tanh, linear), else the
         per-neuron linearisation with mean terms.
 
@@ -367,12 +365,10 @@ class EigenSpectrum:
     def from_matrix(cls, cov) -> "EigenSpectrum":
         import scipy.linalg
 
-        from .rf import _blas_threads
-
         cov = as_array(cov, "cov", dtype_kind="f", ndim=2, finite=True)
         # single-threaded: the tridiagonalisation is level-2 BLAS, where OpenBLAS threads cost more than
         # they give (and on a loaded machine 10x more)
-        with _blas_threads(1):
+        with blas_threads(1):
             return cls(scipy.linalg.eigvalsh(cov, overwrite_a=False, check_finite=False, driver="evd"))
 
     def resolvent(self, kappa: float) -> _Resolvent:
@@ -414,10 +410,8 @@ class DeterministicEquivalent:
 
     def __init__(self, input_dim: int, widths: Sequence[int], activation="tanh", *,
                  input_var: float = 1.0, order: int = 121):
-        from .rf import _check_widths
-
         self.input_dim = check_positive_int(input_dim, "input_dim")
-        self.widths = _check_widths(widths)
+        self.widths = check_widths(widths)
         name, phi = _resolve_activation(activation)
         probe = np.linspace(0.1, 3.0, 7)
         if not np.allclose(phi(-probe), -phi(probe), atol=1e-12):
@@ -490,7 +484,7 @@ class DeterministicEquivalent:
 
 @dataclass(frozen=True)
 class RiskPrediction:
-    """Deterministic test-error prediction of min-l2 interpolation (NOTES section 3)."""
+    """Deterministic test-error prediction of min-l2 interpolation (the paper's setting)."""
 
     n: int
     p: int
@@ -542,7 +536,7 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
         (or from ``model``'s); milliseconds at any size; odd activations only.
     method="realised": :func:`covariance_recursion` on ``model``'s actual weights, eigenvalues of
         ``Sigma_L + mu_L mu_L^T``; ~20 s at L = 5, d = 8192, widths 4096. Input ``N(0, input_var I)`` or
-        ``N(input_mean, input_cov)``. ``mean_terms=False`` drops every mean (NOTES' centred recursion
+        ``N(input_mean, input_cov)``. ``mean_terms=False`` drops every mean (the centred recursion
         with a common variance), which is exact only for odd activations and centred input.
     all_depths: return a list with the prediction for every depth l = 1..L (the depth-l readout of the
         same network), else the prediction for depth L.
@@ -557,9 +551,7 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
         input_dim, widths, activation = model.input_dim, model.widths, model.activation
     if input_dim is None or widths is None:
         raise TypeError("predict_min_norm_mse: give model=... or input_dim and widths")
-    from .rf import _check_widths
-
-    widths = _check_widths(widths)
+    widths = check_widths(widths)
     depths = range(1, len(widths) + 1) if all_depths else [len(widths)]
     if method == "deterministic":
         out = [ridgeless_risk(DeterministicEquivalent(input_dim, widths[:l], activation, input_var=input_var),
@@ -591,10 +583,9 @@ class GaussianEquivalentNetwork:
     """
 
     def __init__(self, model, *, input_var: float = 1.0, input_mean=None, order: int = 121):
-        from .rf import RandomFeatures
-
-        if not isinstance(model, RandomFeatures):
-            raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures, got {type(model).__name__}")
+        if not all(hasattr(model, a) for a in ("depth", "dims", "input_dim", "layer_weight", "activation")):
+            raise TypeError(f"model: expected a random-features map such as gnetlab.rf.RandomFeatures, got "
+                            f"{type(model).__name__}")
         self.model = model
         self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         d0 = model.input_dim

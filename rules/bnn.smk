@@ -48,7 +48,7 @@ rule bnn_comparison:
         code=gnetlab_modules("bnn", "robustness", "gnet", "ehd", "bits", "kernels", "embed", "datasets"),
         models=model_files(config["bnn_comparison"]["models"]),
         baselines=model_files(config["bnn_comparison"]["baselines"]),
-        energy="data/energy_45nm.csv",
+        energy="gnetlab/data/energy_45nm.csv",
     output:
         **figure_outputs("adversarial_robustness", "Binarized networks"),
         table=report("results/bnn_table.csv", caption=str(Path(workflow.basedir) / "report" / "bnn_table.rst"),

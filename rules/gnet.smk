@@ -42,12 +42,12 @@ rule ehd_accuracy_vs_n:
     paper's MNIST curves overlaid, and the share of test inputs where EHD and float predict the same
     class. Makes figures/ehd_accuracy_vs_n.{png,pdf} and results/ehd_accuracy_vs_n.csv from
     notebooks/08_ehd_accuracy_vs_n.ipynb and the trained G-Net (gnetlab.ehd, gnetlab.gnet,
-    gnetlab.kernels, data/paper/gnet_official_results.csv.gz)."""
+    gnetlab.kernels, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/08_ehd_accuracy_vs_n.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_model_files("ehd_accuracy_vs_n"),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **figure_outputs("ehd_accuracy_vs_n", "G-Net and EHD G-Net"),
     log:
@@ -65,12 +65,12 @@ rule ehd_activation_sweep:
     """RASU vs TASU x Gaussian vs Rademacher EHD G-Nets, the same N in every layer (paper section B),
     with the paper's MNIST curves overlaid. Makes figures/ehd_activation_sweep.{png,pdf} and
     results/ehd_activation_sweep.csv from notebooks/09_ehd_activation_sweep.ipynb and the two trained
-    G-Nets (gnetlab.ehd, gnetlab.gnet, gnetlab.kernels, data/paper/gnet_official_results.csv.gz)."""
+    G-Nets (gnetlab.ehd, gnetlab.gnet, gnetlab.kernels, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/09_ehd_activation_sweep.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_model_files("ehd_activation_sweep"),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **figure_outputs("ehd_activation_sweep", "G-Net and EHD G-Net"),
     log:
@@ -89,12 +89,12 @@ rule ehd_bitflip_robustness:
     for the official with-replacement flip model (paper section C overlaid) and for exact flips.
     Makes figures/ehd_bitflip_robustness.{png,pdf} and results/ehd_bitflip_robustness.csv from
     notebooks/10_ehd_bitflip_robustness.ipynb and the two trained G-Nets (gnetlab.ehd, gnetlab.gnet,
-    gnetlab.kernels, data/paper/gnet_official_results.csv.gz)."""
+    gnetlab.kernels, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/10_ehd_bitflip_robustness.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_model_files("ehd_bitflip_robustness"),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **figure_outputs("ehd_bitflip_robustness", "G-Net and EHD G-Net"),
     log:

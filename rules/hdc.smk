@@ -11,12 +11,12 @@ rule hdc_comparison:
     query hypervectors / the first data embedding), their CSVs, and the table
     results/hdc_table.{csv,md,tex} beside the paper's values, from notebooks/11_hdc_comparison.ipynb
     (gnetlab.hdc, gnetlab.ehd, gnetlab.gnet), the G-Nets trained by rule train_gnet
-    (config["hdc_comparison"]["models"]) and data/paper/gnet_official_results.csv.gz."""
+    (config["hdc_comparison"]["models"]) and gnetlab/data/paper/gnet_official_results.csv.gz."""
     input:
         notebook="notebooks/11_hdc_comparison.ipynb",
         code=gnetlab_modules("hdc", "ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_model_files("hdc_comparison"),
-        paper="data/paper/gnet_official_results.csv.gz",
+        paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
         **{f"comparison_{k}": v for k, v in figure_outputs("hdc_comparison", "HDC comparison").items()},
         **{f"robustness_{k}": v for k, v in figure_outputs("hdc_robustness", "HDC comparison").items()},

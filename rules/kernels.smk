@@ -17,12 +17,12 @@ rule kernel_speed:
     CuPy GPU) against numpy sgemm; (c) the one-bit-weight GEMV speed-up over float32 sgemv vs hidden
     width, with the one-bit random-features paper's GPU speed-ups (Fig. 5) overlaid. Makes
     figures/kernel_speed.{png,pdf} and results/kernel_speed.csv from notebooks/02_kernel_speed.ipynb
-    (gnetlab.bits, gnetlab.kernels, gnetlab.bench) and data/paper/onebit_rf_reference.csv.
+    (gnetlab.bits, gnetlab.kernels, gnetlab.bench) and gnetlab/data/paper/onebit_rf_reference.csv.
     Timings: run it alone on the machine (the rule asks for every core it is given)."""
     input:
         notebook="notebooks/02_kernel_speed.ipynb",
         code=gnetlab_modules("bits", "kernels", "bench", "datasets"),
-        paper="data/paper/onebit_rf_reference.csv",
+        paper="gnetlab/data/paper/onebit_rf_reference.csv",
     output:
         **figure_outputs("kernel_speed", "Binary kernels"),
     log:

@@ -30,11 +30,11 @@ rule rf_synthetic:
     prediction (Fig. 1), the Gaussian-equivalent Monte Carlo (Fig. 2) and the paper's values. Makes
     figures/rf_synthetic_mse.{png,pdf}, figures/rf_mirror_mse.{png,pdf} and their results/*.csv from
     notebooks/03_rf_synthetic.ipynb (gnetlab.rf, gnetlab.theory, one-bit forward pass on
-    gnetlab.kernels) and data/paper/onebit_rf_reference.csv."""
+    gnetlab.kernels) and gnetlab/data/paper/onebit_rf_reference.csv."""
     input:
         notebook="notebooks/03_rf_synthetic.ipynb",
         code=RF_MODULES,
-        paper="data/paper/onebit_rf_reference.csv",
+        paper="gnetlab/data/paper/onebit_rf_reference.csv",
     output:
         **_prefixed("mse", figure_outputs("rf_synthetic_mse", "One-bit random features")),
         **_prefixed("mirror", figure_outputs("rf_mirror_mse", "One-bit random features")),
@@ -55,11 +55,11 @@ rule rf_mnist:
     weights, the paired one-bit cost, and the paper's values. Makes figures/rf_mnist_width.{png,pdf},
     figures/rf_mnist_depth.{png,pdf} and their results/*.csv from notebooks/05_rf_mnist.ipynb
     (gnetlab.rf, gnetlab.datasets: the bundled mnist5k, or full MNIST in config/paper.yaml) and
-    data/paper/onebit_rf_reference.csv."""
+    gnetlab/data/paper/onebit_rf_reference.csv."""
     input:
         notebook="notebooks/05_rf_mnist.ipynb",
         code=RF_MODULES,
-        paper="data/paper/onebit_rf_reference.csv",
+        paper="gnetlab/data/paper/onebit_rf_reference.csv",
     output:
         **_prefixed("width", figure_outputs("rf_mnist_width", "One-bit random features")),
         **_prefixed("depth", figure_outputs("rf_mnist_depth", "One-bit random features")),
@@ -85,11 +85,11 @@ rule rf_speed:
     16384, hidden 4096k: time of the one-bit layer (packed-sign kernel) vs float32 BLAS with the same
     weights, and the speed-up per width next to the paper's GPU speed-ups. Makes
     figures/rf_speed.{png,pdf} and results/rf_speed.csv from notebooks/06_rf_speed.ipynb
-    (gnetlab.bench, gnetlab.kernels) and data/paper/onebit_rf_reference.csv. Timings: run it alone."""
+    (gnetlab.bench, gnetlab.kernels) and gnetlab/data/paper/onebit_rf_reference.csv. Timings: run it alone."""
     input:
         notebook="notebooks/06_rf_speed.ipynb",
         code=gnetlab_modules("bits", "kernels", "bench", "datasets"),
-        paper="data/paper/onebit_rf_reference.csv",
+        paper="gnetlab/data/paper/onebit_rf_reference.csv",
     output:
         **figure_outputs("rf_speed", "One-bit random features"),
     log:

@@ -67,7 +67,7 @@ CASES = [
     ("covrec-model-str", lambda: theory.covariance_recursion("rf"), TypeError, "model: expected a gnetlab.rf.RandomFeatures"),
     ("covrec-weights-nan", lambda: theory.covariance_recursion([np.full((2, 3), np.nan)], activation="tanh"), ValueError, r"model\[0\]: contains non-finite"),
     # Gaussian-equivalent network
-    ("ge-model", lambda: theory.GaussianEquivalentNetwork("rf"), TypeError, "model: expected a gnetlab.rf.RandomFeatures"),
+    ("ge-model", lambda: theory.GaussianEquivalentNetwork("rf"), TypeError, "model: expected a random-features map"),
     ("ge-input-var", lambda: theory.GaussianEquivalentNetwork(RF, input_var=0), ValueError, "input_var: expected a number"),
     ("ge-input-mean", lambda: theory.GaussianEquivalentNetwork(RF, input_mean=np.zeros(5)), ValueError, r"input_mean: expected shape \(4,\)"),
     ("ge-sample-n", lambda: GE.sample(0, seed=0), ValueError, "n: expected an integer >= 1"),

@@ -1,12 +1,15 @@
 """EHD G-Net: embedding, bit-packed vs float-simulated inference, flips, chunked protocol (gnetlab.ehd)."""
 
+import copy
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from gnetlab import ehd, gnet
+import warnings
+
+from gnetlab import bench, bits, ehd, gnet
 from gnetlab.bits import pack_signs, unpack_signs
 from gnetlab.embed import hoeffding_radius
 from gnetlab.gnet.models import MODELS, GNet
@@ -70,21 +73,21 @@ def test_paper_mnist_ratios_give_the_published_hyperdims():
 def test_hyperdim_errors():
     model = _dense()
     with pytest.raises(ValueError, match="hyperdim"):
-        ehd.embed(model, hyperdim=0, seed=0)
+        ehd.embed_gnet(model, hyperdim=0, seed=0)
     with pytest.raises(ValueError, match="exactly one"):
-        ehd.embed(model, hyperdim=100, ratio=2, seed=0)
+        ehd.embed_gnet(model, hyperdim=100, ratio=2, seed=0)
     with pytest.raises(ValueError, match="3 values"):
-        ehd.embed(model, hyperdim=[100, 100], seed=0)
+        ehd.embed_gnet(model, hyperdim=[100, 100], seed=0)
     with pytest.raises(ValueError, match="rounds to N = 0"):
-        ehd.embed(model, ratio=1.0, seed=0)
+        ehd.embed_gnet(model, ratio=1.0, seed=0)
     with pytest.raises(TypeError, match="hyperdim"):
-        ehd.embed(model, hyperdim=100.0, seed=0)
+        ehd.embed_gnet(model, hyperdim=100.0, seed=0)
     with pytest.raises(ValueError, match="embedding.*'bernoulli'"):
-        ehd.embed(model, hyperdim=100, embedding="bernoulli", seed=0)
+        ehd.embed_gnet(model, hyperdim=100, embedding="bernoulli", seed=0)
     with pytest.raises(TypeError, match="seed"):
-        ehd.embed(model, hyperdim=100, seed=None)
+        ehd.embed_gnet(model, hyperdim=100, seed=None)
     with pytest.raises(TypeError, match="GNet"):
-        ehd.embed(torch.nn.Linear(3, 3), hyperdim=100, seed=0)
+        ehd.embed_gnet(torch.nn.Linear(3, 3), hyperdim=100, seed=0)
 
 
 # -- the embedding approximates the arcsine layers ------------------------------------------------
@@ -93,7 +96,7 @@ def test_first_layer_estimates_within_hoeffding_bound_gaussian():
     model = _dense(hidden=(40, 16))
     X = _x(model, 20)
     N = 8192
-    e = ehd.embed(model, hyperdim=N, embedding="gaussian", seed=1)
+    e = ehd.embed_gnet(model, hyperdim=N, embedding="gaussian", seed=1)
     zhat = e.estimates(X)[0]
     z = _exact_arcsine(model, X)
     # (2/pi) z^ averages N iid +-1 terms with mean (2/pi) z; union bound over all B*m entries
@@ -122,7 +125,7 @@ def test_conv_estimates_converge():
         z = torch.asin(dots / pn / w.flatten(1).norm(dim=1)[None, :, None, None]).numpy()
     errs = []
     for N in (256, 4096):
-        zhat = ehd.embed(model, hyperdim=N, seed=2).estimates(X)[0]
+        zhat = ehd.embed_gnet(model, hyperdim=N, seed=2).estimates(X)[0]
         assert zhat.shape == z.shape
         errs.append(np.sqrt(np.mean((zhat - z) ** 2)))
     assert errs[1] < 0.4 * errs[0]  # ~ 1/sqrt(N): 4x smaller errors for 16x larger N
@@ -132,7 +135,7 @@ def test_conv_estimates_converge():
 def test_rademacher_estimates_are_close():
     model = _dense(hidden=(40, 16))
     X = _x(model, 20)
-    zhat = ehd.embed(model, hyperdim=8192, embedding="rademacher", seed=1).estimates(X)[0]
+    zhat = ehd.embed_gnet(model, hyperdim=8192, embedding="rademacher", seed=1).estimates(X)[0]
     z = _exact_arcsine(model, X)
     assert np.abs(zhat - z).mean() < 0.05  # spread-out inputs: close to the Gaussian identity
 
@@ -140,7 +143,7 @@ def test_rademacher_estimates_are_close():
 def test_large_n_agrees_with_float_model():
     model = _dense(activation="rasu", hidden=(32, 32), n_classes=5)
     X = _x(model, 60)
-    e = ehd.embed(model, hyperdim=30000, seed=3)
+    e = ehd.embed_gnet(model, hyperdim=30000, seed=3)
     assert np.mean(e.predict(X) == model.predict(X)) >= 0.9
 
 
@@ -154,7 +157,7 @@ def test_large_n_agrees_with_float_model():
 def test_packed_and_float_paths_are_identical(builder, activation, embedding):
     model = builder(activation=activation)
     X = _x(model, 9)
-    e = ehd.embed(model, hyperdim=[130, 200, 77, 64][: len(model.layers) + 1], embedding=embedding, seed=5)
+    e = ehd.embed_gnet(model, hyperdim=[130, 200, 77, 64][: len(model.layers) + 1], embedding=embedding, seed=5)
     sp = e.scores(X, path="packed", batch_size=4)
     sf = e.scores(X, path="float", batch_size=4)
     assert sp.dtype == np.int32 and sp.shape == (9, model.n_classes)
@@ -168,53 +171,53 @@ def test_packed_and_float_paths_are_identical(builder, activation, embedding):
 
 
 def test_tasu_rademacher_is_binary_after_the_first_layer():
-    e = ehd.embed(_dense(activation="tasu"), hyperdim=128, embedding="rademacher", seed=0)
+    e = ehd.embed_gnet(_dense(activation="tasu"), hyperdim=128, embedding="rademacher", seed=0)
     assert [l.binary_data_side for l in e.all_layers] == [False, True, True]
-    e = ehd.embed(_dense(activation="rasu"), hyperdim=128, embedding="rademacher", seed=0)
+    e = ehd.embed_gnet(_dense(activation="rasu"), hyperdim=128, embedding="rademacher", seed=0)
     assert not any(l.binary_data_side for l in e.all_layers)
-    e = ehd.embed(_dense(activation="tasu"), hyperdim=128, embedding="gaussian", seed=0)
+    e = ehd.embed_gnet(_dense(activation="tasu"), hyperdim=128, embedding="gaussian", seed=0)
     assert not any(l.binary_data_side for l in e.all_layers)
 
 
 def test_binary_padding_and_bias_are_exact():
     # +-1 inputs with zero padding and the bias trick: the algebraic data side equals the direct product
     model = _conv(activation="tasu")
-    e = ehd.embed(model, hyperdim=96, embedding="rademacher", seed=4)
+    e = ehd.embed_gnet(model, hyperdim=96, embedding="rademacher", seed=4)
     layer = e.layers[1]
     x = np.where(np.random.default_rng(0).random((3, 5, 4, 4)) < 0.5, -1, 1).astype(np.float32)
-    rows, spatial, pad = ehd._patches(x, layer)
-    dot = ehd._binary_dot(ehd._pack(rows < 0), layer.projection_bits(), layer.fan_in).astype(np.float64)
+    rows, spatial, pad = ehd.model._patches(x, layer)
+    dot = ehd.model._binary_dot(bits.pack_bool(rows < 0), layer.projection_bits(), layer.fan_in).astype(np.float64)
     pos = np.arange(rows.shape[0]) % pad["L"]
     got = dot - pad["pad_int"][pos] + pad["bvalid"][pos]
-    direct, _ = ehd._unfold(x + np.float32(layer.bias), layer, 0.0)
+    direct, _ = ehd.model._unfold(x + np.float32(layer.bias), layer, 0.0)
     np.testing.assert_allclose(got, direct.astype(np.float64) @ layer.projection.T.astype(np.float64), atol=1e-4)
 
 
 def test_stored_weights_are_packed_signs_of_the_projected_rows():
     model = _dense()
-    e = ehd.embed(model, hyperdim=100, seed=7)
+    e = ehd.embed_gnet(model, hyperdim=100, seed=7)
     w = model.layers[0].folded_weight().detach().numpy()
     want = pack_signs(w @ e.layers[0].projection.T)
     np.testing.assert_array_equal(e.layers[0].weight_bits, want.words)
     assert e.weight_nbytes(packed=False) == 4 * 100 * (24 + 16 + 4)
-    e64 = ehd.embed(model, hyperdim=128, seed=7)
+    e64 = ehd.embed_gnet(model, hyperdim=128, seed=7)
     assert e64.weight_nbytes(packed=False) == 32 * e64.weight_nbytes(packed=True)
 
 
 def test_class_vectors_options():
     model = _dense()
     X = _x(model)
-    a = ehd.embed(model, hyperdim=256, seed=0, class_vectors="raw")
-    b = ehd.embed(model, hyperdim=256, seed=0, class_vectors="normalized")
+    a = ehd.embed_gnet(model, hyperdim=256, seed=0, class_vectors="raw")
+    b = ehd.embed_gnet(model, hyperdim=256, seed=0, class_vectors="normalized")
     assert a.classifier.weight_bits.shape == b.classifier.weight_bits.shape == (4, 4)
     assert a.predict(X).shape == (12,)
     with pytest.raises(ValueError, match="class_vectors"):
-        ehd.embed(model, hyperdim=256, seed=0, class_vectors="columns")
+        ehd.embed_gnet(model, hyperdim=256, seed=0, class_vectors="columns")
 
 
 def test_inference_input_errors():
     model = _dense()
-    e = ehd.embed(model, hyperdim=64, seed=0)
+    e = ehd.embed_gnet(model, hyperdim=64, seed=0)
     with pytest.raises(ValueError, match=r"expected shape \(batch, 30\)"):
         e.predict(np.zeros((2, 31), np.float32))
     with pytest.raises(ValueError, match="one sample"):
@@ -234,7 +237,7 @@ def test_inference_input_errors():
 def test_zero_fraction_flips_change_nothing():
     model = _dense(activation="tasu")
     X = _x(model)
-    e = ehd.embed(model, hyperdim=200, seed=0)
+    e = ehd.embed_gnet(model, hyperdim=200, seed=0)
     f = e.with_weight_flips(0.0, seed=1)
     for a, b in zip(e.all_layers, f.all_layers):
         np.testing.assert_array_equal(a.weight_bits, b.weight_bits)
@@ -262,7 +265,7 @@ def test_exact_flips_flip_exactly_round_pD_bits(D, p):
 
 def test_weight_flips_exact_count_per_stored_row():
     model = _dense()
-    e = ehd.embed(model, hyperdim=300, seed=0)
+    e = ehd.embed_gnet(model, hyperdim=300, seed=0)
     f = e.with_weight_flips(0.2, model="exact", seed=3)
     for a, b in zip(e.all_layers, f.all_layers):
         diff = np.bitwise_count(np.bitwise_xor(a.weight_bits, b.weight_bits)).sum(axis=1)
@@ -297,7 +300,7 @@ def test_flip_errors():
 def test_weight_flips_degrade_accuracy_towards_chance():
     model = _dense(activation="rasu", hidden=(32, 32), n_classes=5)
     X = _x(model, 80)
-    e = ehd.embed(model, hyperdim=4096, seed=0)
+    e = ehd.embed_gnet(model, hyperdim=4096, seed=0)
     ref = model.predict(X)
     agree = [np.mean(e.with_weight_flips(p, seed=1).predict(X) == ref) for p in (0.0, 0.5)]
     assert agree[0] > 0.8 and agree[1] < 0.6
@@ -328,13 +331,13 @@ def test_fresh_projection_per_chunk():
     model = _dense()
     rng0 = np.random.default_rng(np.random.SeedSequence(0).spawn(2)[0])
     rng1 = np.random.default_rng(np.random.SeedSequence(0).spawn(2)[1])
-    g0 = ehd.embed(model, hyperdim=64, seed=rng0).layers[0].projection
-    g1 = ehd.embed(model, hyperdim=64, seed=rng1).layers[0].projection
+    g0 = ehd.embed_gnet(model, hyperdim=64, seed=rng0).layers[0].projection
+    g1 = ehd.embed_gnet(model, hyperdim=64, seed=rng1).layers[0].projection
     assert not np.array_equal(g0, g1)
 
 
 def test_benchmark_smoke():
-    df = ehd.benchmark(_dense(activation="tasu"), hyperdim=256, batch_sizes=(1, 8), repeats=1)
+    df = bench.bench_ehd(_dense(activation="tasu"), hyperdim=256, batch_sizes=(1, 8), repeats=1)
     assert list(df["batch_size"]) == [1, 8]
     assert df["identical_scores"].all()
     assert (df["images_per_s_packed"] > 0).all() and (df["speedup"] > 0).all()
@@ -359,8 +362,8 @@ def test_flip_sweep_shares_the_embedding_and_starts_at_no_flips():
 @pytest.mark.parametrize("embedding", ["gaussian", "rademacher"])
 def test_truncation_equals_embedding_at_smaller_n(embedding):
     model = _conv(activation="tasu")
-    big = ehd.embed(model, hyperdim=[300, 257, 130, 99], embedding=embedding, seed=11)
-    small = ehd.embed(model, hyperdim=[131, 64, 129, 1], embedding=embedding, seed=11)
+    big = ehd.embed_gnet(model, hyperdim=[300, 257, 130, 99], embedding=embedding, seed=11)
+    small = ehd.embed_gnet(model, hyperdim=[131, 64, 129, 1], embedding=embedding, seed=11)
     cut = big.truncated([131, 64, 129, 1])
     for a, b in zip(small.all_layers, cut.all_layers):
         np.testing.assert_array_equal(a.projection, b.projection)
@@ -398,3 +401,51 @@ def test_notebook_model_specs_match_the_trained_models(overlay):
             assert entry["spec"] == cfg["gnet_models"][entry["name"]], (section, act)
             assert entry["spec"]["activation"] == act
             _check_spec(entry["spec"])
+
+
+def test_deprecated_names_still_work():
+    model = _dense()
+    with pytest.warns(PendingDeprecationWarning, match="embed_gnet"):
+        old = ehd.embed(model, hyperdim=64, seed=3)
+    new = ehd.embed_gnet(model, hyperdim=64, seed=3)
+    np.testing.assert_array_equal(old.layers[0].weight_bits, new.layers[0].weight_bits)
+    with pytest.warns(PendingDeprecationWarning, match="bench_ehd"):
+        assert ehd.benchmark is bench.bench_ehd
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ehd.flip_packed is bits.flip_packed and ehd.chunk_summary is not None
+
+
+def test_bench_cli_runs_the_ehd_benchmark(capsys, tmp_path):
+    out = tmp_path / "ehd.csv"
+    assert bench.main(["ehd", "--hyperdim", "128", "--hidden", "16", "--batch", "2", "--repeats", "1",
+                       "--csv", str(out)]) == 0
+    assert "identical_scores" in capsys.readouterr().out and out.exists()
+
+
+def test_real_input_signs_do_not_depend_on_the_summation_order():
+    """Rademacher G on quantised pixels makes exact ties (+x_i - x_j, x_i = x_j); float32 sums of them
+    land on either side of 0 depending on the order BLAS adds them in, i.e. on the CPU. The data
+    embedding treats values within float rounding of 0 as 0, so any summation order gives the same signs."""
+    from gnetlab.ehd.model import _data_signs
+
+    rng = np.random.default_rng(0)
+    model = gnet.build_model("mnist_dense", activation="tasu", seed=0, hidden=(16,)).eval()
+    e = ehd.embed_gnet(model, hyperdim=512, embedding="rademacher", seed=0)
+    layer = e.layers[0]
+    # quantised inputs with many equal values: pairs of pixels cancel exactly under +-1 weights
+    X = (rng.integers(0, 3, size=(64, layer.fan_in)) * 85 / 255).astype(np.float32)
+    base = _data_signs(layer, X, None, "float")
+    perm = rng.permutation(layer.fan_in)
+    layer_perm = copy.copy(layer)
+    layer_perm.projection = layer.projection[:, perm]
+    layer_perm._cache = {}
+    for order in (perm, perm[::-1]):
+        layer_perm.projection = layer.projection[:, order]
+        assert np.array_equal(_data_signs(layer_perm, X[:, order], None, "float"), base)
+    # and it changes almost nothing away from ties (a band of 2^-18 of the projections' scale): a
+    # Gaussian embedding of continuous inputs
+    g = ehd.embed_gnet(model, hyperdim=512, embedding="gaussian", seed=0).layers[0]
+    Xc = rng.random((64, g.fan_in), dtype=np.float32)
+    plain = (Xc + np.float32(g.bias)) @ g.projection.T < 0
+    assert np.mean(_data_signs(g, Xc, None, "float") != plain) < 1e-3

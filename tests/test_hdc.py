@@ -4,6 +4,7 @@ references, every classifier on a separable problem, the comparison protocol, an
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -298,18 +299,19 @@ def test_bad_inputs_give_clear_errors(toy):
         F.permute(x, 1.5)
     with pytest.raises(ValueError, match="fraction"):
         F.flip(x, 1.5, seed=0)
+    # scikit-learn's contract: __init__ stores, fit validates
     with pytest.raises(TypeError, match="seed"):
-        hdc.ClassicHDC(100, seed=None)
+        hdc.ClassicHDC(100, seed=None).fit(X, y)
     with pytest.raises(TypeError, match="hyperdim"):
-        hdc.ClassicHDC(100.0, seed=0)
+        hdc.ClassicHDC(100.0, seed=0).fit(X, y)
     with pytest.raises(ValueError, match="method"):
         hdc.make_classifier("vanilla", seed=0)
     with pytest.raises(ValueError, match="levels"):
-        hdc.ClassicHDC(100, seed=0, levels="linear")
+        hdc.ClassicHDC(100, seed=0, levels="linear").fit(X, y)
     with pytest.raises(ValueError, match="inference"):
-        hdc.OnlineHD(100, seed=0, inference="half")
+        hdc.OnlineHD(100, seed=0, inference="half").fit(X, y)
     clf = hdc.HoloGN(100, seed=0)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         clf.predict(X)
     with pytest.raises(ValueError, match="2 classes"):
         clf.fit(X, np.zeros(60, int))
@@ -348,7 +350,7 @@ def test_paper_summary_keeps_every_method_the_paper_reports(embedding):
     """Every (embedding, method) pair of the official comparison is in the summary (the superseded-file
     filter once dropped the Rademacher EHD G-Net curve, whose file shares the superseded file's name)."""
     from gnetlab.datasets.paper import gnet_official_results
-    from gnetlab.hdc.evaluate import paper_summary
+    from gnetlab.hdc import paper_summary
 
     every = gnet_official_results(dataset="mnist")
     for experiment in ("hdc_comparison", "robustness_vs_hdc"):
@@ -361,7 +363,7 @@ def test_paper_summary_keeps_every_method_the_paper_reports(embedding):
 
 
 def test_paper_robustness_uses_the_ehd_file_that_matches_the_paper_text():
-    from gnetlab.hdc.evaluate import paper_summary
+    from gnetlab.hdc import paper_summary
 
     rob = paper_summary("robustness_vs_hdc", "mnist", embedding="gaussian")
     ehd_half = rob[(rob.method == "ehd_gnet") & (rob.sweep_value == 0.5)]["mean"].item()

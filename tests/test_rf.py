@@ -135,9 +135,9 @@ def test_mirror_rejects_bad_inputs():
 
 def test_random_features_shapes_seeding_and_pairing():
     X = np.random.default_rng(0).standard_normal((7, 16)).astype(np.float32)
-    g = rf.RandomFeatures(16, (12, 10), weights="gaussian", seed=4, backend="reference")
-    g2 = rf.RandomFeatures(16, (12, 10), weights="gaussian", seed=4, backend="reference")
-    b = rf.RandomFeatures(16, (12, 10), weights="onebit", seed=4, backend="reference")
+    g = rf.RandomFeatures(16, (12, 10), weights="gaussian", seed=4, method="reference")
+    g2 = rf.RandomFeatures(16, (12, 10), weights="gaussian", seed=4, method="reference")
+    b = rf.RandomFeatures(16, (12, 10), weights="onebit", seed=4, method="reference")
     F = g.transform(X)
     assert F.shape == (7, 10) and F.dtype == np.float32
     np.testing.assert_array_equal(F, g2.transform(X))
@@ -158,7 +158,7 @@ def test_random_features_shapes_seeding_and_pairing():
 
 
 def test_onebit_kernel_matches_reference():
-    pytest.importorskip("gnetlab.kernels", reason="bit kernels (issue 3) not available")
+    pytest.importorskip("gnetlab.kernels", reason="bit kernels not available")
     try:
         rf._kernels()
     except ImportError:
@@ -166,8 +166,8 @@ def test_onebit_kernel_matches_reference():
     X = np.random.default_rng(0).standard_normal((33, 130)).astype(np.float32)
     for act in ("tanh", "relu"):
         m = rf.RandomFeatures(130, (70, 65, 64), activation=act, weights="onebit", seed=1)
-        ker = m.transform(X, all_layers=True, backend="kernel")
-        ref = m.transform(X, all_layers=True, backend="reference")
+        ker = m.transform(X, all_layers=True, method="kernel")
+        ref = m.transform(X, all_layers=True, method="reference")
         for k, r in zip(ker, ref):
             np.testing.assert_allclose(k, r, rtol=1e-4, atol=1e-5)
 
@@ -219,7 +219,7 @@ def test_teacher_one_hot_accuracy():
 
 def test_synthetic_experiment_small():
     df = rf.synthetic_experiment(input_dim=64, widths=(48, 48), n_train=20, n_test=50, trials=2, seed=0,
-                                 backend="reference", show_progress=False,
+                                 method="reference", show_progress=False,
                                  interpolators={"min_l2": rf.min_norm_interpolate,
                                                 "negentropy": lambda F, y: rf.mirror_interpolate(F, y, "negentropy")})
     assert len(df) == 2 * 2 * 2 * 2
@@ -229,7 +229,7 @@ def test_synthetic_experiment_small():
     assert df[df.interpolator == "negentropy"].teacher_avg_mse.isna().all()
     assert ((df.test_mse > 0) & (df.test_mse < 1)).all()
     again = rf.synthetic_experiment(input_dim=64, widths=(48, 48), n_train=20, n_test=50, trials=2, seed=0,
-                                    backend="reference", show_progress=False)
+                                    method="reference", show_progress=False)
     np.testing.assert_allclose(again.test_mse.values, df[df.interpolator == "min_l2"].test_mse.values)
     with pytest.raises(ValueError, match="exceed n_train"):
         rf.synthetic_experiment(input_dim=64, widths=(48, 10), n_train=20, n_test=5, trials=1, seed=0)
@@ -255,7 +255,20 @@ def test_mnist_experiment_on_synthetic_classes():
     Xtr = (centers[ytr] + 0.1 * rng.standard_normal((300, 30))).astype(np.float32)
     Xte = (centers[yte] + 0.1 * rng.standard_normal((100, 30))).astype(np.float32)
     df = rf.mnist_experiment(Xtr, ytr, Xte, yte, widths=(64,), depths=(1, 2), per_class=3, n_test=50, trials=2,
-                             seed=0, backend="reference", show_progress=False)
+                             seed=0, method="reference", show_progress=False)
     assert len(df) == 2 * 2 * 2
     assert (df.train_accuracy == 1.0).all()  # interpolation
     assert df.test_accuracy.mean() > 0.5
+
+
+def test_backend_is_a_deprecated_name_of_method():
+    X = np.random.default_rng(0).standard_normal((5, 20)).astype(np.float32)
+    with pytest.warns(PendingDeprecationWarning, match="method="):
+        old = rf.RandomFeatures(20, (16,), weights="onebit", seed=1, backend="reference")
+    new = rf.RandomFeatures(20, (16,), weights="onebit", seed=1, method="reference")
+    assert old.method == new.method == old.backend == "reference"
+    np.testing.assert_array_equal(old.transform(X), new.transform(X))
+    with pytest.warns(PendingDeprecationWarning):
+        np.testing.assert_array_equal(new.transform(X, backend="reference"), new.transform(X))
+    with pytest.raises(TypeError, match="only method"), pytest.warns(PendingDeprecationWarning):
+        rf.RandomFeatures(20, (16,), seed=1, method="kernel", backend="reference")

@@ -24,7 +24,7 @@ def test_linearize_linear_activation():
 
 
 def test_linearize_tanh_matches_notes():
-    # NOTES section 3: x ~ N(0, I), tanh
+    # the paper's setting: x ~ N(0, I), tanh
     lins = theory.scalar_recursion("tanh", 2, input_var=1.0)
     assert lins[0].rho1 == pytest.approx(0.6057, abs=1e-4)
     assert lins[0].rho2_sq == pytest.approx(0.02742, abs=1e-5)
@@ -61,7 +61,7 @@ def test_isotropic_ridgeless_closed_form():
 
 
 def test_deterministic_equivalent_reproduces_notes():
-    # NOTES section 3: d = 8192, d_l = 4096, n = 1000, L = 1..5 (verified there against simulation)
+    # the paper's setting: d = 8192, d_l = 4096, n = 1000, L = 1..5 (verified there against simulation)
     preds = theory.predict_min_norm_mse(1000, input_dim=8192, widths=(4096,) * 5, all_depths=True)
     np.testing.assert_allclose([p.mse for p in preds], [0.2668, 0.1246, 0.0685, 0.0411, 0.0260], atol=1.5e-4)
 
@@ -80,7 +80,7 @@ def test_deterministic_equivalent_matches_marchenko_pastur_realisation():
 
 
 def test_realised_recursion_close_to_deterministic():
-    model = rf.RandomFeatures(1024, (512, 512, 512), weights="onebit", seed=0, backend="reference")
+    model = rf.RandomFeatures(1024, (512, 512, 512), weights="onebit", seed=0, method="reference")
     real = theory.predict_min_norm_mse(120, model=model, method="realised", all_depths=True, dtype=np.float64)
     det = theory.predict_min_norm_mse(120, model=model, method="deterministic", all_depths=True)
     np.testing.assert_allclose([r.mse for r in real], [d.mse for d in det], rtol=0.03)
@@ -93,7 +93,7 @@ def test_deterministic_prediction_matches_monte_carlo():
     d, w, n, n_test, trials = 400, 200, 60, 400, 48
     det = theory.predict_min_norm_mse(n, input_dim=d, widths=(w, w), all_depths=True)
     df = rf.synthetic_experiment(input_dim=d, widths=(w, w), n_train=n, n_test=n_test, trials=trials, seed=1,
-                                 weights=("gaussian",), backend="reference", show_progress=False)
+                                 weights=("gaussian",), method="reference", show_progress=False)
     stats = df.groupby("depth").test_mse.agg(["mean", "sem"])
     for depth, pred in zip((1, 2), det):
         mean, sem = stats.loc[depth]
@@ -101,26 +101,26 @@ def test_deterministic_prediction_matches_monte_carlo():
 
 
 def test_ge_network_second_moment_and_monte_carlo():
-    model = rf.RandomFeatures(300, (200, 200), activation="relu", seed=2, backend="reference")
+    model = rf.RandomFeatures(300, (200, 200), activation="relu", seed=2, method="reference")
     ge = theory.GaussianEquivalentNetwork(model)
     v = np.random.default_rng(0).standard_normal(200) / math.sqrt(200)
     feats = ge.sample(20000, seed=1)
     emp = np.mean((feats.astype(np.float64) @ v) ** 2)
     assert ge.second_moment_form(v) == pytest.approx(emp, rel=0.03)
     # linear activation: the GE model is exact and its second moment is v^T W2 W1 W1^T W2^T v
-    lin = rf.RandomFeatures(300, (200, 200), activation="linear", seed=2, backend="reference")
+    lin = rf.RandomFeatures(300, (200, 200), activation="linear", seed=2, method="reference")
     W1, W2 = lin.layer_weight(0).astype(np.float64), lin.layer_weight(1).astype(np.float64)
     exact = v @ W2 @ W1 @ W1.T @ W2.T @ v
     assert theory.GaussianEquivalentNetwork(lin).second_moment_form(v) == pytest.approx(exact, rel=1e-6)
     # GE Monte Carlo of min-norm agrees with the deterministic prediction (tanh)
-    mt = rf.RandomFeatures(400, (200,), seed=3, backend="reference")
+    mt = rf.RandomFeatures(400, (200,), seed=3, method="reference")
     mc = theory.ge_monte_carlo(mt, 60, lambda F, y: rf.min_norm_interpolate(F, y).coef, trials=40, seed=0)[1]
     pred = theory.predict_min_norm_mse(60, model=mt).mse
     assert abs(mc.mean() - pred) < 3 * mc.std(ddof=1) / math.sqrt(mc.size)
 
 
 def test_covariance_recursion_mean_terms_relu():
-    model = rf.RandomFeatures(200, (150, 150), activation="relu", seed=0, backend="reference")
+    model = rf.RandomFeatures(200, (150, 150), activation="relu", seed=0, method="reference")
     moms = theory.covariance_recursion(model)
     assert moms[0].mean == pytest.approx(np.full(150, 1 / math.sqrt(2 * math.pi)), rel=0.2)
     assert np.std(moms[1].mean) > 0.01  # per-neuron means do not concentrate after layer 1

@@ -1,4 +1,5 @@
-"""The papers' reported values, as shipped in ``data/paper/`` (see ``data/paper/README.md``).
+"""The papers' reported values, shipped as package data in ``gnetlab/data/paper/`` (provenance:
+``gnetlab/data/paper/README.md``), read with ``importlib.resources`` so an installed wheel has them.
 
 These are the *papers'* numbers (labelled "paper" wherever they are drawn), never our results.
 """
@@ -6,10 +7,10 @@ These are the *papers'* numbers (labelled "paper" wherever they are drawn), neve
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 
 import pandas as pd
 
-from .. import paths
 from .download import sha256sum, HashMismatchError
 
 __all__ = ["gnet_official_results", "onebit_rf_reference", "seed002_fgsm", "FILES"]
@@ -23,16 +24,17 @@ FILES = {
 
 
 def _read(name: str, **kwargs) -> pd.DataFrame:
-    path = paths.PAPER_DATA / name
-    if not path.exists():
+    ref = resources.files("gnetlab") / "data" / "paper" / name
+    if not ref.is_file():
         raise FileNotFoundError(
-            f"paper reference file {path} is missing: it is part of the repository (data/paper/); "
-            "restore it with `git checkout -- data/paper`"
+            f"paper reference file {ref} is missing: it is package data of gnetlab (gnetlab/data/paper/); "
+            "restore it with `git checkout -- gnetlab/data/paper` or reinstall gnetlab"
         )
-    got = sha256sum(path)
-    if got != FILES[name]:
-        raise HashMismatchError(f"{path}: sha256 {got}, expected {FILES[name]} (the reference data was modified)")
-    return pd.read_csv(path, **kwargs)
+    with resources.as_file(ref) as path:
+        got = sha256sum(path)
+        if got != FILES[name]:
+            raise HashMismatchError(f"{path}: sha256 {got}, expected {FILES[name]} (the reference data was modified)")
+        return pd.read_csv(path, **kwargs)
 
 
 @lru_cache(maxsize=None)

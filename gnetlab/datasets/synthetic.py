@@ -2,7 +2,7 @@
 
 - :func:`gaussian_inputs`: isotropic inputs for the random-features theory. The one-bit RF paper's
   text says x ~ N(0, I_d / d), but its plotted errors are reproduced only with x ~ N(0, I_d) (see
-  data/paper/README.md and NOTES section 3): ``scale="identity"`` (default) gives N(0, I_d),
+  gnetlab/data/paper/README.md): ``scale="identity"`` (default) gives N(0, I_d),
   ``scale="1/d"`` the text's version.
 - :func:`gaussian_mixture`: a two-class mixture N(+-mu, I_d), ||mu|| = separation / 2, for
   classification smoke tests (``datasets.load("synthetic")``).

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -104,6 +105,23 @@ class ArcsineDense(_BNFold):
     Parameters: ``weight`` (out, in), ``bn_weight`` gamma (out,), ``bias`` (scalar bias trick);
     buffers ``running_mean``/``running_var`` (out,) of the raw pre-activation <W_i, x + b>.
     Initialisation as the official code: W ~ N(0, weight_std^2), gamma ~ N(0, bn_std^2).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes.
+    weight_std : float, default 0.1
+        Std of the initial weights.
+    bn_std : float, default 0.1
+        Std of the BatchNorm scales gamma at initialisation.
+    bias_init : float, default 5e-6
+        Initial bias-trick scalar b.
+    eps : float, default 1e-4
+        Norm and BatchNorm epsilon.
+    momentum : float, default 0.1
+        Running-statistics momentum.
+    generator : torch.Generator, optional
+        Source of the initial weights.
     """
 
     def __init__(self, in_features: int, out_features: int, *, weight_std: float = 0.1, bn_std: float = 0.1,
@@ -199,13 +217,61 @@ class _ArcsineConvNd(_BNFold):
 
 
 class ArcsineConv1d(_ArcsineConvNd):
-    """1-D arcsine convolution: ``(B, C_in, L) -> (B, C_out, L_out)``; see the module docstring."""
+    """1-D arcsine convolution: ``(B, C_in, L) -> (B, C_out, L_out)``; see the module docstring.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels.
+    kernel_size : int
+        Kernel width (square kernels in 2-D).
+    stride : int, default 1
+        Stride.
+    padding : int, default 0
+        Zero padding on every side.
+    weight_std : float, default 0.05
+        Std of the initial weights.
+    bn_std : float, default 0.05
+        Std of the BatchNorm scales gamma at initialisation.
+    bias_init : float, default 1e-3
+        Initial bias-trick scalar b.
+    eps : float, default 1e-4
+        Norm and BatchNorm epsilon.
+    momentum : float, default 0.1
+        Running-statistics momentum.
+    generator : torch.Generator, optional
+        Source of the initial weights.
+    """
 
     _dims = 1
 
 
 class ArcsineConv2d(_ArcsineConvNd):
-    """2-D arcsine convolution: ``(B, C_in, H, W) -> (B, C_out, H_out, W_out)``."""
+    """2-D arcsine convolution: ``(B, C_in, H, W) -> (B, C_out, H_out, W_out)``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels.
+    kernel_size : int
+        Kernel width (square kernels in 2-D).
+    stride : int, default 1
+        Stride.
+    padding : int, default 0
+        Zero padding on every side.
+    weight_std : float, default 0.05
+        Std of the initial weights.
+    bn_std : float, default 0.05
+        Std of the BatchNorm scales gamma at initialisation.
+    bias_init : float, default 1e-3
+        Initial bias-trick scalar b.
+    eps : float, default 1e-4
+        Norm and BatchNorm epsilon.
+    momentum : float, default 0.1
+        Running-statistics momentum.
+    generator : torch.Generator, optional
+        Source of the initial weights.
+    """
 
     _dims = 2
 
@@ -228,9 +294,32 @@ class _Activation(nn.Module):
     def extra_repr(self) -> str:
         return f"alpha={self.alpha.item():.4g}"
 
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """The activation in the EHD G-Net, on estimates z^ (numpy).
+
+        Parameters
+        ----------
+        z : ndarray, float32, any shape
+            Pre-activation estimates.
+        alpha : float
+            The trained scale.
+
+        Returns
+        -------
+        ndarray, float32, same shape as ``z``
+        """
+        return np.float32(alpha) * z
+
 
 class ASU(_Activation):
-    """Arcsine unit ``alpha * z`` (alpha init 2/pi, i.e. (2/pi) arcsin(cos) at initialisation)."""
+    """Arcsine unit ``alpha * z`` (alpha init 2/pi, i.e. (2/pi) arcsin(cos) at initialisation).
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Initial learnable scale (default 2/pi).
+    """
 
     name = "asu"
     default_alpha = 2 / math.pi
@@ -240,7 +329,13 @@ class ASU(_Activation):
 
 
 class RASU(_Activation):
-    """Rectified arcsine unit ``relu(alpha * z)``, alpha learnable, init 5."""
+    """Rectified arcsine unit ``relu(alpha * z)``, alpha learnable, init 5.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Initial learnable scale (default 5).
+    """
 
     name = "rasu"
     default_alpha = 5.0
@@ -248,9 +343,20 @@ class RASU(_Activation):
     def forward(self, z):
         return F.relu(self.alpha * z)
 
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """``relu(alpha * z^)`` in float32 (real-valued; see :meth:`ASU.binary_pass`)."""
+        return np.maximum(np.float32(alpha) * z, np.float32(0))
+
 
 class TASU(_Activation):
-    """Tanh arcsine unit ``tanh(alpha * z)``, alpha learnable, init 10; its binary pass is sign(alpha z)."""
+    """Tanh arcsine unit ``tanh(alpha * z)``, alpha learnable, init 10; its binary pass is sign(alpha z).
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Initial learnable scale (default 10).
+    """
 
     name = "tasu"
     default_alpha = 10.0
@@ -258,12 +364,30 @@ class TASU(_Activation):
     def forward(self, z):
         return torch.tanh(self.alpha * z)
 
+    @staticmethod
+    def binary_pass(z: np.ndarray, alpha: float) -> np.ndarray:
+        """``sign(alpha * z^)`` as float32 +-1, sign(0) = +1 (see :meth:`ASU.binary_pass`)."""
+        return np.where(np.float32(alpha) * z >= 0, np.float32(1), np.float32(-1))
+
 
 ACTIVATIONS = {"asu": ASU, "rasu": RASU, "tasu": TASU}
 
 
 def make_activation(name: str, alpha: float | None = None) -> _Activation:
-    """Activation module by name (``"asu"``, ``"rasu"``, ``"tasu"``); ``alpha`` overrides its init."""
+    """Activation module by name.
+
+    Parameters
+    ----------
+    name : {"asu", "rasu", "tasu"}
+        The activation.
+    alpha : float, optional
+        Overrides its initial scale.
+
+    Returns
+    -------
+    torch.nn.Module
+        An :class:`ASU`, :class:`RASU` or :class:`TASU`.
+    """
     if name not in ACTIVATIONS:
         raise ValueError(f"activation: unknown name {name!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")
     return ACTIVATIONS[name](alpha)
@@ -287,6 +411,19 @@ class NormalizedOutput(nn.Module):
     scales. Normalising the class columns instead would make every logit a pure cosine. The EHD
     classifier (Hamming similarity between sign embeddings of ``x`` and of ``c_j``) estimates only
     the angle, so it agrees with this layer's argmax up to those column-norm differences.
+
+    Parameters
+    ----------
+    in_features, n_classes : int
+        Sizes.
+    weight_std : float, default 0.6
+        Std of the initial W2.
+    bias_init : float, default 5e-5
+        Initial bias-trick scalar b.
+    q : float, default 1e-6
+        Norm offset.
+    generator : torch.Generator, optional
+        Source of the initial weights.
     """
 
     def __init__(self, in_features: int, n_classes: int, *, weight_std: float = 0.6, bias_init: float = 5e-5,

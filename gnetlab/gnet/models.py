@@ -41,10 +41,10 @@ import torch.nn.functional as F
 from .._validation import as_array, check_choice, check_positive_int, check_real, check_seed
 from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
 
-__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY"]
+__all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY", "op_counts"]
 
 # The paper's float G-Net test accuracies (percent) by (dataset, activation), as reported with the
-# official code (its checkpoint names and NOTES §1); the data file holds only EHD results.
+# official code (its checkpoint names); the data file holds only EHD results.
 PAPER_FLOAT_ACCURACY = {
     ("mnist", "rasu"): 99.35, ("mnist", "tasu"): 99.15, ("fashion_mnist", "rasu"): 92.63,
     ("cifar10", "rasu"): 84.85, ("epilepsy", "rasu"): 95.65, ("wss", "rasu"): 85.61, ("wss", "tasu"): 82.46,
@@ -56,7 +56,13 @@ _LAYER_CLASSES = {"dense": ArcsineDense, "conv1d": ArcsineConv1d, "conv2d": Arcs
 
 
 class GNet(nn.Module):
-    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits."""
+    """A G-Net from a config dict (see the module docstring); ``forward`` returns logits.
+
+    Parameters
+    ----------
+    config : dict
+        Architecture, activation, input scaling and seed (the builders of :data:`MODELS` make them).
+    """
 
     def __init__(self, config: dict):
         super().__init__()
@@ -153,7 +159,7 @@ class GNet(nn.Module):
     def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False) -> np.ndarray:
         """Predicted classes (int64 numpy ``(B,)``), in evaluation mode (the mode is restored);
         ``sign_tasu``: see :meth:`forward`."""
-        from .train import single_thread
+        from ..threads import single_thread
 
         batch_size = check_positive_int(batch_size, "batch_size")
         was = self.training
@@ -333,6 +339,13 @@ def mnist_conv_small_config(activation="rasu", seed=0):
                   _dense(128, dropout=0.2)], shift=0.5, scale=0.5)
 
 
+def digits_conv_config(activation="rasu", seed=0):
+    """Small conv model for scikit-learn's 8x8 digits: Conv(1->16,k3,p1) pool2 Dense(256->64) dropout 0.2
+    out(10). Inputs are pixel values in [0, 1] (the loader's /16), mapped to [-1, 1]."""
+    return _base([1, 8, 8], 10, activation, seed,
+                 [_conv("conv2d", 16, 3, 1, pool=2), _dense(64, dropout=0.2, std=0.1)], shift=0.5, scale=0.5)
+
+
 MODELS = {
     "mnist": mnist_config,
     "fashion_mnist": fashion_mnist_config,
@@ -342,23 +355,72 @@ MODELS = {
     "forda": forda_config,
     "mnist_dense": mnist_dense_config,
     "mnist_conv_small": mnist_conv_small_config,
+    "digits_conv": digits_conv_config,
 }
 
 
+def op_counts(model: GNet) -> dict:
+    """Operation counts of one inference of a dense float G-Net, for :func:`gnetlab.costs.energy_pj`.
+
+    Every layer is a float matrix product: one float multiply-accumulate per entry of each 2-D weight
+    (norms, arcsine and activations are O(width) extras, not counted); every parameter is stored as
+    float32.
+
+    Parameters
+    ----------
+    model : GNet
+        A dense G-Net.
+
+    Returns
+    -------
+    dict of str to int
+        The keys of :data:`gnetlab.costs.COUNT_KEYS`.
+    """
+    from ..costs import zero_counts
+
+    out = zero_counts()
+    out["float_mult_macs"] = sum(p.numel() for _, p in model.named_parameters() if p.ndim == 2)
+    out["weight_bits"] = 32 * sum(p.numel() for p in model.parameters())
+    return out
+
+
 def model_names() -> list[str]:
+    """Names of the model builders.
+
+    Returns
+    -------
+    list of str
+        The keys of :data:`MODELS`.
+    """
     return list(MODELS)
 
 
 def paper_model_name(dataset: str) -> str:
     """The builder name of the paper architecture for ``dataset`` (identity, validated)."""
-    if dataset not in MODELS or dataset.startswith("mnist_"):
+    if dataset not in MODELS or dataset.startswith("mnist_") or dataset == "digits_conv":
         raise ValueError(f"dataset: no paper architecture for {dataset!r}")
     return dataset
 
 
 def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs: Any) -> GNet:
-    """Build a G-Net by architecture name (:func:`model_names`); ``kwargs`` go to the config builder
-    (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``)."""
+    """Build a G-Net by architecture name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`model_names`.
+    activation : {"asu", "rasu", "tasu"}, default "rasu"
+        Activation of every arcsine layer.
+    seed : int, default 0
+        Initial weights.
+    **kwargs
+        Options of the config builder (e.g. ``hidden=(256, 256)`` for ``"mnist_dense"``).
+
+    Returns
+    -------
+    GNet
+        The untrained model.
+    """
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
     check_choice(activation, "activation", ACTIVATIONS)

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from .._validation import as_array, check_positive_int, check_real, check_seed
 from ..io import atomic_path
+from ..threads import single_thread
 from .models import GNet, as_input, build_model
 
 __all__ = ["TrainResult", "train", "evaluate", "save_checkpoint", "load_checkpoint", "train_from_spec",
@@ -42,25 +43,19 @@ __all__ = ["TrainResult", "train", "evaluate", "save_checkpoint", "load_checkpoi
 CHECKPOINT_FORMAT = "gnetlab.gnet/1"
 
 
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread inside the block (restored after).
-
-    Training and evaluation use it: these models are small, so per-op thread hand-offs cost more than
-    they save (on a busy 2-core machine, 2 threads made training 15x slower), and a fixed thread count
-    makes the float sums, and so the trained weights, independent of the ``threads`` setting.
-    """
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: per-epoch history and the restored best epoch."""
+    """What :func:`train` returns: per-epoch history and the restored best epoch.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per epoch (losses, accuracies, learning rate).
+    best_epoch : int
+        The epoch whose weights were restored.
+    best_val_acc : float
+        Its validation accuracy, in [0, 1].
+    """
 
     history: pd.DataFrame  # epoch, train_loss, train_acc, val_loss, val_acc, lr
     best_epoch: int
@@ -81,7 +76,26 @@ def _check_xy(model: GNet, X, y):
 
 @torch.no_grad()
 def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` in evaluation mode on (X, y)."""
+    """Loss and accuracy of ``model`` in evaluation mode.
+
+    Parameters
+    ----------
+    model : GNet
+        The network.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    batch_size : int, default 1000
+        Inputs per forward pass.
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy.
+    accuracy : float
+        In [0, 1].
+    """
     Xt, yt = _check_xy(model, X, y)
     if Xt.shape[0] == 0:
         raise ValueError("X: expected at least one sample to evaluate, got 0 (accuracy of an empty set is undefined)")
@@ -108,13 +122,49 @@ def _evaluate(model, Xt, yt, batch_size):
 
 def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_decay: float = 0.0,
           val_size: int | None = None, X_val=None, y_val=None, seed: int, progress: bool = True,
-          desc: str = "train G-Net") -> TrainResult:
+          desc: str = "train G-Net", augment: dict | None = None) -> TrainResult:
     """Train ``model`` in place; returns the history and leaves the best-validation weights loaded.
 
-    X: ``(n, *input_shape)`` or ``(n, prod(input_shape))``; y: int labels ``(n,)``.
-    Validation: either ``X_val, y_val`` or ``val_size`` samples held out of ``(X, y)`` (stratified,
-    drawn from ``seed``). Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
+    Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
+
+    Parameters
+    ----------
+    model : GNet
+        Trained in place.
+    X : array_like, float, shape (n, *input_shape) or (n, prod(input_shape))
+        Training inputs.
+    y : array_like, integer, shape (n,)
+        Labels.
+    epochs : int
+        Passes over the data.
+    batch_size : int
+        Mini-batch size.
+    lr : float
+        Adam learning rate.
+    weight_decay : float, default 0.0
+        Adam weight decay.
+    val_size : int, optional
+        Samples held out of ``(X, y)`` for validation (stratified, drawn from ``seed``).
+    X_val, y_val : array_like, optional
+        An explicit validation set instead.
+    seed : int
+        Shuffling, dropout and the validation split.
+    progress : bool, default True
+        Show a progress bar.
+    desc : str, default "train G-Net"
+        Its label.
+    augment : dict, optional
+        Random flips / affine transforms of every training batch (image models only;
+        :mod:`gnetlab.gnet.augment`, e.g. the official CIFAR-10 setting ``{"flip": 0.5, "degrees": 5,
+        "translate": 0.1, "scale": [0.9, 1.1]}``), drawn from ``seed``.
+
+    Returns
+    -------
+    TrainResult
+        History and best epoch; the best-validation weights are loaded into ``model``.
     """
+    from .augment import augment_batch, check_augment
+
     from ..progress import progress as _progress
 
     epochs = check_positive_int(epochs, "epochs")
@@ -125,6 +175,11 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
     if not isinstance(model, GNet):
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     Xt, yt = _check_xy(model, X, y)
+    if augment is not None:
+        augment = check_augment(augment)
+        if Xt.ndim != 4:
+            raise ValueError(f"augment: only image models (input (C, H, W)) can be augmented; this model's input "
+                             f"shape is {list(model.input_shape)}")
     rng = np.random.default_rng(int(seed))
     if X_val is not None:
         Xv, yv = _check_xy(model, X_val, y_val)
@@ -144,8 +199,8 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
     n = Xt.shape[0]
     torch_rng_state = torch.random.get_rng_state()
     torch.manual_seed(int(rng.integers(2**62)))  # dropout draws from the global generator
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see single_thread()
+    one_thread = contextlib.ExitStack()
+    one_thread.enter_context(single_thread())
     try:
         bar = _progress(range(1, epochs + 1), desc=desc, total=epochs, disable=not progress)
         for epoch in bar:
@@ -156,7 +211,8 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
                 idx = perm[i:i + batch_size]
                 if idx.numel() < 2:  # BatchNorm statistics need two samples
                     continue
-                out = model(Xt[idx])
+                xb = Xt[idx] if augment is None else augment_batch(Xt[idx], augment, torch_gen)
+                out = model(xb)
                 loss = F.cross_entropy(out, yt[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -177,7 +233,7 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
                 bar.set_postfix(val_acc=f"{val_acc:.4f}", best=f"{best_acc:.4f}")
     finally:
         torch.random.set_rng_state(torch_rng_state)
-        torch.set_num_threads(threads)
+        one_thread.close()
     model.load_state_dict(best_state)
     model.eval()
     return TrainResult(pd.DataFrame(rows), best_epoch, best_acc)
@@ -188,7 +244,22 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
 
 
 def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
-    """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically."""
+    """Write ``model`` (weights + JSON config) and JSON-able ``metadata`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    model : GNet
+        The network.
+    path : path-like
+        Checkpoint file.
+    metadata : dict, optional
+        JSON-able extras.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     if not isinstance(model, GNet):
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
@@ -214,6 +285,18 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
 
     Uses ``torch.load(weights_only=True)`` (only tensors and plain containers are unpickled); a missing,
     empty, corrupt or foreign file raises :class:`gnetlab.checkpoints.CheckpointError` saying so.
+
+    Parameters
+    ----------
+    path : path-like
+        Checkpoint file.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As saved.
     """
     from ..checkpoints import CheckpointError, safe_torch_load
 
@@ -232,7 +315,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
 
 
 _SPEC_KEYS = {"dataset", "data_seed", "model", "model_kwargs", "activation", "seed", "train"}
-_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size"}
+_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size", "augment"}
 
 
 def _check_spec(spec: dict) -> dict:
@@ -261,8 +344,20 @@ def _check_spec(spec: dict) -> dict:
 def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
     """Load the spec's training data, build and train the model: ``(model, metadata)``.
 
-    metadata: the spec, the best epoch and validation accuracy, the history (list of dicts) and the
-    float model's test accuracy on the dataset's test split.
+    Parameters
+    ----------
+    spec : dict
+        Model name, activation, dataset and training options.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    model : GNet
+        Trained, in evaluation mode.
+    metadata : dict
+        The spec, the best epoch and validation accuracy, the history (list of dicts) and the float
+        model's test accuracy on the dataset's test split.
     """
     from .. import datasets
 
@@ -291,6 +386,22 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
     A checkpoint trained from a different spec, or on different training data (its sha256 of the
     training arrays differs, e.g. after a change of the dataset split), is retrained and overwritten,
     so a changed config or dataset never silently reuses a stale model.
+
+    Parameters
+    ----------
+    path : path-like
+        Checkpoint file.
+    spec : dict
+        As :func:`train_from_spec`.
+    progress : bool, default True
+        Show a progress bar when training.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As :func:`train_from_spec`.
     """
     from .. import datasets
 
@@ -318,16 +429,45 @@ def _save_with_sidecar(model: GNet, meta: dict, path: Path) -> Path:
 
 
 def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: bool = True) -> Path:
-    """Train ``spec`` from scratch and write checkpoint + sidecar to ``path`` (``python -m gnetlab.checkpoints
-    retrain`` uses it to refresh the committed defaults)."""
+    """Train ``spec`` from scratch and write checkpoint + sidecar to ``path``.
+
+    ``python -m gnetlab.zoo retrain`` uses it to refresh the committed defaults.
+
+    Parameters
+    ----------
+    name : str
+        Model name of the config.
+    spec : dict
+        As :func:`train_from_spec`.
+    path : path-like
+        Checkpoint file to write (its sidecar goes beside it).
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     spec = _check_spec(spec)
     model, meta = train_from_spec(spec, progress=progress)
     return _save_with_sidecar(model, meta, Path(path))
 
 
 def model_path(name: str) -> Path:
-    """Where the pipeline keeps a G-Net it trained itself: ``<results>/models/<name>.pt``
-    (``$GNETLAB_MODELS_DIR/<name>.pt`` when that is set, as in the pipeline's retraining mode)."""
+    """Where the pipeline keeps a G-Net it trained itself.
+
+    Parameters
+    ----------
+    name : str
+        Model name of the config.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<results>/models/<name>.pt`` (``$GNETLAB_MODELS_DIR/<name>.pt`` when that is set, as in the
+        pipeline's retraining mode).
+    """
     from .. import paths
     from ..checkpoints import models_dir_override
 
@@ -346,6 +486,22 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
        machine.
     3. Otherwise (another spec, e.g. a notebook explored with other settings): ``results/models/<name>.pt``,
        trained there if missing or stale.
+
+    Parameters
+    ----------
+    name : str
+        Model name of the config.
+    spec : dict
+        As :func:`train_from_spec`.
+    progress : bool, default True
+        Show a progress bar when training.
+
+    Returns
+    -------
+    model : GNet
+        In evaluation mode.
+    metadata : dict
+        As :func:`train_from_spec`.
     """
     from .. import datasets
     from ..checkpoints import CheckpointError, committed, models_dir_override
@@ -366,7 +522,22 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
 
 
 def spec_data(spec: dict, split: str = "test"):
-    """``(X, y)`` of the spec's dataset split (the split the spec's model was evaluated on)."""
+    """The spec's dataset split (the split the spec's model was evaluated on).
+
+    Parameters
+    ----------
+    spec : dict
+        As :func:`train_from_spec`.
+    split : {"train", "test", "all"}, default "test"
+        Which part.
+
+    Returns
+    -------
+    X : ndarray, float32
+        Inputs.
+    y : ndarray, int64, shape (n,)
+        Labels.
+    """
     from .. import datasets
 
     spec = _check_spec(spec)
@@ -382,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True, help="JSON object (see gnetlab.gnet.train)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    from ..pipeline import set_threads
+    from ..threads import set_threads
 
     if args.threads < 1:
         parser.error(f"--threads: expected an integer >= 1, got {args.threads}")

@@ -4,12 +4,13 @@
   ``level``, ``bind``, ``bundle``/``multiset``, ``permute``, ``hamming_similarity``, ``flip``) that works
   on :class:`gnetlab.bits.PackedBits` (XOR-popcount kernels of :mod:`gnetlab.kernels`) and on +-1 arrays
   alike.
-* :mod:`gnetlab.hdc.models`: :class:`Centroid` and five scikit-learn-style classifiers (``fit``,
+* :mod:`gnetlab.hdc.learning`: :class:`Centroid` (bundling) and :func:`train_binary_linear`.
+* :mod:`gnetlab.hdc.models`: five scikit-learn classifiers (``fit``,
   ``predict``, ``score``, ``encode``, ``predict_encoded``; ``hyperdim``, ``seed``):
   :class:`ClassicHDC`, :class:`RFFHDC`, :class:`OnlineHD`, :class:`LaplaceHDC`, :class:`HoloGN`.
 * :mod:`gnetlab.hdc.encoders`: their encoders (record-based, XOR of shifted kernel levels, HoloGN,
   OnlineHD's nonlinear map) and :func:`~gnetlab.hdc.encoders.kernel_level_hypervectors`.
-* :mod:`gnetlab.hdc.evaluate`: the comparison protocol (contiguous test chunks, query flips) and the
+* :mod:`gnetlab.hdc.comparison`: the comparison protocol (contiguous test chunks, query flips) and the
   paper's values and table.
 
 Every method classifies *binary* query hypervectors by Hamming similarity to binary class
@@ -18,7 +19,7 @@ hypervectors, so all of them and the EHD G-Net are compared at equal bits on the
 
 from . import functional
 from .encoders import kernel_level_hypervectors
-from .evaluate import (LABELS, METHODS, chunk_accuracy, comparison_table, evaluate, make_classifier,
+from .comparison import (LABELS, METHODS, chunk_accuracy, comparison_table, evaluate, make_classifier,
                        paper_summary, summarize, table_latex, table_markdown)
 from .functional import (bind, bundle, flip, hamming_distance, hamming_similarity, level, multiset, permute,
                          random)

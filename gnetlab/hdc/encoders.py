@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int, resolve_rng
-from ..bits import PackedBits, pack_signs, unpack_signs, words_for
+from ..bits import PackedBits, clear_padding, pack_bool, pack_signs, unpack_bits, unpack_signs, words_for
 from . import functional as F
 
 __all__ = [
@@ -39,12 +39,6 @@ _BLOCK_BYTES = 32 * 2**20  # working memory per block of rows
 
 def _rows_per_block(bytes_per_row: int) -> int:
     return max(1, _BLOCK_BYTES // max(1, bytes_per_row))
-
-
-def _mask_padding(words: np.ndarray, d: int) -> None:
-    tail = d % 64
-    if tail:
-        words[:, -1] &= np.uint64((1 << tail) - 1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,7 +104,19 @@ def kernel_level_hypervectors(kernel, hyperdim: int, *, rng: np.random.Generator
     exactly when ``W`` is positive semidefinite (e.g. ``1 - lambda |a - b|``); otherwise the clipped
     factorisation realises a nearby kernel, as in both official codes.
 
-    kernel: (Q, Q) symmetric, unit diagonal, entries in [-1, 1].
+    Parameters
+    ----------
+    kernel : array_like, float, shape (Q, Q)
+        Symmetric, unit diagonal, entries in [-1, 1].
+    hyperdim : int
+        d.
+    rng : numpy.random.Generator
+        Source of G.
+
+    Returns
+    -------
+    PackedBits, shape (Q, hyperdim)
+        Level ``v`` in row ``v``.
     """
     K = as_array(kernel, "kernel", dtype_kind="f", ndim=2, finite=True).astype(np.float64)
     if K.shape[0] != K.shape[1]:
@@ -212,25 +218,21 @@ class XorShiftEncoder:
         self.hyperdim = levels.k
         self.shifts = np.ascontiguousarray(as_array(shifts, "shifts", dtype_kind="iu", ndim=1), dtype=np.int64)
         self.n_features = int(self.shifts.shape[0])
-        self._bits = np.unpackbits(levels.words.view(np.uint8), axis=1, count=levels.k, bitorder="little")
+        self._bits = unpack_bits(levels.words, levels.k)
         self.set_skip(0)
 
     def _extended(self, bits: np.ndarray) -> np.ndarray:
         """Packed cyclic extensions (rows of d + 64 bits: the d bits, then the first 64 again)."""
         d = self.hyperdim
         ext = bits[:, np.arange(d + 64) % d]
-        words = np.packbits(ext, axis=1, bitorder="little")
-        W1 = words_for(d + 64)
-        if words.shape[1] < 8 * W1:
-            words = np.concatenate([words, np.zeros((words.shape[0], 8 * W1 - words.shape[1]), np.uint8)], axis=1)
-        return np.ascontiguousarray(words).view("<u8").astype(np.uint64, copy=False)
+        return pack_bool(ext)
 
     def _run(self, idx: np.ndarray, skip: int, ext: np.ndarray, out: np.ndarray) -> None:
         from ._kernels import xor_shift_encode
 
         xor_shift_encode(np.ascontiguousarray(idx, dtype=np.int32), np.int32(skip), self.shifts, ext,
                          np.int64(self.hyperdim), out)
-        _mask_padding(out, self.hyperdim)
+        clear_padding(out, self.hyperdim)
 
     def set_skip(self, skip: int) -> None:
         skip = int(skip)

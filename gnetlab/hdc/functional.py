@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int, resolve_rng
-from ..bits import PackedBits, pack_signs, unpack_signs, words_for
+from ..bits import PackedBits, clear_padding, flip_packed, pack_signs, unpack_signs, words_for
 
 __all__ = [
     "TIE_BREAKS",
@@ -117,14 +117,6 @@ def _check_broadcast(a_shape, b_shape, names=("input", "other")) -> None:
     except ValueError:
         raise ValueError(f"{names[0]} and {names[1]}: leading shapes {tuple(a_shape)} and {tuple(b_shape)} do "
                          "not broadcast; expected equal shapes or ones of size 1") from None
-
-
-def _pad_mask(d: int) -> np.uint64:
-    """Mask of the valid bits of the last word of a row of ``d`` signs."""
-    tail = d % 64
-    return np.uint64(0xFFFFFFFFFFFFFFFF if tail == 0 else (1 << tail) - 1)
-
-
 # --------------------------------------------------------------------------------------------------
 # Random hypervectors
 
@@ -133,13 +125,27 @@ def random(num_vectors: int, dimensions: int, *, seed) -> PackedBits:
     """``num_vectors`` iid uniformly random hypervectors: PackedBits of shape (num_vectors, dimensions).
 
     Every sign is +1 or -1 with probability 1/2, independently (torchhd ``random`` for BSC).
+
+    Parameters
+    ----------
+    num_vectors : int
+        How many.
+    dimensions : int
+        d.
+    seed : int or numpy.random.Generator
+        Source of the signs.
+
+    Returns
+    -------
+    PackedBits, shape (num_vectors, dimensions)
+        The hypervectors.
     """
     num_vectors = check_positive_int(num_vectors, "num_vectors")
     dimensions = check_positive_int(dimensions, "dimensions")
     rng = resolve_rng(seed)
     w = words_for(dimensions)
     words = rng.integers(0, 2**64, size=(num_vectors, w), dtype=np.uint64, endpoint=False)
-    words[:, -1] &= _pad_mask(dimensions)
+    clear_padding(words, dimensions)
     return PackedBits(words, dimensions)
 
 
@@ -150,6 +156,20 @@ def level(num_vectors: int, dimensions: int, *, seed) -> PackedBits:
     one uniform threshold ``t_j`` per dimension; level ``i`` takes ``b_j`` where ``i / (n - 1) > t_j``
     and ``a_j`` elsewhere. Adjacent levels differ in about ``d / (2 (n - 1))`` signs and the two ends
     are independent (similarity ``d / 2`` in expectation).
+
+    Parameters
+    ----------
+    num_vectors : int
+        Number of levels n, >= 2.
+    dimensions : int
+        d.
+    seed : int or numpy.random.Generator
+        Source of the endpoints and thresholds.
+
+    Returns
+    -------
+    PackedBits, shape (num_vectors, dimensions)
+        Level ``i`` in row ``i``.
     """
     num_vectors = check_positive_int(num_vectors, "num_vectors")
     dimensions = check_positive_int(dimensions, "dimensions")
@@ -172,6 +192,18 @@ def bind(input: Any, other: Any):
     Shapes: ``input`` (*, d) and ``other`` (*, d), broadcast over the leading axes -> (*, d), in the
     representation of ``input`` (both must use the same one). Binding is its own inverse:
     ``bind(bind(a, b), b) == a``.
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, d)
+        Hypervectors.
+    other : same representation as ``input``, shape (*, d)
+        Hypervectors to bind with.
+
+    Returns
+    -------
+    PackedBits or ndarray, shape (*, d)
+        In the representation of ``input``.
     """
     a = _check_hv(input, "input")
     b = _check_hv(other, "other")
@@ -227,6 +259,22 @@ def bundle(input: Any, other: Any = None, *, tie_break: str = "random", seed=Non
     ``bundle``), where every differing sign is a tie. Ties: see :func:`majority` (``tie_break="random"``
     draws one tie-break hypervector from ``seed``; ``"plus"`` resolves ties to +1). The result has the
     representation of ``input``. Bundling ``k`` copies of one hypervector returns it unchanged.
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, k, d) or (*, d)
+        Hypervectors.
+    other : same representation as ``input``, shape (*, d), optional
+        The second hypervector of a two-argument bundle.
+    tie_break : {"random", "plus"}, default "random"
+        How ties are resolved.
+    seed : int or numpy.random.Generator, optional
+        Source of the tie-break hypervector (required for ``"random"`` when a tie can occur).
+
+    Returns
+    -------
+    PackedBits or ndarray, shape (*, d)
+        In the representation of ``input``.
     """
     x = _check_hv(input, "input")
     packed = _is_packed(x)
@@ -254,7 +302,22 @@ def bundle(input: Any, other: Any = None, *, tie_break: str = "random", seed=Non
 
 
 def multiset(input: Any, *, tie_break: str = "random", seed=None):
-    """Majority of the hypervectors along axis -2: (*, k, d) -> (*, d) (torchhd name; see :func:`bundle`)."""
+    """Majority of the hypervectors along axis -2 (torchhd name; see :func:`bundle`).
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, k, d)
+        Hypervectors.
+    tie_break : {"random", "plus"}, default "random"
+        How ties are resolved.
+    seed : int or numpy.random.Generator, optional
+        Source of the tie-break hypervector.
+
+    Returns
+    -------
+    PackedBits or ndarray, shape (*, d)
+        In the representation of ``input``.
+    """
     return bundle(input, tie_break=tie_break, seed=seed)
 
 
@@ -266,7 +329,19 @@ def _roll_packed(p: PackedBits, shifts: int) -> PackedBits:
 def permute(input: Any, shifts: int = 1):
     """Cyclic shift of every hypervector: element ``j`` moves to ``(j + shifts) mod d``.
 
-    Shapes: (*, d) -> (*, d), same representation. ``permute(permute(x, k), -k) == x``.
+    ``permute(permute(x, k), -k) == x``.
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, d)
+        Hypervectors.
+    shifts : int, default 1
+        Positions to shift by.
+
+    Returns
+    -------
+    PackedBits or ndarray, shape (*, d)
+        In the representation of ``input``.
     """
     x = _check_hv(input, "input")
     if isinstance(shifts, bool) or not isinstance(shifts, numbers.Integral):
@@ -286,6 +361,20 @@ def hamming_similarity(input: Any, others: Any, *, backend: str = "auto") -> np.
     Shapes: ``input`` (*, d), ``others`` (n, d) -> int32 (*, n) (torchhd's ``hamming_similarity``).
     Both packed: the XOR-popcount kernels of :mod:`gnetlab.kernels` (``backend`` as there). Both +-1:
     ``(d + input @ others.T) / 2`` in exact integer arithmetic. Mixed representations are refused.
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, d)
+        Query hypervectors.
+    others : same representation as ``input``, shape (n, d)
+        Hypervectors to compare with.
+    backend : {"auto", "numpy", "numba", "cupy"}, default "auto"
+        Kernel backend (:mod:`gnetlab.kernels`) for packed inputs.
+
+    Returns
+    -------
+    ndarray, int32, shape (*, n)
+        Equal signs per pair.
     """
     x = _check_hv(input, "input")
     o = _check_hv(others, "others")
@@ -310,7 +399,22 @@ def hamming_similarity(input: Any, others: Any, *, backend: str = "auto") -> np.
 
 
 def hamming_distance(input: Any, others: Any, *, backend: str = "auto") -> np.ndarray:
-    """Number of differing signs, int32 (*, n): ``d - hamming_similarity(input, others)``."""
+    """Number of differing signs: ``d - hamming_similarity(input, others)``.
+
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, d)
+        Query hypervectors.
+    others : same representation as ``input``, shape (n, d)
+        Hypervectors to compare with.
+    backend : {"auto", "numpy", "numba", "cupy"}, default "auto"
+        Kernel backend for packed inputs.
+
+    Returns
+    -------
+    ndarray, int32, shape (*, n)
+        Differing signs per pair.
+    """
     sim = hamming_similarity(input, others, backend=backend)
     d = input.k if _is_packed(input) else np.shape(input)[-1]
     return (d - sim).astype(np.int32)
@@ -326,10 +430,24 @@ def flip(input: Any, fraction: float, *, model: str = "exact", seed):
     model: ``"exact"`` flips exactly ``round(fraction * d)`` distinct positions per row (the flip model
     of the HDC baselines in the G-Net comparison); ``"replacement"`` draws ``int(fraction * d)`` positions
     with replacement and flips each drawn position once (the official EHD G-Net code). Both come from
-    :func:`gnetlab.ehd.flip_packed`, so the baselines and the EHD G-Net share one implementation.
-    """
-    from ..ehd import flip_packed
+    :func:`gnetlab.bits.flip_packed`, the fault model the baselines and the EHD G-Net share.
 
+    Parameters
+    ----------
+    input : PackedBits or array_like of +-1, shape (*, d)
+        Hypervectors.
+    fraction : float
+        Flip fraction in [0, 1].
+    model : {"exact", "replacement"}, default "exact"
+        Flip model.
+    seed : int or numpy.random.Generator
+        Source of the positions.
+
+    Returns
+    -------
+    PackedBits or ndarray, shape (*, d)
+        A new array in the representation of ``input``.
+    """
     x = _check_hv(input, "input")
     packed = _is_packed(x)
     p = to_packed(x, "input")

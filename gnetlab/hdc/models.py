@@ -1,4 +1,4 @@
-"""HDC classifiers: the five baselines of the G-Net comparison as scikit-learn-style estimators.
+"""HDC classifiers: the five baselines of the G-Net comparison as scikit-learn estimators.
 
 Every estimator encodes inputs into *binary* query hypervectors (:class:`gnetlab.bits.PackedBits`) and
 classifies by Hamming similarity to binary class hypervectors on the project's bit kernels, so all
@@ -11,7 +11,11 @@ methods, and the EHD G-Net, are compared at equal bits and with the same arithme
     clf.class_hypervectors_                                   # PackedBits (n_classes, hyperdim)
 
 ``hyperdim`` is the hypervector dimension d; ``seed`` (int or ``numpy.random.Generator``; ``None`` is
-refused) fixes every random draw of ``fit``: with an int, refitting reproduces the same model. ``X`` is
+refused) fixes every random draw of ``fit``: with an int, refitting reproduces the same model.
+
+They follow scikit-learn's estimator contract (``sklearn.base.BaseEstimator`` and ``ClassifierMixin``):
+``__init__`` stores its arguments verbatim, ``fit`` validates them, ``get_params`` / ``set_params`` /
+``sklearn.base.clone`` work, and using an unfitted estimator raises ``sklearn.exceptions.NotFittedError``. ``X`` is
 a real (n, n_features) array, ``y`` integer labels; predictions are ties-to-lowest-class-index argmaxes.
 
 Where a publication leaves a choice open we take the settings of the official G-Net comparison code
@@ -23,15 +27,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import as_array, check_choice, check_positive_int, resolve_rng
-from ..bits import PackedBits, pack_signs, unpack_signs
+from ..bits import PackedBits, pack_signs
 from . import functional as F
 from .encoders import (LEVEL_KINDS, HoloGNEncoder, LevelQuantizer, NonlinearEncoder, RecordEncoder,
                        XorShiftEncoder, kernel_level_hypervectors)
+from .learning import Centroid, train_binary_linear
 
 __all__ = [
     "Centroid",
@@ -51,141 +57,64 @@ def _check_positive_float(value, name: str) -> float:
     return float(value)
 
 
-def _child_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**63 - 1))
-
-
-# --------------------------------------------------------------------------------------------------
-# Centroid model (torchhd.models.Centroid for binary hypervectors)
-
-
-class Centroid:
-    """Class prototypes by bundling: per class, the majority of its hypervectors.
-
-    ``add(input, target)`` accumulates the +-1 sums of hypervectors ``input`` ((n, d) packed or +-1)
-    with integer class indices ``target`` (n,) in ``0 .. n_classes - 1``; ``binarize(seed=...)`` takes the
-    per-class majority (ties broken by a random hypervector from ``seed``, or ``tie_break="plus"``) into
-    ``weight`` (PackedBits (n_classes, d)); ``similarity(input)`` is the Hamming similarity (*, n_classes)
-    and ``predict`` its argmax. A class that received no hypervector is refused at ``binarize``.
-    """
-
-    def __init__(self, hyperdim: int, n_classes: int):
-        self.hyperdim = check_positive_int(hyperdim, "hyperdim")
-        self.n_classes = check_positive_int(n_classes, "n_classes")
-        self.sums = np.zeros((self.n_classes, self.hyperdim), np.int64)
-        self.counts = np.zeros(self.n_classes, np.int64)
-        self.weight: PackedBits | None = None
-
-    def add(self, input: Any, target: Any) -> "Centroid":
-        t = as_array(target, "target", dtype_kind="iu", ndim=1)
-        if t.size and (t.min() < 0 or t.max() >= self.n_classes):
-            raise ValueError(f"target: class indices must lie in 0..{self.n_classes - 1}, got {t.min()}..{t.max()}")
-        packed = F.to_packed(input, "input")
-        if packed.words.ndim != 2 or packed.k != self.hyperdim:
-            raise ValueError(f"input: expected hypervectors of shape (n, {self.hyperdim}), got {packed.shape}")
-        if packed.words.shape[0] != t.shape[0]:
-            raise ValueError(f"input, target: {packed.words.shape[0]} hypervectors but {t.shape[0]} labels")
-        step = max(1, 2**24 // self.hyperdim)
-        for r in range(0, t.shape[0], step):
-            signs = unpack_signs(packed[r:r + step], dtype=np.int8)
-            tb = t[r:r + step]
-            for c in np.unique(tb):
-                self.sums[c] += signs[tb == c].sum(axis=0, dtype=np.int64)
-        self.counts += np.bincount(t, minlength=self.n_classes)
-        return self
-
-    def binarize(self, *, tie_break: str = "random", seed=None) -> PackedBits:
-        empty = np.flatnonzero(self.counts == 0)
-        if empty.size:
-            raise ValueError(f"Centroid: classes {empty.tolist()} received no hypervector")
-        self.weight = F.majority(self.sums, tie_break=tie_break, seed=seed)
-        return self.weight
-
-    def similarity(self, input: Any) -> np.ndarray:
-        if self.weight is None:
-            raise RuntimeError("Centroid: call binarize() before similarity()")
-        return F.hamming_similarity(F.to_packed(input, "input"), self.weight)
-
-    def predict(self, input: Any) -> np.ndarray:
-        return np.argmax(self.similarity(input), axis=-1)
-
-
-# --------------------------------------------------------------------------------------------------
-# Binary linear classifier (RFF-HDC, Laplace-HDC)
-
-
-def train_binary_linear(H: PackedBits, y: np.ndarray, n_classes: int, *, mode: str, epochs: int, lr: float,
-                        batch_size: int, rng: np.random.Generator) -> PackedBits:
-    """Train class hypervectors as the binary weights of a linear softmax classifier.
-
-    ``logits = x W^T / sqrt(d)`` on +-1 query hypervectors ``x``, cross-entropy, Adam(lr), shuffled
-    mini-batches, weights initialised U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's ``nn.Linear`` default). Returns
-    ``sign(W)`` as PackedBits (n_classes, d) (sign(0) = +1). Two modes, as the two official codes:
-
-    ``"ste"``    RFF-HDC (``model.py``: ``BinaryLinear`` with ``FastSign``): the forward pass uses
-                 ``sign(W)``, the backward pass the gradient of ``clamp(W, -1.3, 1.3)``
-                 (straight-through estimator).
-    ``"clamp"``  Laplace-HDC (``laplace_hdc_classifier.binary_sgd``): float weights clamped to [-1, 1]
-                 after every step, binarised at the end.
-    """
-    import torch
-
-    check_choice(mode, "mode", ("ste", "clamp"))
-    d = H.k
-    n = int(y.shape[0])
-    gen = torch.Generator().manual_seed(_child_seed(rng))
-    bound = 1.0 / math.sqrt(d)
-    W = ((torch.rand(n_classes, d, generator=gen) * 2 - 1) * bound).requires_grad_(True)
-    opt = torch.optim.Adam([W], lr=lr)
-    yt = torch.from_numpy(np.asarray(y, np.int64))
-    scale = 1.0 / math.sqrt(d)
-    for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen).numpy()
-        for i in range(0, n, batch_size):
-            idx = np.sort(perm[i:i + batch_size])
-            x = torch.from_numpy(unpack_signs(H[idx], dtype=np.float32))
-            if mode == "ste":
-                clamped = W.clamp(-1.3, 1.3)
-                Wf = clamped + (torch.where(W >= 0, 1.0, -1.0) - clamped).detach()
-            else:
-                Wf = W
-            loss = torch.nn.functional.cross_entropy((x @ Wf.T) * scale, yt[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if mode == "clamp":
-                with torch.no_grad():
-                    W.clamp_(-1.0, 1.0)
-    return pack_signs(W.detach().numpy())
-
 
 # --------------------------------------------------------------------------------------------------
 # Base estimator
 
 
-class HDCClassifier:
-    """Common machinery: validation, label mapping, Hamming classification. Subclasses implement
-    ``_fit(X, y_index, rng)`` (setting ``class_hypervectors_``) and ``_encode(X) -> PackedBits``."""
+class HDCClassifier(ClassifierMixin, BaseEstimator):
+    """Common machinery: validation, label mapping, Hamming classification.
+
+    Subclasses store their arguments in ``__init__`` (nothing else), validate them in
+    ``_check_params`` (called by :meth:`fit`), and implement ``_fit(X, y_index, rng)`` (setting
+    ``class_hypervectors_``) and ``_encode(X) -> PackedBits``.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Source of every random draw of :meth:`fit` (``None`` is refused).
+    """
 
     method: str = ""
 
     def __init__(self, hyperdim: int = 10_000, *, seed):
-        self.hyperdim = check_positive_int(hyperdim, "hyperdim")
-        resolve_rng(seed)  # refuse None / bad types now, not at fit time
+        self.hyperdim = hyperdim
         self.seed = seed
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
     # -- validation ---------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Validate the constructor arguments (called by :meth:`fit`; subclasses extend it)."""
+        check_positive_int(self.hyperdim, "hyperdim")
+        resolve_rng(self.seed)  # refuses None and bad types; does not consume a Generator
+
     def _check_X(self, X, *, fitted: bool) -> np.ndarray:
-        Xa = as_array(X, "X", dtype_kind="fiu", ndim=2, finite=True, allow_empty=False)
         if fitted:
             self._check_fitted()
-            if Xa.shape[1] != self.n_features_in_:
-                raise ValueError(f"X: expected {self.n_features_in_} features (as in fit), got {Xa.shape[1]}")
+        if type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError("X: sparse input is not supported; pass a dense array (X.toarray())")
+        if getattr(X, "ndim", None) == 1:
+            raise ValueError(f"X: expected a 2-D array (n, n_features), got shape {tuple(X.shape)}. Reshape your "
+                             "data: X.reshape(1, -1) for a single sample, X.reshape(-1, 1) for a single feature")
+        if getattr(getattr(X, "dtype", None), "kind", "") == "c":
+            raise ValueError("X: Complex data not supported; pass real features (e.g. np.abs(X) or X.real)")
+        if getattr(X, "ndim", None) == 2 and 0 in X.shape:
+            raise ValueError(f"X: 0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required."
+                             if X.shape[0] else f"X: 0 sample(s) (shape={tuple(X.shape)}); expected at least 1")
+        Xa = as_array(X, "X", dtype_kind="fiu", ndim=2, finite=True, allow_empty=False)
+        if fitted and Xa.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {Xa.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input (as in fit)")
         return Xa.astype(np.float32, copy=False)
 
     def _check_fitted(self) -> None:
-        if getattr(self, "class_hypervectors_", None) is None:
-            raise RuntimeError(f"{type(self).__name__}: call fit(X, y) first")
+        check_is_fitted(self, "class_hypervectors_")
 
     def _check_encoded(self, H) -> PackedBits:
         self._check_fitted()
@@ -196,7 +125,21 @@ class HDCClassifier:
 
     # -- API ----------------------------------------------------------------------------------------
     def fit(self, X, y) -> "HDCClassifier":
-        """Learn the encoder's data-dependent parts and the class hypervectors from ``X`` (n, f), ``y`` (n,)."""
+        """Learn the encoder's data-dependent parts and the class hypervectors.
+
+        Parameters
+        ----------
+        X : array_like, real, shape (n, n_features)
+            Training inputs (finite).
+        y : array_like, integer, shape (n,)
+            Class labels (at least two distinct values).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
+        self._check_params()
         Xa = self._check_X(X, fitted=False)
         ya = as_array(y, "y", dtype_kind="iu", ndim=1)
         if ya.shape[0] != Xa.shape[0]:
@@ -206,7 +149,6 @@ class HDCClassifier:
             raise ValueError(f"y: need at least 2 classes to classify, got {classes.tolist()}")
         self.classes_ = classes
         self.n_features_in_ = int(Xa.shape[1])
-        self.class_hypervectors_ = None
         self._fit(Xa, y_index.astype(np.int64), resolve_rng(self.seed))
         return self
 
@@ -244,17 +186,6 @@ class HDCClassifier:
             raise ValueError(f"X, y: {pred.shape[0]} samples but {ya.shape[0]} labels")
         return float(np.mean(pred == ya))
 
-    def get_params(self) -> dict:
-        """Constructor arguments (scikit-learn style)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {p: getattr(self, p) for p in names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if not isinstance(v, np.random.Generator))
-        return f"{type(self).__name__}({args})"
-
     # -- to implement -------------------------------------------------------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -283,9 +214,22 @@ class ClassicHDC(HDCClassifier):
     levels: ``"random"`` (default; independent level hypervectors, the official comparison's 256 random
     grey-level hypervectors) or ``"id_level"`` (correlated levels, torchhd's ``level``; far better on
     continuous features). Deviations from the official comparison code, which keeps the integer sums
-    (no majority) and compares them by cosine: we binarise sample and class hypervectors (the issue's
+    (no majority) and compares them by cosine: we binarise sample and class hypervectors (the usual
     definition of Classic HDC, and equal bits for all methods); ties are broken by seeded random
     hypervectors (one for samples, drawn with the item memories; one for the class majority).
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    levels : {"random", "id_level"}, default "random"
+        Level hypervectors.
     """
 
     method = "classic_hdc"
@@ -293,10 +237,14 @@ class ClassicHDC(HDCClassifier):
     def __init__(self, hyperdim: int = 10_000, *, seed, n_levels: int = 256, levels: str = "random",
                  value_range="auto"):
         super().__init__(hyperdim, seed=seed)
-        self.n_levels = check_positive_int(n_levels, "n_levels", minimum=2)
-        self.levels = check_choice(levels, "levels", LEVEL_KINDS)
+        self.n_levels = n_levels
+        self.levels = levels
         self.value_range = value_range
-        LevelQuantizer(self.n_levels, value_range)  # validate now
+
+    def _check_params(self):
+        super()._check_params()
+        check_choice(self.levels, "levels", LEVEL_KINDS)
+        LevelQuantizer(self.n_levels, self.value_range)  # validates n_levels and value_range
 
     def _fit(self, X, y, rng):
         self.quantizer_ = LevelQuantizer(self.n_levels, self.value_range).fit(X)
@@ -319,6 +267,13 @@ class _KernelHDC(HDCClassifier):
     trained binary linear classifier."""
 
     _train_mode = "ste"
+
+    def _check_params(self):
+        super()._check_params()
+        LevelQuantizer(self.n_levels, self.value_range)  # validates n_levels and value_range
+        check_positive_int(self.epochs, "epochs")
+        _check_positive_float(self.lr, "lr")
+        check_positive_int(self.batch_size, "batch_size")
 
     def _kernel(self, X_scaled: np.ndarray, rng) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -355,6 +310,27 @@ class RFFHDC(_KernelHDC):
     Class hypervectors are the binary weights of a linear classifier trained with a straight-through
     estimator (:func:`train_binary_linear` mode ``"ste"``). Defaults are the G-Net comparison's:
     ``gamma = 0.3``, 256 levels, Adam lr 0.01, 3 epochs, batch 1024.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    gamma : float, default 0.3
+        RBF kernel parameter.
+    correction : float, default 1/1.4
+        The official code's correction factor.
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    epochs : int, default 3
+        Training passes.
+    lr : float, default 0.01
+        Adam learning rate.
+    batch_size : int, default 1024
+        Mini-batch size.
     """
 
     method = "rff_hdc"
@@ -364,14 +340,18 @@ class RFFHDC(_KernelHDC):
                  n_levels: int = 256, value_range="auto", epochs: int = 3, lr: float = 0.01,
                  batch_size: int = 1024):
         super().__init__(hyperdim, seed=seed)
-        self.gamma = _check_positive_float(gamma, "gamma")
-        self.correction = _check_positive_float(correction, "correction")
-        self.n_levels = check_positive_int(n_levels, "n_levels", minimum=2)
+        self.gamma = gamma
+        self.correction = correction
+        self.n_levels = n_levels
         self.value_range = value_range
-        LevelQuantizer(self.n_levels, value_range)
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.lr = _check_positive_float(lr, "lr")
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+
+    def _check_params(self):
+        super()._check_params()
+        _check_positive_float(self.gamma, "gamma")
+        _check_positive_float(self.correction, "correction")
 
     def _kernel(self, X_scaled, rng):
         v = np.linspace(0.0, 1.0, self.n_levels)
@@ -394,6 +374,27 @@ class LaplaceHDC(_KernelHDC):
     ``"clamp"``). Defaults are the G-Net comparison's: bandwidth 3, 256 levels, ``shift_1d``, Adam lr
     0.01, 10 epochs, batch 750. The median is over the full distance matrix of the sample (diagonal
     included), as the official notebook.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    bandwidth : float, default 3.0
+        lambda times the median L1 distance.
+    n_levels : int, default 256
+        Quantisation levels of the features.
+    value_range : "auto" or (low, high), default "auto"
+        Range mapped to the levels (``"auto"``: the training minimum and maximum).
+    n_bandwidth_samples : int, default 1000
+        Training samples for the median distance.
+    epochs : int, default 10
+        Training passes.
+    lr : float, default 0.01
+        Adam learning rate.
+    batch_size : int, default 750
+        Mini-batch size.
     """
 
     method = "laplace_hdc"
@@ -403,14 +404,18 @@ class LaplaceHDC(_KernelHDC):
                  value_range="auto", n_bandwidth_samples: int = 1000, epochs: int = 10, lr: float = 0.01,
                  batch_size: int = 750):
         super().__init__(hyperdim, seed=seed)
-        self.bandwidth = _check_positive_float(bandwidth, "bandwidth")
-        self.n_levels = check_positive_int(n_levels, "n_levels", minimum=2)
+        self.bandwidth = bandwidth
+        self.n_levels = n_levels
         self.value_range = value_range
-        LevelQuantizer(self.n_levels, value_range)
-        self.n_bandwidth_samples = check_positive_int(n_bandwidth_samples, "n_bandwidth_samples", minimum=2)
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.lr = _check_positive_float(lr, "lr")
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.n_bandwidth_samples = n_bandwidth_samples
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+
+    def _check_params(self):
+        super()._check_params()
+        _check_positive_float(self.bandwidth, "bandwidth")
+        check_positive_int(self.n_bandwidth_samples, "n_bandwidth_samples", minimum=2)
 
     def _kernel(self, X_scaled, rng):
         from scipy.spatial.distance import cdist
@@ -457,6 +462,25 @@ class OnlineHD(HDCClassifier):
     the signs of the real query entries (each with probability p); we flip bits of the binary query.
     Samples are visited in the given order, as in the library (the bootstrap takes the first ones and
     the epochs do not reshuffle): pass shuffled data.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    lr : float, default 0.035
+        Learning rate.
+    epochs : int, default 20
+        Adaptive epochs (>= 0).
+    batch_size : int, default 1024
+        Batch of the adaptive epochs.
+    bootstrap : float, default 1.0
+        Fraction in (0, 1] accumulated before the single pass.
+    normalize : bool, default True
+        Scale inputs to unit L2 norm.
+    inference : {"binary", "float"}, default "binary"
+        See above.
     """
 
     method = "onlinehd"
@@ -465,18 +489,24 @@ class OnlineHD(HDCClassifier):
                  batch_size: int = 1024, bootstrap: float = 1.0, normalize: bool = True,
                  inference: str = "binary"):
         super().__init__(hyperdim, seed=seed)
-        self.lr = _check_positive_float(lr, "lr")
-        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-            raise ValueError(f"epochs: expected an integer >= 0, got {epochs!r}")
-        self.epochs = int(epochs)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        if isinstance(bootstrap, bool) or not isinstance(bootstrap, numbers.Real) or not 0 < bootstrap <= 1:
-            raise ValueError(f"bootstrap: expected a fraction in (0, 1], got {bootstrap!r}")
-        self.bootstrap = float(bootstrap)
-        if not isinstance(normalize, bool):
-            raise TypeError(f"normalize: expected a bool, got {normalize!r}")
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.bootstrap = bootstrap
         self.normalize = normalize
-        self.inference = check_choice(inference, "inference", ("binary", "float"))
+        self.inference = inference
+
+    def _check_params(self):
+        super()._check_params()
+        _check_positive_float(self.lr, "lr")
+        check_positive_int(self.epochs, "epochs", minimum=0)
+        check_positive_int(self.batch_size, "batch_size")
+        b = self.bootstrap
+        if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0 < b <= 1:
+            raise ValueError(f"bootstrap: expected a fraction in (0, 1], got {b!r}")
+        if not isinstance(self.normalize, bool):
+            raise TypeError(f"normalize: expected a bool, got {self.normalize!r}")
+        check_choice(self.inference, "inference", ("binary", "float"))
 
     def _prepare(self, X):
         if not self.normalize:
@@ -550,19 +580,34 @@ class HoloGN(HDCClassifier):
     range (0.5 for images in [0, 1]). Ties are broken by seeded random hypervectors (the official code
     rounds means, i.e. ties go to bit 0). We could not consult the original HoloGN publication; this is
     the algorithm of the comparison's code.
+
+    Parameters
+    ----------
+    hyperdim : int, default 10000
+        Hypervector dimension d.
+    seed : int or numpy.random.Generator
+        Every random draw of :meth:`fit` (``None`` is refused).
+    threshold : "auto" or float, default "auto"
+        Features above it are active.
+    shift : int, default 1
+        Cyclic shift of an active feature's base hypervector.
     """
 
     method = "hologn"
 
     def __init__(self, hyperdim: int = 10_000, *, seed, threshold="auto", shift: int = 1):
         super().__init__(hyperdim, seed=seed)
-        if not (isinstance(threshold, str) and threshold == "auto"):
-            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
-                raise ValueError(f"threshold: expected 'auto' or a finite number, got {threshold!r}")
         self.threshold = threshold
-        if isinstance(shift, bool) or not isinstance(shift, numbers.Integral):
-            raise TypeError(f"shift: expected an int, got {shift!r}")
-        self.shift = int(shift)
+        self.shift = shift
+
+    def _check_params(self):
+        super()._check_params()
+        t = self.threshold
+        if not (isinstance(t, str) and t == "auto"):
+            if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+                raise ValueError(f"threshold: expected 'auto' or a finite number, got {t!r}")
+        if isinstance(self.shift, bool) or not isinstance(self.shift, numbers.Integral):
+            raise TypeError(f"shift: expected an int, got {self.shift!r}")
 
     def _fit(self, X, y, rng):
         self.threshold_ = (float(X.min()) + float(X.max())) / 2.0 if isinstance(self.threshold, str) \

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_array, check_choice, check_positive_int, check_seed
+from ..bits import FLIP_MODELS
+from ..protocol import chunk_accuracy, chunk_bounds, chunk_summary, keyed_int_seed, keyed_rng
 from . import functional as F
 from .models import RFFHDC, ClassicHDC, HDCClassifier, HoloGN, LaplaceHDC, OnlineHD
 
@@ -54,21 +56,26 @@ LABELS = {
 
 
 def make_classifier(method: str, hyperdim: int = 10_000, *, seed, **kwargs) -> HDCClassifier:
-    """A baseline by name (a key of :data:`METHODS`) with its keyword options."""
+    """A baseline by name with its keyword options.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHODS`.
+    hyperdim : int, default 10000
+        Hypervector dimension.
+    seed : int or numpy.random.Generator
+        As the estimator's ``seed``.
+    **kwargs
+        Options of the estimator.
+
+    Returns
+    -------
+    HDCClassifier
+        The unfitted estimator.
+    """
     check_choice(method, "method", tuple(METHODS))
     return METHODS[method](hyperdim, seed=seed, **kwargs)
-
-
-def chunk_accuracy(pred, y, n_chunks: int) -> np.ndarray:
-    """Accuracy in percent on each of ``n_chunks`` contiguous chunks (``numpy.array_split``): float (n_chunks,)."""
-    p = as_array(pred, "pred", ndim=1)
-    t = as_array(y, "y", ndim=1)
-    if p.shape != t.shape:
-        raise ValueError(f"pred, y: shapes differ ({p.shape} and {t.shape})")
-    n_chunks = check_positive_int(n_chunks, "n_chunks")
-    if n_chunks > t.shape[0]:
-        raise ValueError(f"n_chunks: {n_chunks} chunks for {t.shape[0]} test samples")
-    return np.array([100.0 * np.mean(a == b) for a, b in zip(np.array_split(p, n_chunks), np.array_split(t, n_chunks))])
 
 
 def _check_list(values, name: str) -> list:
@@ -77,8 +84,6 @@ def _check_list(values, name: str) -> list:
     if len(values) == 0:
         raise ValueError(f"{name}: expected at least one value, got an empty list")
     return list(values)
-
-
 def _fractions(values) -> list[float]:
     out = []
     for v in values:
@@ -98,17 +103,45 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     flip fraction p, its query hypervectors are corrupted (:func:`gnetlab.hdc.functional.flip`,
     ``flip_model`` ``"exact"``: exactly round(p d) distinct bits per query) and classified; with
     ``flip_hyperdims`` given, only at those hyperdimensions (the others are scored at p = 0 only).
-    ``method_kwargs`` maps a method name to options of its estimator.
 
-    Returns one row per (method, hyperdim, flip fraction, chunk): ``method``, ``label``, ``hyperdim``,
-    ``flip_fraction``, ``flip_model``, ``chunk``, ``n_test``, ``accuracy`` (percent).
+    Parameters
+    ----------
+    methods : sequence of str
+        Keys of :data:`METHODS`.
+    X_train, X_test : array_like, float, shape (n, n_features)
+        Inputs.
+    y_train, y_test : array_like, integer, shape (n,)
+        Labels.
+    hyperdims : sequence of int
+        Hypervector dimensions.
+    seed : int
+        Method m draws from ``[seed, m]`` (:func:`gnetlab.protocol.keyed_int_seed`), its query flips
+        from ``[seed, m, 1, j]``.
+    n_chunks : int, default 20
+        Contiguous test chunks.
+    flip_fractions : sequence of float, default (0.0,)
+        Query flip fractions.
+    flip_model : {"exact", "replacement"}, default "exact"
+        Flip model.
+    flip_hyperdims : sequence of int, optional
+        Hyperdimensions at which flips are evaluated (default all).
+    method_kwargs : mapping of str to mapping, optional
+        Method name -> options of its estimator.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, hyperdim, flip fraction, chunk): ``method``, ``label``, ``hyperdim``,
+        ``flip_fraction``, ``flip_model``, ``chunk``, ``n_test``, ``accuracy`` (percent).
     """
     from ..progress import progress as _progress
 
     methods = [check_choice(m, "methods", tuple(METHODS)) for m in _check_list(methods, "methods")]
     hyperdims = [check_positive_int(N, "hyperdims") for N in _check_list(hyperdims, "hyperdims")]
     fractions = _fractions(_check_list(flip_fractions, "flip_fractions"))
-    check_choice(flip_model, "flip_model", ("exact", "replacement"))
+    check_choice(flip_model, "flip_model", FLIP_MODELS)
     flip_at = set(hyperdims) if flip_hyperdims is None else {check_positive_int(N, "flip_hyperdims")
                                                              for N in flip_hyperdims}
     if not flip_at <= set(hyperdims):
@@ -120,16 +153,16 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     unknown = set(method_kwargs) - set(METHODS)
     if unknown:
         raise ValueError(f"method_kwargs: unknown methods {sorted(unknown)}; expected keys among {list(METHODS)}")
-    bounds = np.array_split(np.arange(yte.shape[0]), n_chunks)
+    bounds = chunk_bounds(yte.shape[0], n_chunks)
     rows = []
     jobs = [(m, N) for m in methods for N in hyperdims]
     for m, N in _progress(jobs, desc="HDC baselines", total=len(jobs), disable=not progress):
         mi = list(METHODS).index(m)
-        fit_seed = int(np.random.SeedSequence([int(seed), mi]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+        fit_seed = keyed_int_seed(seed, mi)
         clf = make_classifier(m, N, seed=fit_seed, **method_kwargs.get(m, {})).fit(X_train, y_train)
         H = clf.encode(X_test)
         for j, p in enumerate(fractions if N in flip_at else [0.0]):
-            Hp = H if p == 0 else F.flip(H, p, model=flip_model, seed=np.random.default_rng([int(seed), mi, 1, j]))
+            Hp = H if p == 0 else F.flip(H, p, model=flip_model, seed=keyed_rng(seed, mi, 1, j))
             acc = chunk_accuracy(clf.predict_encoded(Hp), yte, n_chunks)
             for c, a in enumerate(acc):
                 rows.append({"method": m, "label": LABELS[m], "hyperdim": N, "flip_fraction": p,
@@ -137,12 +170,9 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     return pd.DataFrame(rows)
 
 
-def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> pd.DataFrame:
-    """Mean, std (ddof 1), count and the paper's band (mean +- 0.5 std) of ``value`` over chunks per group
-    (the EHD protocol's :func:`gnetlab.ehd.chunk_summary`, so baselines and EHD are summarised alike)."""
-    from ..ehd import chunk_summary
-
-    return chunk_summary(df, by, value)
+#: Mean, std, count and the paper's band of chunk values per group: the EHD protocol's
+#: :func:`gnetlab.protocol.chunk_summary` itself, so baselines and EHD are summarised alike.
+summarize = chunk_summary
 
 
 # --------------------------------------------------------------------------------------------------
@@ -150,7 +180,7 @@ def summarize(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") -> p
 
 
 # robustness_vs_hdc on MNIST has two EHD G-Net files; MNIST_HDCGNet.mat matches the paper's text
-# (96.85 at p = 0.5), HDCGNet_MNIST.mat is an older run (see data/paper/README.md).
+# (96.85 at p = 0.5), HDCGNet_MNIST.mat is an older run (see gnetlab/data/paper/README.md).
 # Matched on the whole path: the Rademacher *comparison* folder holds the current EHD result under the
 # same file name (HDCGNet_MNIST.mat), and a bare-name filter dropped it.
 _SUPERSEDED = ("Robustness Experiments/Comparisons/MNIST/TASU Gaussian/HDCGNet_MNIST.mat",)
@@ -159,9 +189,20 @@ _SUPERSEDED = ("Robustness Experiments/Comparisons/MNIST/TASU Gaussian/HDCGNet_M
 def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian") -> pd.DataFrame:
     """The paper's curves: mean/std over its test chunks per method and sweep value.
 
-    experiment: ``"hdc_comparison"`` (sweep = mean N) or ``"robustness_vs_hdc"`` (sweep = flip fraction).
-    Returns ``method``, ``label``, ``activation``, ``sweep``, ``sweep_value``, ``mean``, ``std``, ``count``,
-    ``lo``, ``hi`` (percent), from :func:`gnetlab.datasets.paper.gnet_official_results`.
+    Parameters
+    ----------
+    experiment : {"hdc_comparison", "robustness_vs_hdc"}
+        Sweep over mean N, or over the flip fraction.
+    dataset : str
+        E.g. ``"mnist"``.
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        The EHD G-Net's embedding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``label``, ``activation``, ``sweep``, ``sweep_value``, ``mean``, ``std``, ``count``,
+        ``lo``, ``hi`` (percent), from :func:`gnetlab.datasets.paper.gnet_official_results`.
     """
     from ..datasets.paper import gnet_official_results
 
@@ -180,11 +221,22 @@ def paper_summary(experiment: str, dataset: str, *, embedding: str = "gaussian")
 def comparison_table(ours: pd.DataFrame, paper: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
     """Each method's accuracy at our largest N beside the paper's at its largest N.
 
-    ours: a :func:`summarize` frame with ``method``, ``hyperdim`` (mean N for the EHD G-Net), ``mean``,
-    ``std``; paper: :func:`paper_summary` of ``"hdc_comparison"``. One row per method (EHD G-Net first,
-    then by our accuracy), columns ``method``, ``label``, ``dataset``, ``N``, ``accuracy``, ``std``,
-    ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference`` (ours - paper), ``rank``,
-    ``paper_rank`` (1 = most accurate).
+    Parameters
+    ----------
+    ours : pandas.DataFrame
+        A :func:`summarize` frame with ``method``, ``hyperdim`` (mean N for the EHD G-Net), ``mean``,
+        ``std``.
+    paper : pandas.DataFrame
+        :func:`paper_summary` of ``"hdc_comparison"``.
+    dataset : str
+        Label of the rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method (EHD G-Net first, then by our accuracy): ``method``, ``label``, ``dataset``,
+        ``N``, ``accuracy``, ``std``, ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference``
+        (ours - paper), ``rank``, ``paper_rank`` (1 = most accurate).
     """
     for arg, frame in (("ours", ours), ("paper", paper)):
         if not isinstance(frame, pd.DataFrame):
@@ -222,7 +274,20 @@ def _fmt(v, col: str) -> str:
 
 
 def table_markdown(table: pd.DataFrame, *, caption: str | None = None) -> str:
-    """GitHub Markdown of a :func:`comparison_table` (numbers to 2 decimals; N with thousands separators)."""
+    """GitHub Markdown of a :func:`comparison_table` (numbers to 2 decimals; N with thousands separators).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`comparison_table`.
+    caption : str, optional
+        A line above the table.
+
+    Returns
+    -------
+    str
+        The Markdown.
+    """
     head = [h for _, h in _TABLE_COLUMNS]
     lines = ([f"{caption}", ""] if caption else []) + ["| " + " | ".join(head) + " |",
                                                        "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
@@ -236,7 +301,22 @@ def _tex(s: str) -> str:
 
 
 def table_latex(table: pd.DataFrame, *, caption: str | None = None, label: str | None = None) -> str:
-    """A LaTeX ``table`` (booktabs) of a :func:`comparison_table`."""
+    """A LaTeX ``table`` (booktabs) of a :func:`comparison_table`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`comparison_table`.
+    caption : str, optional
+        ``\\caption``.
+    label : str, optional
+        ``\\label``.
+
+    Returns
+    -------
+    str
+        The LaTeX source.
+    """
     head = [_tex(h) for _, h in _TABLE_COLUMNS]
     out = ["\\begin{table}[t]", "\\centering"]
     if caption:

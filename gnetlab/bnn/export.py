@@ -1,0 +1,120 @@
+"""Export of a trained BinaryNet to packed bits, run on the popcount kernels with identical predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validation import as_array
+from .models import BinaryMLP, QuantLinear
+from .quantizers import ClippedSteSign, SteSign, _sign
+
+__all__ = ["PackedBinaryMLP", "export_binarynet"]
+
+
+@dataclass
+class PackedBinaryMLP:
+    """A BinaryNet MLP as packed bits, running on the popcount kernels.
+
+    Layer 0: real input x (centred to [-1, 1]) times sign weights -> float (``sign_weight_matmul``).
+    Layers 1..: +-1 inputs and +-1 weights -> exact integer dot products (``binary_matmul``).
+    Each BatchNorm + sign pair is folded into a per-unit comparison of the pre-activation with a
+    threshold (direction given by the sign of the BN scale); the final BatchNorm is applied as an
+    affine map to produce logits. Weight storage: 1 bit per weight plus 2 floats per unit.
+
+    Parameters
+    ----------
+    first_weights : gnetlab.bits.PackedBits, shape (h0, d)
+        sign(W0).
+    hidden_weights : list of gnetlab.bits.PackedBits
+        sign(W_l) of the later layers, shape (h_l, h_(l-1)).
+    thresholds : list of tuple of ndarray
+        Per hidden BatchNorm: ``(tau, flip)``, float64 and bool arrays of length h_l.
+    out_scale, out_shift : ndarray, float64, shape (n_classes,)
+        The final BatchNorm as an affine map.
+    in_features : int
+        d.
+    """
+
+    first_weights: object  # PackedBits of sign(W0), (h0, d)
+    hidden_weights: list  # PackedBits per later layer
+    thresholds: list  # per hidden BN: (tau, flip) float64/bool arrays of length h_l
+    out_scale: np.ndarray
+    out_shift: np.ndarray
+    in_features: int
+
+    def decision_function(self, X, *, backend: str = "auto") -> np.ndarray:
+        from ..bits import pack_signs
+        from ..kernels import binary_matmul, sign_weight_matmul
+
+        X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
+        if X.shape[1] != self.in_features:
+            raise ValueError(f"X: expected {self.in_features} features, got {X.shape[1]}")
+        pre = sign_weight_matmul(2 * X - 1, self.first_weights, backend=backend).astype(np.float64)
+        for (tau, flip), W in zip(self.thresholds, [*self.hidden_weights, None]):
+            bits = (pre >= tau) ^ flip  # True -> +1
+            signs = np.where(bits, np.int8(1), np.int8(-1))
+            if W is None:
+                break
+            pre = binary_matmul(pack_signs(signs), W, backend=backend).astype(np.float64)
+        return pre * self.out_scale + self.out_shift
+
+    def predict(self, X, *, backend: str = "auto") -> np.ndarray:
+        return self.decision_function(X, backend=backend).argmax(1)
+
+    def weight_bytes(self) -> int:
+        words = self.first_weights.words.nbytes + sum(W.words.nbytes for W in self.hidden_weights)
+        return int(words + sum(t.size * 8 + f.size for t, f in self.thresholds) + 16 * self.out_scale.size)
+
+
+def _bn_affine(bn: nn.BatchNorm1d) -> tuple[np.ndarray, np.ndarray]:
+    g = bn.weight.detach().double().numpy()
+    b = bn.bias.detach().double().numpy()
+    m = bn.running_mean.detach().double().numpy()
+    v = bn.running_var.detach().double().numpy()
+    s = g / np.sqrt(v + bn.eps)
+    return s, b - m * s
+
+
+@torch.no_grad()
+def export_binarynet(model: BinaryMLP) -> PackedBinaryMLP:
+    """Export a trained ``binarynet`` :class:`BinaryMLP` to :class:`PackedBinaryMLP`.
+
+    Parameters
+    ----------
+    model : BinaryMLP
+        Built with ``recipe="binarynet"`` and trained.
+
+    Returns
+    -------
+    PackedBinaryMLP
+        Same predictions as ``model`` in evaluation mode.
+    """
+    from ..bits import pack_signs
+
+    if not isinstance(model, BinaryMLP) or model.recipe != "binarynet":
+        raise ValueError("export_binarynet: expected a BinaryMLP built with recipe='binarynet'")
+    model.eval()
+    linears = [m for m in model.net if isinstance(m, QuantLinear)]
+    bns = [m for m in model.net if isinstance(m, nn.BatchNorm1d)]
+    if any(not isinstance(l.input_quantizer, (ClippedSteSign, SteSign)) for l in linears[1:]):
+        raise ValueError("export_binarynet: hidden layers must have binary (sign) input quantizers")
+    W = [_sign(l.weight).numpy().astype(np.int8) for l in linears]
+    thresholds = []
+    for bn in bns[:-1]:
+        s, t = _bn_affine(bn)
+        if np.any(s == 0):
+            raise ValueError("export_binarynet: a BatchNorm scale is exactly 0; its unit is constant")
+        # sign(s*a + t) = +1  <=>  a >= -t/s (s > 0)  or  a <= -t/s (s < 0)
+        tau = -t / s
+        flip = s < 0
+        # a == tau with s < 0 gives s*a+t = 0 -> +1: handled by nudging tau for the flipped units
+        tau = np.where(flip, np.nextafter(tau, np.inf), tau)
+        thresholds.append((tau, flip))
+    s_out, t_out = _bn_affine(bns[-1])
+    return PackedBinaryMLP(pack_signs(W[0]), [pack_signs(w) for w in W[1:]], thresholds, s_out, t_out,
+                           model.spec["in_features"])
+
