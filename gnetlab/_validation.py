@@ -20,6 +20,7 @@ __all__ = [
     "check_choice",
     "check_real",
     "check_seed",
+    "check_sequence",
     "resolve_rng",
 ]
 
@@ -175,3 +176,13 @@ def check_widths(widths: Any, name: str = "widths") -> tuple[int, ...]:
     if not widths:
         raise ValueError(f"{name}: expected at least one hidden layer, got an empty sequence")
     return tuple(check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths))
+
+
+def check_sequence(values: Any, name: str) -> list:
+    """A list, tuple, range or 1-D array of values as a list (a string, a bare number or a generator is
+    refused instead of being split into characters or failing later)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, range)):
+        raise TypeError(f"{name}: expected a list of values, got {values!r} ({type(values).__name__})")
+    return list(values)

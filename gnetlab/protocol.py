@@ -68,11 +68,9 @@ def check_protocol_seed(seed) -> int:
     int
         ``int(seed)``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: expected an int (chunk streams are derived from it), got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed}")
-    return int(seed)
+    from ._validation import check_seed
+
+    return check_seed(seed)  # the project's one seed rule (an int >= 0)
 
 
 def chunk_bounds(n_samples: int, n_chunks: int) -> list[np.ndarray]:
@@ -136,7 +134,13 @@ def chunk_summary(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") 
         One row per group (sorted): the ``by`` columns, ``mean``, ``std`` (ddof 1), ``count``, ``lo``
         and ``hi`` (mean -+ 0.5 std).
     """
-    g = df.groupby(list(by), sort=True)[value]
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df: expected a pandas DataFrame of chunk rows, got {type(df).__name__}")
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, value] if c not in df.columns]
+    if missing:
+        raise ValueError(f"by/value: columns {missing} are not in df; its columns: {list(df.columns)}")
+    g = df.groupby(by, sort=True)[value]
     out = g.agg(["mean", "std", "count"]).reset_index()
     out["lo"] = out["mean"] - 0.5 * out["std"]
     out["hi"] = out["mean"] + 0.5 * out["std"]

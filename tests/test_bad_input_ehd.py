@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gnetlab import ehd, gnet
+from gnetlab import bench, ehd, gnet
 
 M = gnet.build_model("mnist_dense", activation="tasu", hidden=(8,), input_features=20, n_classes=3)
-E = ehd.embed(M, hyperdim=64, seed=0)
+E = ehd.embed_gnet(M, hyperdim=64, seed=0)
 X = np.random.default_rng(0).random((6, 20)).astype(np.float32)
 Y = np.array([0, 1, 2, 0, 1, 2])
 SIGNS = np.ones((2, 10))
@@ -15,22 +15,22 @@ WORDS = np.zeros((2, 1), np.uint64)
 
 CASES = [
     # embed / hyperdims (issue 11: a string hyperdim is not split into characters)
-    ("embed-hyperdim-str", lambda: ehd.embed(M, hyperdim="64", seed=0), TypeError, r"hyperdim: expected a number or a list.*'64'"),
-    ("embed-hyperdim-float", lambda: ehd.embed(M, hyperdim=64.5, seed=0), TypeError, "hyperdim: expected an integer"),
-    ("embed-hyperdim-zero", lambda: ehd.embed(M, hyperdim=0, seed=0), ValueError, "hyperdim: expected an integer >= 1"),
-    ("embed-hyperdim-len", lambda: ehd.embed(M, hyperdim=[64, 64, 64], seed=0), ValueError, "hyperdim: expected an int or 2 values"),
-    ("embed-hyperdim-dict", lambda: ehd.embed(M, hyperdim={"a": 1}, seed=0), TypeError, "hyperdim: expected a number or a list"),
-    ("embed-both", lambda: ehd.embed(M, hyperdim=64, ratio=1.0, seed=0), ValueError, "give exactly one of hyperdim="),
-    ("embed-neither", lambda: ehd.embed(M, seed=0), ValueError, "give exactly one of hyperdim="),
-    ("embed-ratio-neg", lambda: ehd.embed(M, ratio=-1.0, seed=0), ValueError, "ratio: expected positive finite"),
-    ("embed-ratio-nan", lambda: ehd.embed(M, ratio=float("nan"), seed=0), ValueError, "ratio: expected positive finite"),
-    ("embed-ratio-str", lambda: ehd.embed(M, ratio="2", seed=0), TypeError, "ratio: expected a number or a list"),
-    ("embed-ratio-tiny", lambda: ehd.embed(M, ratio=1e-9, seed=0), ValueError, "ratio: .* rounds to N = 0"),
-    ("embed-model", lambda: ehd.embed("model", hyperdim=64, seed=0), TypeError, "model: expected a gnetlab.gnet.GNet"),
-    ("embed-embedding", lambda: ehd.embed(M, hyperdim=64, embedding="binary", seed=0), ValueError, "embedding: unknown value"),
-    ("embed-class-vectors", lambda: ehd.embed(M, hyperdim=64, class_vectors="scaled", seed=0), ValueError, "class_vectors: unknown value"),
-    ("embed-seed-none", lambda: ehd.embed(M, hyperdim=64, seed=None), TypeError, "seed: an explicit seed"),
-    ("embed-seed-neg", lambda: ehd.embed(M, hyperdim=64, seed=-1), ValueError, "seed: expected a non-negative"),
+    ("embed-hyperdim-str", lambda: ehd.embed_gnet(M, hyperdim="64", seed=0), TypeError, r"hyperdim: expected a number or a list.*'64'"),
+    ("embed-hyperdim-float", lambda: ehd.embed_gnet(M, hyperdim=64.5, seed=0), TypeError, "hyperdim: expected an integer"),
+    ("embed-hyperdim-zero", lambda: ehd.embed_gnet(M, hyperdim=0, seed=0), ValueError, "hyperdim: expected an integer >= 1"),
+    ("embed-hyperdim-len", lambda: ehd.embed_gnet(M, hyperdim=[64, 64, 64], seed=0), ValueError, "hyperdim: expected an int or 2 values"),
+    ("embed-hyperdim-dict", lambda: ehd.embed_gnet(M, hyperdim={"a": 1}, seed=0), TypeError, "hyperdim: expected a number or a list"),
+    ("embed-both", lambda: ehd.embed_gnet(M, hyperdim=64, ratio=1.0, seed=0), ValueError, "give exactly one of hyperdim="),
+    ("embed-neither", lambda: ehd.embed_gnet(M, seed=0), ValueError, "give exactly one of hyperdim="),
+    ("embed-ratio-neg", lambda: ehd.embed_gnet(M, ratio=-1.0, seed=0), ValueError, "ratio: expected positive finite"),
+    ("embed-ratio-nan", lambda: ehd.embed_gnet(M, ratio=float("nan"), seed=0), ValueError, "ratio: expected positive finite"),
+    ("embed-ratio-str", lambda: ehd.embed_gnet(M, ratio="2", seed=0), TypeError, "ratio: expected a number or a list"),
+    ("embed-ratio-tiny", lambda: ehd.embed_gnet(M, ratio=1e-9, seed=0), ValueError, "ratio: .* rounds to N = 0"),
+    ("embed-model", lambda: ehd.embed_gnet("model", hyperdim=64, seed=0), TypeError, "model: expected a gnetlab.gnet.GNet"),
+    ("embed-embedding", lambda: ehd.embed_gnet(M, hyperdim=64, embedding="binary", seed=0), ValueError, "embedding: unknown value"),
+    ("embed-class-vectors", lambda: ehd.embed_gnet(M, hyperdim=64, class_vectors="scaled", seed=0), ValueError, "class_vectors: unknown value"),
+    ("embed-seed-none", lambda: ehd.embed_gnet(M, hyperdim=64, seed=None), TypeError, "seed: an explicit seed"),
+    ("embed-seed-neg", lambda: ehd.embed_gnet(M, hyperdim=64, seed=-1), ValueError, "seed: expected a non-negative"),
     ("round-hyperdim-neg", lambda: ehd.round_hyperdim(-5), ValueError, "n: expected a finite non-negative"),
     ("round-hyperdim-nan", lambda: ehd.round_hyperdim(float("nan")), ValueError, "n: expected a finite non-negative"),
     ("truncated-larger", lambda: E.truncated(128), ValueError, "hyperdim: cannot truncate N = 64 to a larger N = 128"),
@@ -64,7 +64,7 @@ CASES = [
     ("flip-signs-seed", lambda: ehd.flip_signs(SIGNS, 0.1, seed=None), TypeError, "seed: an explicit seed"),
     ("flip-packed-dtype", lambda: ehd.flip_packed(np.zeros((2, 1), np.uint32), 10, 0.1, seed=0), ValueError, "words: expected uint64"),
     ("flip-packed-width", lambda: ehd.flip_packed(WORDS, 100, 0.1, seed=0), ValueError, r"words: expected uint64 of shape \(R, 2\)"),
-    ("flip-packed-nbits", lambda: ehd.flip_packed(WORDS, 0, 0.1, seed=0), ValueError, "n_bits: expected an integer >= 1"),
+    ("flip-packed-nbits", lambda: ehd.flip_packed(WORDS, 0, 0.1, seed=0), ValueError, "(k|n_bits): expected an integer >= 1"),
     ("flip-packed-signed", lambda: ehd.flip_packed(np.zeros((2, 1), np.int64), 10, 0.1, seed=0), TypeError, "words: expected a unsigned"),
     # the chunked protocol
     ("chunks-seed-float", lambda: ehd.evaluate_chunks(M, X, Y, hyperdim=64, n_chunks=2, seed=0.5), TypeError, "seed: expected an int >= 0"),
@@ -79,8 +79,8 @@ CASES = [
     ("flip-sweep-fraction-range", lambda: ehd.flip_sweep(M, X, Y, fractions=[0.1, 3], hyperdim=64, n_chunks=2, seed=0), ValueError, "fractions: expected a flip fraction"),
     ("chunk-summary-column", lambda: ehd.chunk_summary(__import__("pandas").DataFrame({"a": [1]}), ["hyperdim"]), ValueError, r"by/value: columns \['hyperdim', 'accuracy'\] are not in df"),
     ("chunk-summary-type", lambda: ehd.chunk_summary([1, 2], ["a"]), TypeError, "df: expected a pandas DataFrame"),
-    ("benchmark-batch-str", lambda: ehd.benchmark(M, hyperdim=64, batch_sizes=["1"], repeats=1), TypeError, "batch_sizes: expected an integer"),
-    ("benchmark-clock", lambda: ehd.benchmark(M, hyperdim=64, clock="gpu"), ValueError, "clock: unknown value 'gpu'"),
+    ("benchmark-batch-str", lambda: bench.bench_ehd(M, hyperdim=64, batch_sizes=["1"], repeats=1), TypeError, "batch_sizes: expected an integer"),
+    ("benchmark-clock", lambda: bench.bench_ehd(M, hyperdim=64, clock="gpu"), ValueError, "clock: unknown value 'gpu'"),
     ("flip-signs-empty-D", lambda: ehd.flip_signs(np.ones((2, 0)), 0.1, seed=0), ValueError, r"signs: expected an array of shape \(\.\.\., D\) with D >= 1"),
     ("layer-sizes-model", lambda: ehd.layer_sizes("m"), TypeError, "model: expected a gnetlab.gnet.GNet"),
     ("resolve-hyperdims-model", lambda: ehd.resolve_hyperdims(None, hyperdim=64), TypeError, "model: expected a gnetlab.gnet.GNet"),
@@ -107,4 +107,4 @@ def test_flip_fraction_outside_unit_interval(fraction):
 @given(text=st.text(alphabet="0123456789", min_size=1, max_size=5))
 def test_hyperdim_as_text_is_refused_whole(text):
     with pytest.raises(TypeError, match=f"hyperdim: expected a number or a list of 2 numbers .*'{text}'"):
-        ehd.embed(M, hyperdim=text, seed=0)
+        ehd.embed_gnet(M, hyperdim=text, seed=0)

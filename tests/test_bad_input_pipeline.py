@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from gnetlab import ehd, paths, pipeline, reference, zoo
+from gnetlab import bench, ehd, paths, pipeline, reference, zoo
 
 # ``python -m gnetlab.gnet`` runs gnetlab.gnet.train.main (the package re-exports the train() function
 # under the same name, so the module is looked up by its documented dotted path)
@@ -54,10 +54,10 @@ CLI_CASES = [
     ("gnet-train-bad-json", gnet_train.main, ["out.pt", "--spec", "{x"], "--spec: not valid JSON"),
     ("gnet-train-bad-spec", gnet_train.main, ["out.pt", "--spec", "[]"], "--spec: spec: expected a dict"),
     ("gnet-train-threads", gnet_train.main, ["out.pt", "--spec", "{}", "--threads", "0"], "--threads: expected an integer >= 1"),
-    ("ehd-bench-hyperdim", ehd.bench_main, ["--hyperdim", "0"], "--hyperdim: expected integers >= 1"),
-    ("ehd-bench-batch", ehd.bench_main, ["--batch", "1", "-5"], "--batch: expected integers >= 1"),
-    ("ehd-bench-seed", ehd.bench_main, ["--seed", "-1"], "--seed: expected a non-negative"),
-    ("ehd-bench-embedding", ehd.bench_main, ["--embedding", "bernoulli"], "invalid choice: 'bernoulli'"),
+    ("ehd-bench-hyperdim", bench.ehd_main, ["--hyperdim", "0"], "--hyperdim: expected integers >= 1"),
+    ("ehd-bench-batch", bench.ehd_main, ["--batch", "1", "-5"], "--batch: expected integers >= 1"),
+    ("ehd-bench-seed", bench.ehd_main, ["--seed", "-1"], "--seed: expected a non-negative"),
+    ("ehd-bench-embedding", bench.ehd_main, ["--embedding", "bernoulli"], "invalid choice: 'bernoulli'"),
     ("reference-not-dir", reference.main, ["compare", "nope_dir"], "results_dir: nope_dir is not a directory"),
     ("reference-command", reference.main, ["bogus", "results"], "invalid choice: 'bogus'"),
 ]
