@@ -21,6 +21,8 @@ __all__ = [
     "check_real",
     "check_seed",
     "check_sequence",
+    "check_index",
+    "check_callable",
     "resolve_rng",
 ]
 
@@ -49,6 +51,7 @@ def as_array(
     finite: bool = False,
     dtype: Any = None,
     allow_empty: bool = True,
+    shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """Read ``x`` (numpy array, torch tensor or nested sequence) as a numpy array and check it.
 
@@ -67,6 +70,8 @@ def as_array(
         check_ndim(arr, name, ndim)
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {arr.shape}")
     if finite:
         check_finite(arr, name)
     if dtype is not None and arr.dtype != np.dtype(dtype):
@@ -186,3 +191,18 @@ def check_sequence(values: Any, name: str) -> list:
     if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, range)):
         raise TypeError(f"{name}: expected a list of values, got {values!r} ({type(values).__name__})")
     return list(values)
+
+
+def check_index(value: Any, name: str, low: int, high: int) -> int:
+    """An integer in ``[low, high]`` (a layer index, a depth, a sample count below a dimension)."""
+    value = check_positive_int(value, name, minimum=low)
+    if value > high:
+        raise ValueError(f"{name}: expected an integer in [{low}, {high}], got {value}")
+    return value
+
+
+def check_callable(value: Any, name: str) -> Any:
+    """A callable (a function applied elementwise, a fit routine, ...)."""
+    if not callable(value):
+        raise TypeError(f"{name}: expected a callable, got {value!r} ({type(value).__name__})")
+    return value

@@ -67,7 +67,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_array, check_choice, check_positive_int, check_real, check_widths, resolve_rng
+from ._validation import (as_array, check_callable, check_choice, check_index, check_positive_int, check_real,
+                          check_sequence, check_widths, resolve_rng)
 from .activations import resolve_activation
 from .threads import blas_threads
 
@@ -114,8 +115,7 @@ def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], mean=0.0, var=1.
     error decays like order^-1.5 (about 1e-5 at the default).
     """
     order = check_positive_int(order, "order")
-    if not callable(f):
-        raise TypeError(f"f: expected a vectorised callable, got {type(f).__name__}")
+    check_callable(f, "f")
     mean = as_array(mean, "mean", dtype_kind="fiu").astype(np.float64)
     var = as_array(var, "var", dtype_kind="fiu").astype(np.float64)
     if np.any(var < 0) or not np.all(np.isfinite(var)) or not np.all(np.isfinite(mean)):
@@ -236,10 +236,8 @@ def _weights_of(model_or_weights) -> tuple[list[np.ndarray], object]:
     # gnetlab.rf.RandomFeatures): the theory reads arrays and never needs the class itself.
     if all(hasattr(model_or_weights, a) for a in ("depth", "layer_weight", "activation")):
         return [model_or_weights.layer_weight(i) for i in range(model_or_weights.depth)], model_or_weights.activation
-    if isinstance(model_or_weights, (str, bytes)) or not hasattr(model_or_weights, "__iter__"):
-        raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures or a sequence of weight matrices, got "
-                        f"{type(model_or_weights).__name__}")
-    ws = [as_array(w, f"model[{i}]", dtype_kind="f", finite=True) for i, w in enumerate(model_or_weights)]
+    ws = [as_array(w, f"model[{i}]", dtype_kind="f", finite=True)
+          for i, w in enumerate(check_sequence(model_or_weights, "model (a random-features map or weight matrices)"))]
     return ws, None
 
 
@@ -269,11 +267,10 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
     name, _ = _resolve_activation(activation)
     if not weights:
         raise ValueError("model: expected at least one weight matrix")
+    d0 = weights[0].shape[1] if weights[0].ndim == 2 else 0
     for i, w in enumerate(weights):
         if w.ndim != 2:
             raise ValueError(f"model: weight {i} must be 2-D, got shape {w.shape}")
-    d0 = weights[0].shape[1]
-    for i, w in enumerate(weights):
         if i and w.shape[1] != weights[i - 1].shape[0]:
             raise ValueError(f"model: weight {i} has fan-in {w.shape[1]} but layer {i - 1} has width "
                              f"{weights[i - 1].shape[0]}")
@@ -343,13 +340,6 @@ class _Resolvent:
     dg: float  # d g / d kappa  (negative)
 
 
-def _check_n(n, p: int) -> int:
-    n = check_positive_int(n, "n")
-    if n >= p:
-        raise ValueError(f"n: interpolation theory needs n < p (overparametrised); got n = {n}, p = {p}")
-    return n
-
-
 class EigenSpectrum:
     """A covariance given by its eigenvalues (realised weights): ``G(kappa) = mean(1/(lambda + kappa))``."""
 
@@ -377,7 +367,7 @@ class EigenSpectrum:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma (Sigma + kappa)^-1 = n, i.e. kappa G(kappa) = 1 - n/p."""
-        _check_n(n, self.dim)
+        check_index(n, "n", 1, self.dim - 1)
         target = 1.0 - n / self.dim
         lam = self.eigenvalues
         scale = float(lam.mean()) or 1.0
@@ -447,7 +437,7 @@ class DeterministicEquivalent:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma_L (Sigma_L + kappa)^-1 = n (needs n < d_L)."""
-        _check_n(n, self.dim)
+        check_index(n, "n", 1, self.dim - 1)
         target = 1.0 - n / self.dim
 
         def f(e1: float) -> float:  # increasing in e1 (kappa_L decreases in e1)
@@ -543,8 +533,6 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
     """
     check_choice(method, "method", ("deterministic", "realised"))
     noise_var = check_real(noise_var, "noise_var", minimum=0)
-    input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
-    n = check_positive_int(n, "n")
     if method == "deterministic" and (input_cov is not None or input_mean is not None):
         raise ValueError("input_cov/input_mean: only method='realised' takes a general input distribution")
     if model is not None:
@@ -584,16 +572,12 @@ class GaussianEquivalentNetwork:
 
     def __init__(self, model, *, input_var: float = 1.0, input_mean=None, order: int = 121):
         if not all(hasattr(model, a) for a in ("depth", "dims", "input_dim", "layer_weight", "activation")):
-            raise TypeError(f"model: expected a random-features map such as gnetlab.rf.RandomFeatures, got "
-                            f"{type(model).__name__}")
+            raise TypeError(f"model: expected a random-features map (gnetlab.rf.RandomFeatures), got {model!r}")
         self.model = model
         self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         d0 = model.input_dim
-        if input_mean is not None:
-            input_mean = as_array(input_mean, "input_mean", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
-            if input_mean.shape != (d0,):
-                raise ValueError(f"input_mean: expected shape ({d0},), got {input_mean.shape}")
-        mean = np.zeros(d0) if input_mean is None else input_mean
+        mean = np.zeros(d0) if input_mean is None else as_array(input_mean, "input_mean", dtype_kind="fiu", ndim=1,
+                                                                 finite=True, shape=(d0,)).astype(np.float64)
         var_mean = self.input_var
         self.means, self.lins = [], []
         for i in range(model.depth):
@@ -631,14 +615,10 @@ class GaussianEquivalentNetwork:
 
     def second_moment_form(self, v, layer: int | None = None) -> np.ndarray:
         """``E (v^T x^(l))^2`` for readouts v (p,) or (p, k) at layer l (default: last), exactly."""
-        if layer is None:
-            layer = self.model.depth
-        elif isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= self.model.depth:
-            raise ValueError(f"layer: expected a depth in 1..{self.model.depth} (1-based), got {layer!r}")
+        layer = self.model.depth if layer is None else check_index(layer, "layer", 1, self.model.depth)
         v = as_array(v, "v", dtype_kind="fiu", ndim=(1, 2), finite=True).astype(np.float64)
-        p = self.model.dims[layer]
-        if v.shape[0] != p:
-            raise ValueError(f"v: expected {p} rows (the width of layer {layer}), got shape {v.shape}")
+        if v.shape[0] != self.model.dims[layer]:
+            raise ValueError(f"v: expected {self.model.dims[layer]} rows (layer {layer}'s width), got shape {v.shape}")
         vec = v.ndim == 1
         v2 = v[:, None] if vec else v
         mean_part = (self.means[layer - 1] @ v2) ** 2
@@ -664,18 +644,9 @@ def ge_monte_carlo(model, n: int, fit: Callable[[np.ndarray, np.ndarray], np.nda
     """
     rng = resolve_rng(seed)
     trials = check_positive_int(trials, "trials")
-    n = check_positive_int(n, "n")
-    if not callable(fit):
-        raise TypeError(f"fit: expected a callable fit(Phi, y) -> coef, got {type(fit).__name__}")
     ge = GaussianEquivalentNetwork(model, input_var=input_var)
-    if depths is None:
-        depths = list(range(1, model.depth + 1))
-    else:
-        if isinstance(depths, (str, bytes)) or not hasattr(depths, "__iter__"):
-            raise TypeError(f"depths: expected a list of depths in 1..{model.depth}, got {depths!r}")
-        depths = [check_positive_int(l, "depths") for l in depths]
-        if any(l > model.depth for l in depths):
-            raise ValueError(f"depths: expected depths in 1..{model.depth}, got {depths}")
+    depths = (list(range(1, model.depth + 1)) if depths is None else
+              [check_index(l, "depths", 1, model.depth) for l in check_sequence(depths, "depths")])
     out = {l: np.empty(trials) for l in depths}
     for t in range(trials):
         feats = ge.sample(n, seed=rng, all_layers=True)
