@@ -23,6 +23,7 @@ __all__ = [
     "check_sequence",
     "check_index",
     "check_callable",
+    "check_widths",
     "resolve_rng",
 ]
 
