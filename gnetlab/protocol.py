@@ -88,7 +88,7 @@ def chunk_bounds(n_samples: int, n_chunks: int) -> list[np.ndarray]:
     list of ndarray
         ``n_chunks`` int64 index arrays, as ``numpy.array_split`` (sizes differ by at most one).
     """
-    return np.array_split(np.arange(n_samples), n_chunks)
+    return np.array_split(np.arange(n_samples), check_n_chunks(n_chunks, n_samples))
 
 
 def chunk_accuracy(pred, y, n_chunks: int) -> np.ndarray:
@@ -162,7 +162,7 @@ def chunk_streams(seed: int, n_chunks: int) -> list[np.random.SeedSequence]:
     list of numpy.random.SeedSequence
         ``SeedSequence(seed).spawn(n_chunks)``.
     """
-    return np.random.SeedSequence(int(seed)).spawn(n_chunks)
+    return np.random.SeedSequence(check_protocol_seed(seed)).spawn(n_chunks)
 
 
 def keyed_streams(seed: int, key: int, n: int) -> list[np.random.SeedSequence]:
@@ -182,7 +182,7 @@ def keyed_streams(seed: int, key: int, n: int) -> list[np.random.SeedSequence]:
     list of numpy.random.SeedSequence
         ``SeedSequence([seed, key]).spawn(n)``.
     """
-    return np.random.SeedSequence([int(seed), int(key)]).spawn(n)
+    return np.random.SeedSequence([check_protocol_seed(seed), int(key)]).spawn(n)
 
 
 def keyed_rng(seed: int, *key: int) -> np.random.Generator:
@@ -200,7 +200,7 @@ def keyed_rng(seed: int, *key: int) -> np.random.Generator:
     numpy.random.Generator
         ``default_rng([seed, *key])``.
     """
-    return np.random.default_rng([int(seed), *key])
+    return np.random.default_rng([check_protocol_seed(seed), *key])
 
 
 def keyed_int_seed(seed: int, *key: int) -> int:
@@ -218,7 +218,7 @@ def keyed_int_seed(seed: int, *key: int) -> int:
     int
         The first uint64 of ``SeedSequence([seed, *key]).generate_state``, shifted right by one.
     """
-    state = np.random.SeedSequence([int(seed), *key]).generate_state(1, np.uint64)[0]
+    state = np.random.SeedSequence([check_protocol_seed(seed), *key]).generate_state(1, np.uint64)[0]
     return int(state >> np.uint64(1))
 
 
