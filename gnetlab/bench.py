@@ -528,6 +528,12 @@ def ehd_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", default=None)
     args = parser.parse_args(argv)
+    for flag, values in (("--hyperdim", [args.hyperdim]), ("--batch", args.batch), ("--hidden", args.hidden),
+                         ("--repeats", [args.repeats]), ("--threads", [] if args.threads is None else [args.threads])):
+        if min(values, default=1) < 1:
+            parser.error(f"{flag}: expected integers >= 1, got {min(values)}")
+    if args.seed < 0:
+        parser.error(f"--seed: expected a non-negative integer, got {args.seed}")
     if args.threads is not None:
         from gnetlab.threads import set_threads
 

@@ -450,8 +450,8 @@ def flip_signs(signs, fraction: float, *, model: str = "exact", seed) -> np.ndar
         A new array.
     """
     s = as_array(signs, "signs", dtype_kind="fi")
-    if s.ndim == 0:
-        raise ValueError("signs: expected an array of shape (..., D)")
+    if s.ndim == 0 or s.shape[-1] == 0:
+        raise ValueError(f"signs: expected an array of shape (..., D) with D >= 1, got shape {s.shape}")
     if not np.all(np.abs(s) == 1):
         raise ValueError("signs: expected entries in {-1, +1}")
     fraction = check_fraction(fraction)

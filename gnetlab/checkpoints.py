@@ -189,6 +189,10 @@ def committed(name: str, spec: dict, *, kind: str, directory: str | os.PathLike 
     """
     if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
         raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
+    if kind not in ("gnet", "bnn"):
+        raise ValueError(f"kind: unknown value {kind!r}; expected 'gnet' or 'bnn'")
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec: expected a dict, got {type(spec).__name__}")
     path = Path(directory) if directory is not None else committed_dir()
     path = path / f"{name}.pt"
     meta = read_sidecar(path)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
+
 __all__ = ["COUNT_KEYS", "zero_counts", "load_energy_table", "energy_pj"]
 
 #: The operation counts of a cost dict, in table order.
@@ -71,6 +73,13 @@ def energy_pj(counts: Mapping[str, float], energy_table: Mapping[str, float] | N
         Picojoules per inference.
     """
     e = load_energy_table() if energy_table is None else energy_table
+    if not isinstance(counts, Mapping):
+        raise TypeError(f"counts: expected a mapping of operation counts, got {type(counts).__name__}")
+    # other keys (a model_costs() dict also holds its recipe and energy) are ignored
+    bad = {k: v for k, v in counts.items() if k in COUNT_KEYS and (
+           isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) or v < 0)}
+    if bad:
+        raise ValueError(f"counts: expected finite non-negative numbers, got {bad}")
     c = {k: counts.get(k, 0) for k in COUNT_KEYS}
     return (c["float_mult_macs"] * (e["fp32_mult"] + e["fp32_add"]) + c["float_add_macs"] * e["fp32_add"]
             + c["binary_macs"] * (e["binary_xnor"] + e["int8_add"]) + c["int8_macs"] * e["int8_add"])

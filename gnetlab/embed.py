@@ -25,7 +25,7 @@ import itertools
 
 import numpy as np
 
-from ._validation import as_array, check_choice, check_positive_int, resolve_rng
+from ._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 
 __all__ = [
     "EMBEDDINGS",
@@ -98,7 +98,11 @@ def sign_embed(x, G) -> np.ndarray:
     if x.shape[-1] != G.shape[1]:
         raise ValueError(f"x: last dimension {x.shape[-1]} does not match G's input dimension {G.shape[1]}")
     ftype = G.dtype if G.dtype.kind == "f" else np.float32
-    proj = x.astype(ftype, copy=False) @ G.astype(ftype, copy=False).T
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, by name
+        proj = x.astype(ftype, copy=False) @ G.astype(ftype, copy=False).T
+    if not np.isfinite(proj).all():
+        raise ValueError(f"x: G x overflows {np.dtype(ftype)} (max |x| = {float(np.abs(x).max()):.3g}); "
+                         "rescale x (the signs do not depend on its scale)")
     return np.where(proj >= 0, np.int8(1), np.int8(-1))
 
 
@@ -117,6 +121,12 @@ def normalized_inner(su, sv) -> np.ndarray:
     """
     su = as_array(su, "su", dtype_kind="iuf")
     sv = as_array(sv, "sv", dtype_kind="iuf")
+    for arr, name in ((su, "su"), (sv, "sv")):
+        if arr.ndim == 0:
+            raise ValueError(f"{name}: expected an array of shape (..., N), got a 0-D value")
+        if not np.all(np.abs(arr) == 1):
+            raise ValueError(f"{name}: expected +-1 entries (an embedding from sign_embed), got values outside "
+                             "{-1, +1} (NaN, 0 or other)")
     if su.shape[-1] != sv.shape[-1]:
         raise ValueError(f"su, sv: embedding lengths differ ({su.shape[-1]} vs {sv.shape[-1]})")
     if su.shape[-1] == 0:
@@ -186,8 +196,7 @@ def hoeffding_radius(hyperdim, delta: float = 0.05) -> np.ndarray:
     N = as_array(hyperdim, "hyperdim", dtype_kind="fiu", finite=True).astype(np.float64)
     if np.any(N < 1):
         raise ValueError(f"hyperdim: expected N >= 1, got minimum {N.min()}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta: expected 0 < delta < 1, got {delta}")
+    delta = check_real(delta, "delta", minimum=0, maximum=1, low_open=True, high_open=True)
     return np.sqrt(2 * np.log(2 / delta) / N)
 
 
@@ -262,6 +271,7 @@ def rademacher_limit(u, v, *, max_support: int = 20) -> float:
     v = as_array(v, "v", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
     if u.shape != v.shape:
         raise ValueError(f"u, v: shapes differ: {u.shape} vs {v.shape}")
+    max_support = check_positive_int(max_support, "max_support")
     support = np.flatnonzero((u != 0) | (v != 0))
     if support.size == 0:
         return 1.0
@@ -316,6 +326,10 @@ def convergence_curve(u, v, hyperdims, *, embedding: str, seed, trials: int = 10
     check_choice(embedding, "embedding", EMBEDDINGS)
     trials = check_positive_int(trials, "trials")
     chunk = check_positive_int(chunk, "chunk")
+    for arr, name in ((u, "u"), (v, "v")):
+        if arr.size == 0 or np.any(np.linalg.norm(arr, axis=1) == 0):
+            raise ValueError(f"{name}: expected non-empty rows with nonzero norm (a cosine needs a direction), "
+                             f"got shape {arr.shape} with zero rows")
     cos = (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
     target = grothendieck_expectation(np.clip(cos, -1, 1))
     rng = resolve_rng(seed)

@@ -166,7 +166,10 @@ def model_work(model, hyperdims: Sequence[int] | None = None) -> dict:
     import torch
 
     from .gnet.layers import ArcsineDense
+    from .gnet.models import GNet
 
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     shapes = []
     hooks = [layer.register_forward_hook(lambda mod, inp, out: shapes.append(tuple(out.shape[2:])))
              for layer in model.layers]
@@ -210,6 +213,9 @@ def projected_seconds(measured_seconds: float, measured_work: float, target_work
 
 def format_seconds(s: float) -> str:
     """``"42 s"``, ``"7.5 min"``, ``"3.2 h"`` or ``"4.1 days"``."""
+    from ._validation import check_real
+
+    s = check_real(s, "s", minimum=0)
     if s < 120:
         return f"{s:.0f} s"
     if s < 7200:
@@ -234,6 +240,9 @@ def training_seconds_per_sample(model, X, y, *, batch_size: int, n_batches: int 
     from .gnet.train import single_thread
 
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    from ._validation import check_seed
+
+    seed = check_seed(seed)
     n_batches = check_positive_int(n_batches, "n_batches")
     m = copy.deepcopy(model)
     m.train()

@@ -41,7 +41,11 @@ def atomic_path(target: str | os.PathLike, *, suffix: str | None = None) -> Iter
     pathlib.Path
         The temporary file to write.
     """
+    if not isinstance(target, (str, os.PathLike)):
+        raise TypeError(f"target: expected a path (str or os.PathLike), got {type(target).__name__}")
     target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(f"target: {target} is a directory, expected a file path")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix, dir=target.parent
@@ -73,6 +77,8 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
     pathlib.Path
         ``target``.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a str, got {type(text).__name__}")
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
@@ -95,6 +101,8 @@ def write_csv_atomic(df, target: str | os.PathLike, **kwargs) -> Path:
     pathlib.Path
         ``target``.
     """
+    if not hasattr(df, "to_csv"):
+        raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
     kwargs.setdefault("index", False)
     with atomic_path(target) as tmp:
         df.to_csv(tmp, **kwargs)

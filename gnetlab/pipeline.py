@@ -44,7 +44,14 @@ def notebook_parameters(path: str | os.PathLike) -> dict:
     """
     import nbformat
 
-    nb = nbformat.read(str(path), as_version=4)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"notebook: expected a path to a .ipynb file, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"notebook: {path} does not exist or is not a file")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # not JSON, not a notebook
+        raise ValueError(f"notebook: {path} is not a readable Jupyter notebook ({type(exc).__name__}: {exc})") from exc
     cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
         raise ValueError(f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}")
@@ -171,6 +178,11 @@ def run_notebook(notebook: str | os.PathLike, output: str | os.PathLike, *, para
     """
     import papermill as pm
 
+    from ._validation import check_positive_int
+
+    threads = check_positive_int(threads, "threads")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise TypeError(f"parameters: expected a dict of notebook parameters, got {type(parameters).__name__}")
     notebook, output = Path(notebook), Path(output)
     parameters = dict(parameters or {})
     known = notebook_parameters(notebook)
@@ -242,6 +254,16 @@ def refresh_notebook(notebook: str | os.PathLike, *, timeout: int = 1800, publis
     return notebook
 
 
+def _check_notebook_arg(parser: argparse.ArgumentParser, path: str, name: str) -> None:
+    """A usage error (exit 2, no traceback) for a notebook argument that is not a readable .ipynb file."""
+    p = Path(path)
+    if not p.is_file():
+        parser.error(f"{name}: expected an existing .ipynb file, got {path!r} "
+                     f"({'a directory' if p.is_dir() else 'no such file'})")
+    if p.suffix != ".ipynb":
+        parser.error(f"{name}: expected a .ipynb file, got {path!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gnetlab.pipeline", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -258,16 +280,37 @@ def main(argv: list[str] | None = None) -> int:
     p_par.add_argument("notebook")
     args = parser.parse_args(argv)
     if args.cmd == "run":
-        params = json.loads(args.parameters)
+        try:
+            params = json.loads(args.parameters)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--parameters: expected a JSON object, got {args.parameters!r} ({exc})")
         if not isinstance(params, dict):
-            parser.error("--parameters must be a JSON object")
+            parser.error(f"--parameters: expected a JSON object, got {args.parameters!r}")
+        if args.threads < 1:
+            parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+        _check_notebook_arg(parser, args.notebook, "notebook")
+        if Path(args.output).is_dir():
+            parser.error(f"output: expected a path for the executed .ipynb, got the directory {args.output!r}")
+        try:
+            known = notebook_parameters(args.notebook)
+        except ValueError as exc:
+            parser.error(f"notebook: {exc}")
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            parser.error(f"--parameters: unknown parameters {unknown}; {args.notebook} declares {sorted(known)}")
         run_notebook(args.notebook, args.output, parameters=params, threads=args.threads)
     elif args.cmd == "refresh":
+        for nb in args.notebooks:
+            _check_notebook_arg(parser, nb, "notebooks")
         for nb in args.notebooks:
             print(f"refreshing {nb}", flush=True)
             refresh_notebook(nb, publish=args.publish)
     else:
-        print(json.dumps(notebook_parameters(args.notebook), indent=2))
+        _check_notebook_arg(parser, args.notebook, "notebook")
+        try:
+            print(json.dumps(notebook_parameters(args.notebook), indent=2))
+        except ValueError as exc:
+            parser.error(f"notebook: {exc}")
     return 0
 
 

@@ -95,7 +95,12 @@ def machine_note(fig, threads: int) -> str:
 
     from .machine import machine_label
 
-    label = f"measured on {machine_label(min(int(threads), os.cpu_count() or 1))}"
+    from ._validation import check_positive_int
+
+    threads = check_positive_int(threads, "threads")
+    if not hasattr(fig, "supxlabel"):
+        raise TypeError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
+    label = f"measured on {machine_label(min(threads, os.cpu_count() or 1))}"
     # as the figure's supxlabel, so that constrained layout reserves room for it below the axes
     fig.supxlabel(label, x=0.995, ha="right", fontsize=7.5, color="#555555")
     return label
@@ -161,6 +166,13 @@ def save_figure(fig, slug: str, data=None, *, figures_dir: Path | None = None,
     dict of str to pathlib.Path
         ``"png"``, ``"pdf"`` (and ``"csv"`` with ``data``) -> the written file.
     """
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(slug, str):
+        raise TypeError(f"slug: expected a plain file stem (str) like 'grothendieck_identity', got {slug!r}")
+    if data is not None and not hasattr(data, "to_csv"):
+        raise TypeError(f"data: expected a pandas DataFrame (the figure's tidy source data) or None, got "
+                        f"{type(data).__name__}")
     if not slug or any(c in slug for c in "/\\ "):
         raise ValueError(f"slug: expected a plain file stem like 'grothendieck_identity', got {slug!r}")
     figures_dir = Path(figures_dir) if figures_dir is not None else paths.FIGURES

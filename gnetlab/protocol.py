@@ -68,11 +68,9 @@ def check_protocol_seed(seed) -> int:
     int
         ``int(seed)``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: expected an int (chunk streams are derived from it), got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed}")
-    return int(seed)
+    from ._validation import check_seed
+
+    return check_seed(seed)  # the project's one seed rule (an int >= 0)
 
 
 def chunk_bounds(n_samples: int, n_chunks: int) -> list[np.ndarray]:
@@ -90,7 +88,7 @@ def chunk_bounds(n_samples: int, n_chunks: int) -> list[np.ndarray]:
     list of ndarray
         ``n_chunks`` int64 index arrays, as ``numpy.array_split`` (sizes differ by at most one).
     """
-    return np.array_split(np.arange(n_samples), n_chunks)
+    return np.array_split(np.arange(n_samples), check_n_chunks(n_chunks, n_samples))
 
 
 def chunk_accuracy(pred, y, n_chunks: int) -> np.ndarray:
@@ -136,7 +134,13 @@ def chunk_summary(df: pd.DataFrame, by: Sequence[str], value: str = "accuracy") 
         One row per group (sorted): the ``by`` columns, ``mean``, ``std`` (ddof 1), ``count``, ``lo``
         and ``hi`` (mean -+ 0.5 std).
     """
-    g = df.groupby(list(by), sort=True)[value]
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df: expected a pandas DataFrame of chunk rows, got {type(df).__name__}")
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, value] if c not in df.columns]
+    if missing:
+        raise ValueError(f"by/value: columns {missing} are not in df; its columns: {list(df.columns)}")
+    g = df.groupby(by, sort=True)[value]
     out = g.agg(["mean", "std", "count"]).reset_index()
     out["lo"] = out["mean"] - 0.5 * out["std"]
     out["hi"] = out["mean"] + 0.5 * out["std"]
@@ -158,7 +162,7 @@ def chunk_streams(seed: int, n_chunks: int) -> list[np.random.SeedSequence]:
     list of numpy.random.SeedSequence
         ``SeedSequence(seed).spawn(n_chunks)``.
     """
-    return np.random.SeedSequence(int(seed)).spawn(n_chunks)
+    return np.random.SeedSequence(check_protocol_seed(seed)).spawn(n_chunks)
 
 
 def keyed_streams(seed: int, key: int, n: int) -> list[np.random.SeedSequence]:
@@ -178,7 +182,7 @@ def keyed_streams(seed: int, key: int, n: int) -> list[np.random.SeedSequence]:
     list of numpy.random.SeedSequence
         ``SeedSequence([seed, key]).spawn(n)``.
     """
-    return np.random.SeedSequence([int(seed), int(key)]).spawn(n)
+    return np.random.SeedSequence([check_protocol_seed(seed), int(key)]).spawn(n)
 
 
 def keyed_rng(seed: int, *key: int) -> np.random.Generator:
@@ -196,7 +200,7 @@ def keyed_rng(seed: int, *key: int) -> np.random.Generator:
     numpy.random.Generator
         ``default_rng([seed, *key])``.
     """
-    return np.random.default_rng([int(seed), *key])
+    return np.random.default_rng([check_protocol_seed(seed), *key])
 
 
 def keyed_int_seed(seed: int, *key: int) -> int:
@@ -214,7 +218,7 @@ def keyed_int_seed(seed: int, *key: int) -> int:
     int
         The first uint64 of ``SeedSequence([seed, *key]).generate_state``, shifted right by one.
     """
-    state = np.random.SeedSequence([int(seed), *key]).generate_state(1, np.uint64)[0]
+    state = np.random.SeedSequence([check_protocol_seed(seed), *key]).generate_state(1, np.uint64)[0]
     return int(state >> np.uint64(1))
 
 

@@ -193,7 +193,7 @@ def compare_slug(slug: str, results_dir: str | os.PathLike, *, specs: dict | Non
                  reference: str | os.PathLike | None = None) -> list[str]:
     """Compare ``results_dir/<slug>.csv`` with the committed ``<slug>.csv``; list the differences."""
     specs = specs if specs is not None else load_specs()
-    if slug not in specs:
+    if not isinstance(slug, str) or slug not in specs:
         raise ValueError(f"slug: {slug!r} has no entry in tolerances.yaml; known: {sorted(specs)}")
     ref_path = Path(reference or reference_dir()) / f"{slug}.csv"
     new_path = Path(results_dir) / f"{slug}.csv"
@@ -207,6 +207,8 @@ def compare_slug(slug: str, results_dir: str | os.PathLike, *, specs: dict | Non
 
 def compare_dir(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> dict[str, list[str]]:
     """:func:`compare_slug` for every slug (or ``slugs``): ``{slug: problems}``."""
+    if isinstance(slugs, str):
+        raise TypeError(f"slugs: expected a list of slugs or None, got the string {slugs!r} (use [{slugs!r}])")
     specs = load_specs()
     return {slug: compare_slug(slug, results_dir, specs=specs) for slug in (slugs or sorted(specs))}
 
@@ -254,8 +256,10 @@ def update(results_dir: str | os.PathLike, slugs: list[str] | None = None) -> li
     """Copy ``results_dir/<slug>.csv`` over the committed reference (atomically), excluded columns dropped."""
     specs = load_specs()
     written = []
+    if isinstance(slugs, str):
+        raise TypeError(f"slugs: expected a list of slugs or None, got the string {slugs!r} (use [{slugs!r}])")
     for slug in slugs or sorted(specs):
-        if slug not in specs:
+        if not isinstance(slug, str) or slug not in specs:
             raise ValueError(f"slugs: {slug!r} has no entry in tolerances.yaml; add one first")
         src = Path(results_dir) / f"{slug}.csv"
         if not src.is_file():

@@ -15,21 +15,31 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ._validation import as_array
+from ._validation import as_array, check_choice, check_positive_int, check_real, check_seed
 
 __all__ = ["fgsm", "pgd", "accuracy", "attack_accuracy"]
 
 
 def _check(X, y, eps):
     X = torch.as_tensor(as_array(X, "X", dtype_kind="f", finite=True, dtype=np.float32))
+    if y is None:
+        raise TypeError("y: expected integer labels (n,), got None")
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1)).long()
+    if X.ndim < 2:
+        raise ValueError(f"X: expected a batch of inputs (n, ...), got shape {tuple(X.shape)} "
+                         "(for one sample use X[None])")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X, y: {X.shape[0]} inputs vs {y.shape[0]} labels")
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps: expected a finite value >= 0, got {eps}")
+    check_real(eps, "eps", minimum=0)
     if X.numel() and (X.min() < 0 or X.max() > 1):
         raise ValueError("X: attacks expect inputs scaled to [0, 1]")
     return X, y
+
+
+def _check_model(model, name: str) -> None:
+    if not callable(model):
+        raise TypeError(f"{name}: expected a torch module or a callable returning logits, got "
+                        f"{type(model).__name__}")
 
 
 def _grad(model, x, y):
@@ -61,6 +71,9 @@ def fgsm(model, X, y, eps: float, *, grad_model=None) -> torch.Tensor:
         Adversarial inputs.
     """
     X, y = _check(X, y, eps)
+    _check_model(model, "model")
+    if grad_model is not None:
+        _check_model(grad_model, "grad_model")
     gm = grad_model or model
     gm.eval()
     g = _grad(gm, X, y)
@@ -101,8 +114,13 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
         Adversarial inputs.
     """
     X, y = _check(X, y, eps)
-    if steps < 1:
-        raise ValueError(f"steps: expected >= 1, got {steps}")
+    steps = check_positive_int(steps, "steps")
+    if step_size is not None:
+        step_size = check_real(step_size, "step_size", minimum=0, low_open=True)
+    seed = check_seed(seed)
+    _check_model(model, "model")
+    if grad_model is not None:
+        _check_model(grad_model, "grad_model")
     gm = grad_model or model
     gm.eval()
     alpha = 2.5 * eps / steps if step_size is None else float(step_size)
@@ -137,8 +155,14 @@ def accuracy(model, X, y, batch_size: int = 1000) -> float:
     float
         In [0, 1].
     """
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32)) if not torch.is_tensor(X) else X
-    y = torch.as_tensor(np.asarray(y)).long() if not torch.is_tensor(y) else y.long()
+    _check_model(model, "model")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    X = torch.as_tensor(as_array(X, "X", dtype_kind="fiu", finite=True, dtype=np.float32))
+    y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1)).long()
+    if X.ndim < 2 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"y: expected one label per input of X {tuple(X.shape)}, got shape {tuple(y.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError("X: expected at least one input, got 0 (accuracy of an empty set is undefined)")
     if hasattr(model, "eval"):
         model.eval()
     correct = 0
@@ -177,8 +201,8 @@ def attack_accuracy(model, X, y, eps: float, *, attack: str = "fgsm", grad_model
     float
         In [0, 1].
     """
-    if attack not in ("fgsm", "pgd"):
-        raise ValueError(f"attack: unknown value {attack!r}; expected 'fgsm' or 'pgd'")
+    check_choice(attack, "attack", ("fgsm", "pgd"))
+    batch_size = check_positive_int(batch_size, "batch_size")
     fn = fgsm if attack == "fgsm" else pgd
     X, y = _check(X, y, eps)
     advs = [fn(model, X[i:i + batch_size], y[i:i + batch_size], eps, grad_model=grad_model, **kwargs)

@@ -67,7 +67,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_array, check_positive_int, check_widths, resolve_rng
+from ._validation import (as_array, check_callable, check_choice, check_index, check_positive_int, check_real,
+                          check_sequence, check_widths, resolve_rng)
 from .activations import resolve_activation
 from .threads import blas_threads
 
@@ -114,8 +115,9 @@ def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], mean=0.0, var=1.
     error decays like order^-1.5 (about 1e-5 at the default).
     """
     order = check_positive_int(order, "order")
-    mean = np.asarray(mean, dtype=np.float64)
-    var = np.asarray(var, dtype=np.float64)
+    check_callable(f, "f")
+    mean = as_array(mean, "mean", dtype_kind="fiu").astype(np.float64)
+    var = as_array(var, "var", dtype_kind="fiu").astype(np.float64)
     if np.any(var < 0) or not np.all(np.isfinite(var)) or not np.all(np.isfinite(mean)):
         raise ValueError("var: expected finite non-negative variances and finite means")
     nodes, weights = _hermite_rule(order)
@@ -157,10 +159,10 @@ def linearize(activation, var, mean=0.0, *, order: int = 121) -> Linearization:
     with kinks gets that slow convergence, so raise ``order``).
     """
     name, phi = _resolve_activation(activation)
-    var = np.asarray(var, dtype=np.float64)
+    var = as_array(var, "var", dtype_kind="fiu").astype(np.float64)
     if np.any(var <= 0) or not np.all(np.isfinite(var)):
         raise ValueError("var: expected finite, strictly positive pre-activation variances")
-    mean = np.asarray(mean, dtype=np.float64)
+    mean = as_array(mean, "mean", dtype_kind="fiu").astype(np.float64)
     if not np.all(np.isfinite(mean)):
         raise ValueError("mean: expected finite pre-activation means")
     m, v = np.broadcast_arrays(mean, var)
@@ -199,9 +201,7 @@ def scalar_recursion(activation, depth: int, *, input_var: float = 1.0,
     :func:`covariance_recursion` (mean terms).
     """
     depth = check_positive_int(depth, "depth")
-    s2 = float(input_var)
-    if not s2 > 0:
-        raise ValueError(f"input_var: expected > 0, got {input_var}")
+    s2 = check_real(input_var, "input_var", minimum=0, low_open=True)
     out = []
     for _ in range(depth):
         lin = linearize(activation, s2, order=order)
@@ -236,7 +236,8 @@ def _weights_of(model_or_weights) -> tuple[list[np.ndarray], object]:
     # gnetlab.rf.RandomFeatures): the theory reads arrays and never needs the class itself.
     if all(hasattr(model_or_weights, a) for a in ("depth", "layer_weight", "activation")):
         return [model_or_weights.layer_weight(i) for i in range(model_or_weights.depth)], model_or_weights.activation
-    ws = list(model_or_weights)
+    ws = [as_array(w, f"model[{i}]", dtype_kind="f", finite=True)
+          for i, w in enumerate(check_sequence(model_or_weights, "model (a random-features map or weight matrices)"))]
     return ws, None
 
 
@@ -266,7 +267,7 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
     name, _ = _resolve_activation(activation)
     if not weights:
         raise ValueError("model: expected at least one weight matrix")
-    d0 = weights[0].shape[1]
+    d0 = weights[0].shape[1] if weights[0].ndim == 2 else 0
     for i, w in enumerate(weights):
         if w.ndim != 2:
             raise ValueError(f"model: weight {i} must be 2-D, got shape {w.shape}")
@@ -278,8 +279,7 @@ def covariance_recursion(model, *, activation=None, input_var: float = 1.0, inpu
         if cov.shape != (d0, d0):
             raise ValueError(f"input_cov: expected shape ({d0}, {d0}), got {cov.shape}")
     else:
-        if not input_var > 0:
-            raise ValueError(f"input_var: expected > 0, got {input_var}")
+        input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         cov = None
     mean = (np.zeros(d0) if input_mean is None
             else as_array(input_mean, "input_mean", dtype_kind="f", ndim=1, finite=True).astype(np.float64))
@@ -367,6 +367,7 @@ class EigenSpectrum:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma (Sigma + kappa)^-1 = n, i.e. kappa G(kappa) = 1 - n/p."""
+        check_index(n, "n", 1, self.dim - 1)
         target = 1.0 - n / self.dim
         lam = self.eigenvalues
         scale = float(lam.mean()) or 1.0
@@ -406,7 +407,7 @@ class DeterministicEquivalent:
         if not np.allclose(phi(-probe), -phi(probe), atol=1e-12):
             raise ValueError(f"activation: the deterministic equivalent needs an odd activation (zero-mean "
                              f"features); {name!r} is not odd. Use covariance_recursion (mean terms) instead")
-        self.input_var = float(input_var)
+        self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         self.layers = scalar_recursion(activation, len(self.widths), input_var=input_var, order=order)
         dims = (self.input_dim, *self.widths)
         self.gammas = [dims[i + 1] / dims[i] for i in range(len(self.widths))]
@@ -436,6 +437,7 @@ class DeterministicEquivalent:
 
     def solve_kappa(self, n: int) -> _Resolvent:
         """kappa > 0 with Tr Sigma_L (Sigma_L + kappa)^-1 = n (needs n < d_L)."""
+        check_index(n, "n", 1, self.dim - 1)
         target = 1.0 - n / self.dim
 
         def f(e1: float) -> float:  # increasing in e1 (kappa_L decreases in e1)
@@ -452,8 +454,7 @@ class DeterministicEquivalent:
 
     def resolvent(self, kappa: float) -> _Resolvent:
         """G_L and G_L' at a given kappa > 0 (bisection on the chain parameter)."""
-        if not kappa > 0:
-            raise ValueError(f"kappa: expected > 0, got {kappa}")
+        kappa = check_real(kappa, "kappa", minimum=0, low_open=True)
 
         def f(e1: float) -> float:  # increasing in e1
             r = self._chain(e1)
@@ -500,7 +501,8 @@ def ridgeless_risk(spectrum, n: int, *, teacher_var: float | None = None,
     n = check_positive_int(n, "n")
     if n >= p:
         raise ValueError(f"n: interpolation theory needs n < p (overparametrised); got n = {n}, p = {p}")
-    tv = 1.0 / p if teacher_var is None else float(teacher_var)
+    tv = 1.0 / p if teacher_var is None else check_real(teacher_var, "teacher_var", minimum=0)
+    noise_var = check_real(noise_var, "noise_var", minimum=0)
     r = spectrum.solve_kappa(n)
     k, g, dg = r.kappa, r.g, r.dg
     a_over_n = p * (1.0 - 2.0 * k * g - k * k * dg) / n  # A = Tr Sigma^2 (Sigma + k)^-2
@@ -529,16 +531,15 @@ def predict_min_norm_mse(n: int, *, model=None, input_dim: int | None = None,
     all_depths: return a list with the prediction for every depth l = 1..L (the depth-l readout of the
         same network), else the prediction for depth L.
     """
-    from ._validation import check_choice
-
     check_choice(method, "method", ("deterministic", "realised"))
+    noise_var = check_real(noise_var, "noise_var", minimum=0)
     if method == "deterministic" and (input_cov is not None or input_mean is not None):
         raise ValueError("input_cov/input_mean: only method='realised' takes a general input distribution")
     if model is not None:
         input_dim, widths, activation = model.input_dim, model.widths, model.activation
     if input_dim is None or widths is None:
         raise TypeError("predict_min_norm_mse: give model=... or input_dim and widths")
-    widths = tuple(widths)
+    widths = check_widths(widths)
     depths = range(1, len(widths) + 1) if all_depths else [len(widths)]
     if method == "deterministic":
         out = [ridgeless_risk(DeterministicEquivalent(input_dim, widths[:l], activation, input_var=input_var),
@@ -570,10 +571,13 @@ class GaussianEquivalentNetwork:
     """
 
     def __init__(self, model, *, input_var: float = 1.0, input_mean=None, order: int = 121):
+        if not all(hasattr(model, a) for a in ("depth", "dims", "input_dim", "layer_weight", "activation")):
+            raise TypeError(f"model: expected a random-features map (gnetlab.rf.RandomFeatures), got {model!r}")
         self.model = model
-        self.input_var = float(input_var)
+        self.input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
         d0 = model.input_dim
-        mean = np.zeros(d0) if input_mean is None else np.asarray(input_mean, dtype=np.float64)
+        mean = np.zeros(d0) if input_mean is None else as_array(input_mean, "input_mean", dtype_kind="fiu", ndim=1,
+                                                                 finite=True, shape=(d0,)).astype(np.float64)
         var_mean = self.input_var
         self.means, self.lins = [], []
         for i in range(model.depth):
@@ -611,8 +615,10 @@ class GaussianEquivalentNetwork:
 
     def second_moment_form(self, v, layer: int | None = None) -> np.ndarray:
         """``E (v^T x^(l))^2`` for readouts v (p,) or (p, k) at layer l (default: last), exactly."""
-        layer = self.model.depth if layer is None else layer
-        v = np.asarray(v, dtype=np.float64)
+        layer = self.model.depth if layer is None else check_index(layer, "layer", 1, self.model.depth)
+        v = as_array(v, "v", dtype_kind="fiu", ndim=(1, 2), finite=True).astype(np.float64)
+        if v.shape[0] != self.model.dims[layer]:
+            raise ValueError(f"v: expected {self.model.dims[layer]} rows (layer {layer}'s width), got shape {v.shape}")
         vec = v.ndim == 1
         v2 = v[:, None] if vec else v
         mean_part = (self.means[layer - 1] @ v2) ** 2
@@ -639,7 +645,8 @@ def ge_monte_carlo(model, n: int, fit: Callable[[np.ndarray, np.ndarray], np.nda
     rng = resolve_rng(seed)
     trials = check_positive_int(trials, "trials")
     ge = GaussianEquivalentNetwork(model, input_var=input_var)
-    depths = list(range(1, model.depth + 1)) if depths is None else list(depths)
+    depths = (list(range(1, model.depth + 1)) if depths is None else
+              [check_index(l, "depths", 1, model.depth) for l in check_sequence(depths, "depths")])
     out = {l: np.empty(trials) for l in depths}
     for t in range(trials):
         feats = ge.sample(n, seed=rng, all_layers=True)

@@ -82,7 +82,9 @@ def thread_env(threads: int) -> dict[str, str]:
     dict of str to str
         One entry per name in :data:`THREAD_VARS`, each ``str(threads)``.
     """
-    return {k: str(int(threads)) for k in THREAD_VARS}
+    from ._validation import check_positive_int
+
+    return {k: str(check_positive_int(threads, "threads")) for k in THREAD_VARS}
 
 
 def _torch_available() -> bool:

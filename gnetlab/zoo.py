@@ -77,6 +77,8 @@ def retrain(names: list[str] | None = None, *, out: str | os.PathLike | None = N
     """
     from .pipeline import load_config
 
+    if isinstance(names, str) or (names is not None and not isinstance(names, (list, tuple))):
+        raise TypeError(f"names: expected a list of model names or None, got {names!r}")
     config = load_config(config_path)
     models = _config_models(config)
     if names:
@@ -140,6 +142,21 @@ def main(argv: list[str] | None = None) -> int:
             spec = json.loads(args.spec)
         except json.JSONDecodeError as exc:
             parser.error(f"--spec: not valid JSON ({exc})")
+        if not isinstance(spec, dict):
+            parser.error(f"--spec: expected a JSON object (a gnet_models or bnn_models entry), got {args.spec!r}")
+        try:  # a usage error for a malformed spec, before any data is loaded or trained
+            if args.kind == "gnet":
+                from .gnet.train import _check_spec
+
+                _check_spec(spec)
+            else:
+                from .bnn import check_spec
+
+                check_spec(spec)
+        except (TypeError, ValueError) as exc:
+            parser.error(f"--spec: {exc}")
+        if Path(args.output).is_dir():
+            parser.error(f"output: expected a checkpoint file path, got the directory {args.output!r}")
         # Always writes OUTPUT (a pipeline rule's output), never answers with a committed file.
         if args.kind == "gnet":
             from .gnet.train import ensure_trained

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from .._validation import check_choice, check_positive_int
+from .._validation import check_choice, check_positive_int, check_seed
 from ..io import atomic_path
-from .models import RECIPES, BinaryMLP, build_model
+from .models import RECIPES, BinaryMLP, build_model, check_hidden
 from .train import TrainConfig, evaluate, train_classifier
 
 __all__ = ["BNN_CHECKPOINT_FORMAT", "check_spec", "train_from_spec", "save_baseline", "load_checkpoint",
@@ -55,8 +55,9 @@ def check_spec(spec: dict) -> dict:
                          f"got {spec['train']!r}")
     if not isinstance(spec["hidden"], (list, tuple)) or not spec["hidden"]:
         raise ValueError(f"spec['hidden']: expected a non-empty list of widths, got {spec['hidden']!r}")
-    for i, h in enumerate(spec["hidden"]):
-        check_positive_int(h, f"spec['hidden'][{i}]")
+    check_hidden(spec["hidden"], "spec['hidden']")
+    check_seed(spec["seed"], "spec['seed']")
+    check_seed(spec.get("data_seed", 0), "spec['data_seed']")
     teacher = spec.get("teacher")
     if teacher is not None and (not isinstance(teacher, dict) or set(teacher) != {"name", "spec"}):
         raise ValueError(f"spec['teacher']: expected None or {{'name': ..., 'spec': ...}}, got {teacher!r}")

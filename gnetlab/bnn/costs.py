@@ -34,6 +34,8 @@ def model_costs(model: nn.Module, energy_table=None) -> dict:
     """
     if energy_table is None:
         energy_table = load_energy_table()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module (e.g. a BinaryMLP), got {type(model).__name__}")
     recipe = getattr(model, "recipe", "fp32")
     linears = [m for m in model.modules() if isinstance(m, QuantLinear)]
     out = dict(float_mult_macs=0, float_add_macs=0, binary_macs=0, int8_macs=0, weight_bits=0)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_choice, check_positive_int
+from .._validation import check_choice, check_positive_int, check_real, check_seed
 from .quantizers import ClippedSteSign, SteSign, StochasticBinary, XnorWeight, get_quantizer
 
 __all__ = ["QuantLinear", "QuantConv2d", "BinaryMLP", "RECIPES", "build_model", "clip_shadow_weights"]
@@ -167,9 +167,22 @@ def build_model(recipe: str, in_features: int = 784, hidden=(512, 512), n_classe
     BinaryMLP
         The untrained model.
     """
-    torch.manual_seed(check_positive_int(seed, "seed", minimum=0))
+    check_choice(recipe, "recipe", RECIPES)
+    in_features = check_positive_int(in_features, "in_features")
+    hidden = check_hidden(hidden, "hidden")
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    dropout = check_real(dropout, "dropout", minimum=0, maximum=1, high_open=True)
+    seed = check_seed(seed)
+    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    return BinaryMLP(in_features, tuple(hidden), n_classes, recipe, dropout=dropout, generator=gen)
+    return BinaryMLP(in_features, hidden, n_classes, recipe, dropout=dropout, generator=gen)
+
+
+def check_hidden(hidden, name: str) -> tuple[int, ...]:
+    """Hidden widths: a list or tuple of integers >= 1 (a string or a bare int is refused)."""
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
+        raise TypeError(f"{name}: expected a list or tuple of layer widths, got {hidden!r} ({type(hidden).__name__})")
+    return tuple(check_positive_int(h, f"{name}[{i}]") for i, h in enumerate(hidden))
 
 
 @torch.no_grad()

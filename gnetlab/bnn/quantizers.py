@@ -166,7 +166,7 @@ def get_quantizer(name: str | Quantizer | None = None, **kwargs) -> Quantizer:
     if isinstance(name, Quantizer):
         return name
     name = "identity" if name is None else name
-    if name not in QUANTIZERS:
-        raise ValueError(f"unknown quantizer {name!r}; available: {', '.join(QUANTIZERS)}")
+    if not isinstance(name, str) or name not in QUANTIZERS:
+        raise ValueError(f"name: unknown quantizer {name!r}; available: {', '.join(QUANTIZERS)}")
     return QUANTIZERS[name](**kwargs)
 

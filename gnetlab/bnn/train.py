@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import as_array
+from .._validation import as_array, check_positive_int, check_real, check_seed
 from ..threads import single_thread
 from .models import clip_shadow_weights
 
@@ -77,9 +77,16 @@ def evaluate(model: nn.Module, X, y, batch_size: int = 1000) -> float:
     float
         Fraction correct, in [0, 1].
     """
-    model.eval()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module (e.g. a BinaryMLP), got {type(model).__name__}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     X = torch.as_tensor(as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32))
     y = torch.as_tensor(as_array(y, "y", dtype_kind="iu", ndim=1))
+    if len(y) != len(X):
+        raise ValueError(f"y: expected {len(X)} labels (one per row of X), got {len(y)}")
+    if len(X) == 0:
+        raise ValueError("X: expected at least one sample to evaluate, got 0 (accuracy of an empty set is undefined)")
+    model.eval()
     correct = 0
     with torch.no_grad():
         for i in range(0, len(X), batch_size):
@@ -114,6 +121,9 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
 
     from ..progress import progress
 
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module (e.g. a BinaryMLP), got {type(model).__name__}")
+    _check_train_config(cfg)
     X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
     y = as_array(y, "y", dtype_kind="iu", ndim=1)
     if len(X) != len(y):
@@ -137,6 +147,21 @@ def train_classifier(model: nn.Module, X, y, cfg: TrainConfig, *, teacher: nn.Mo
         _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher)
     model.eval()
     return model
+
+
+def _check_train_config(cfg) -> None:
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg: expected a gnetlab.bnn.TrainConfig, got {type(cfg).__name__}")
+    check_positive_int(cfg.epochs, "cfg.epochs")
+    check_positive_int(cfg.batch_size, "cfg.batch_size")
+    check_real(cfg.lr, "cfg.lr", minimum=0, low_open=True)
+    check_real(cfg.weight_decay, "cfg.weight_decay", minimum=0)
+    check_real(cfg.val_fraction, "cfg.val_fraction", minimum=0, maximum=1, high_open=True)
+    check_seed(cfg.seed, "cfg.seed")
+    if cfg.binarize_activations_from is not None:
+        check_positive_int(cfg.binarize_activations_from, "cfg.binarize_activations_from", minimum=0)
+    check_real(cfg.distill_alpha, "cfg.distill_alpha", minimum=0, maximum=1)
+    check_real(cfg.distill_temperature, "cfg.distill_temperature", minimum=0, low_open=True)
 
 
 def _train_epochs(model, bar, cfg, X, y, Xtr, ytr, val, gen, opt, sched, clip, teacher):

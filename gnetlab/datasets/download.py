@@ -97,13 +97,21 @@ def fetch(key: str, *, cache_dir: str | os.PathLike | None = None,
     ``cache_dir`` defaults to ``gnetlab.paths.data_cache_dir()`` (env ``GNETLAB_DATA_DIR``).
     ``download(url, output_file)`` writes the bytes at ``url`` to ``output_file``; the default uses
     pooch's HTTP downloader. ``entries`` replaces the packaged registry (tests).
+
+    A cached file with another sha256, or a directory where the file belongs, raises
+    :class:`HashMismatchError` saying to delete it and fetch again (nothing is replaced silently).
     """
     entries = registry() if entries is None else entries
-    if key not in entries:
-        raise KeyError(f"unknown data file {key!r}; registered files: {', '.join(sorted(entries))}")
+    if not isinstance(key, str) or key not in entries:
+        raise KeyError(f"key: unknown data file {key!r}; registered files: {', '.join(sorted(entries))}")
     entry = entries[key]
     cache = Path(cache_dir) if cache_dir is not None else paths.data_cache_dir()
     target = cache / entry.dataset / entry.filename
+    if target.exists() and not target.is_file():
+        raise HashMismatchError(
+            f"cached file {target} is a directory (or another non-file), expected the data file "
+            f"{entry.filename}: delete it and fetch again (source: {entry.url})."
+        )
     if target.exists():
         got = sha256sum(target)
         if got != entry.sha256:

@@ -45,6 +45,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"IDX file not found: {path}")
+    if not path.is_file():
+        raise IDXFormatError(f"{path}: is a directory (or another non-file), expected an IDX file; "
+                             "delete it and fetch again")
     raw = _read_bytes(path)
     if len(raw) < 4:
         raise IDXFormatError(f"{path}: {len(raw)} bytes, too short for an IDX header")
@@ -78,6 +81,8 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
     code = next((c for c, dt in _TYPES.items() if dt.newbyteorder("=") == array.dtype.newbyteorder("=")), None)
     if code is None:
         raise TypeError(f"array: dtype {array.dtype} has no IDX type code")
+    if array.ndim == 0:
+        raise ValueError("array: expected at least one dimension, got a 0-D value (IDX needs a shape)")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     body = array.astype(_TYPES[code], copy=False).tobytes()
     data = header + body

@@ -73,8 +73,8 @@ def seed002_fgsm() -> pd.DataFrame:
 def _filter(df: pd.DataFrame, filters: dict) -> pd.DataFrame:
     for col, val in filters.items():
         if col not in df.columns:
-            raise KeyError(f"unknown column {col!r}; columns: {', '.join(df.columns)}")
+            raise KeyError(f"filters: unknown column {col!r}; columns: {', '.join(df.columns)}")
         if not (df[col] == val).any():
-            raise ValueError(f"no rows with {col} == {val!r}; values: {sorted(df[col].dropna().unique().tolist())}")
+            raise ValueError(f"filters: no rows with {col} == {val!r}; values: {sorted(df[col].dropna().unique().tolist())}")
         df = df[df[col] == val]
     return df.copy()

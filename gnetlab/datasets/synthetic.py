@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_positive_int, resolve_rng
+from .._validation import check_choice, check_positive_int, check_real, resolve_rng
 
 __all__ = ["gaussian_inputs", "gaussian_mixture"]
 
@@ -37,8 +37,8 @@ def gaussian_mixture(*, split: str = "train", seed=0, n: int = 1000, d: int = 64
     """
     n = check_positive_int(n, "n", minimum=2)
     d = check_positive_int(d, "d")
-    if not np.isfinite(separation) or separation < 0:
-        raise ValueError(f"separation: expected a finite value >= 0, got {separation}")
+    separation = check_real(separation, "separation", minimum=0)
+    check_choice(split, "split", ("train", "test", "all"))
     base = resolve_rng(seed)
     root = int(base.integers(0, 2**63 - 1))
     mu = np.random.default_rng([root, 0]).standard_normal(d)

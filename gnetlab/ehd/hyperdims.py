@@ -14,6 +14,24 @@ import numbers
 
 from .._validation import check_positive_int
 
+
+def _check_gnet(model) -> None:
+    from ..gnet.models import GNet
+
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
+
+
+def per_layer(value, name: str, n_layers: int) -> list:
+    """A number for every layer, or a list/tuple/1-D array with one value per layer (a string is refused,
+    not split into characters)."""
+    if isinstance(value, numbers.Number):
+        return [value] * n_layers
+    if isinstance(value, (list, tuple)) or (hasattr(value, "ndim") and value.ndim == 1):
+        return list(value)
+    raise TypeError(f"{name}: expected a number or a list of {n_layers} numbers (one per arcsine layer and the "
+                    f"classifier), got {value!r} ({type(value).__name__})")
+
 __all__ = ["round_hyperdim", "layer_sizes", "resolve_hyperdims"]
 
 
@@ -52,6 +70,7 @@ def layer_sizes(model) -> list[int]:
         (out * in * k^d), as in the official code; classifier: its input size. E.g. the paper's MNIST
         model gives [800, 51200, 3136, 512].
     """
+    _check_gnet(model)
     sizes = []
     for layer in model.layers:
         sizes.append(layer.in_features if hasattr(layer, "in_features") else int(layer.weight.numel()))
@@ -76,16 +95,17 @@ def resolve_hyperdims(model, *, hyperdim=None, ratio=None) -> list[int]:
     list of int
         N per arcsine layer, then the classifier's.
     """
+    _check_gnet(model)
     n_layers = len(model.layers) + 1
     if (hyperdim is None) == (ratio is None):
         raise ValueError("give exactly one of hyperdim= (N per layer) or ratio= (N_l = round(ratio_l * n_l))")
     if hyperdim is not None:
-        values = [hyperdim] * n_layers if isinstance(hyperdim, numbers.Number) else list(hyperdim)
+        values = per_layer(hyperdim, "hyperdim", n_layers)
         if len(values) != n_layers:
             raise ValueError(f"hyperdim: expected an int or {n_layers} values (one per arcsine layer and the "
                              f"classifier), got {len(values)}")
         return [check_positive_int(v, "hyperdim") for v in values]
-    ratios = [ratio] * n_layers if isinstance(ratio, numbers.Number) else list(ratio)
+    ratios = per_layer(ratio, "ratio", n_layers)
     if len(ratios) != n_layers:
         raise ValueError(f"ratio: expected a number or {n_layers} values, got {len(ratios)}")
     out = []

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._validation import as_array, check_choice, check_positive_int, resolve_rng
+from .._validation import as_array, check_choice, check_positive_int, check_sequence, resolve_rng
 from ..bits import FLIP_MODELS, check_fraction, flip_mask, flip_packed, pack_bool, truncate_words, unpack_float
 
 __all__ = ["EHDLayer", "EHDGNet", "PATHS"]
@@ -203,7 +203,9 @@ class EHDGNet:
         hyperdim: an int for every layer or one value per layer (incl. the classifier), each <= now.
         """
         n = len(self.all_layers)
-        Ns = [hyperdim] * n if isinstance(hyperdim, numbers.Number) else list(hyperdim)
+        from .hyperdims import per_layer
+
+        Ns = per_layer(hyperdim, "hyperdim", n)
         if len(Ns) != n:
             raise ValueError(f"hyperdim: expected an int or {n} values, got {len(Ns)}")
         new = []
@@ -233,7 +235,7 @@ class EHDGNet:
         check_choice(model, "model", FLIP_MODELS)
         rng = resolve_rng(seed)
         n = len(self.all_layers)
-        sel = range(n) if layers is None else [_check_layer_index(i, n) for i in layers]
+        sel = range(n) if layers is None else [_check_layer_index(i, n) for i in check_sequence(layers, "layers")]
         new = [l for l in self.all_layers]
         for i in sel:
             l = new[i]
@@ -257,7 +259,8 @@ class EHDGNet:
         data_flip = check_fraction(data_flip, "data_flip")
         check_choice(flip_model, "flip_model", FLIP_MODELS)
         n = len(self.all_layers)
-        flip_layers = {_check_layer_index(i, n) for i in data_flip_layers} if data_flip > 0 else set()
+        flip_layers = ({_check_layer_index(i, n, "data_flip_layers") for i in check_sequence(data_flip_layers, "data_flip_layers")}
+                       if data_flip > 0 else set())
         rng = resolve_rng(seed) if flip_layers else None
         X = _as_model_input(X, self.input_shape)
         out = np.empty((X.shape[0], self.n_classes), np.int32)
@@ -316,9 +319,10 @@ def _clock(timings):
     return time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
 
 
-def _check_layer_index(i, n):
+def _check_layer_index(i, n, name="layers"):
     if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -n <= i < n:
-        raise ValueError(f"layer index {i!r} out of range for {n} embedded layers (incl. the classifier)")
+        raise ValueError(f"{name}: layer index {i!r} out of range for {n} embedded layers (incl. the "
+                         f"classifier); expected an int in [{-n}, {n})")
     return int(i) % n
 
 
@@ -330,9 +334,15 @@ def _as_model_input(X, input_shape) -> np.ndarray:
     elif X.ndim == 2 and X.shape[1] == n:
         X = X.reshape((X.shape[0], *input_shape))
     else:
-        raise ValueError(f"X: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
-                         f"this model, got {X.shape}" + (" (for one sample use X[None])" if X.ndim == 1 else ""))
-    return np.ascontiguousarray(X, dtype=np.float32)
+        alt = "" if len(input_shape) == 1 else f" or (batch, {', '.join(map(str, input_shape))})"
+        raise ValueError(f"X: expected shape (batch, {n}){alt} for this model, got {X.shape}"
+                         + (" (for one sample use X[None])" if X.ndim == 1 else ""))
+    with np.errstate(over="ignore"):  # overflow is reported below, by name
+        out = np.ascontiguousarray(X, dtype=np.float32)
+    if X.dtype.itemsize > 4 and X.dtype.kind == "f" and not np.isfinite(out).all():
+        raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
+                         "the EHD G-Net computes in float32, rescale X first")
+    return out
 
 
 def _activate(z: np.ndarray, layer: EHDLayer) -> np.ndarray:

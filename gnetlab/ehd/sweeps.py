@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import as_array, check_choice
+from .._validation import as_array, check_choice, check_seed, check_sequence
 from ..bits import FLIP_MODELS, check_fraction
 from ..progress import progress as _progress
 from ..protocol import check_n_chunks, chunk_bounds, chunk_streams, chunk_summary, keyed_streams
@@ -28,8 +28,7 @@ def _check_eval_inputs(model, X, y, n_chunks, seed):
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X, y: {X.shape[0]} samples but {y.shape[0]} labels")
     n_chunks = check_n_chunks(n_chunks, X.shape[0])
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed: expected an int (chunk streams are derived from it), got {type(seed).__name__}")
+    check_seed(seed)  # an int >= 0: chunk streams are derived from it
     return X, y, n_chunks
 
 
@@ -154,7 +153,7 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
     """
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     n_layers = len(model.layers) + 1
-    grid = [resolve_hyperdims(model, hyperdim=h) for h in hyperdims]
+    grid = [resolve_hyperdims(model, hyperdim=h) for h in check_sequence(hyperdims, "hyperdims")]
     if not grid:
         raise ValueError("hyperdims: expected at least one value")
     top = [max(g[i] for g in grid) for i in range(n_layers)]
@@ -228,7 +227,7 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
     check_choice(target, "target", ("weights", "data"))
     check_choice(flip_model, "flip_model", FLIP_MODELS)
-    fractions = [check_fraction(p, "fractions") for p in fractions]
+    fractions = [check_fraction(p, "fractions") for p in check_sequence(fractions, "fractions")]
     float_pred = model.predict(X)
     children = chunk_streams(seed, n_chunks)
     bounds = chunk_bounds(X.shape[0], n_chunks)
@@ -277,6 +276,12 @@ def sweep(model, X, y, *, param: str, values: Sequence, seed, **kwargs) -> pd.Da
         The concatenated chunk rows with a ``param`` column.
     """
     frames = []
+    import inspect
+
+    options = set(inspect.signature(evaluate_chunks).parameters) - {"model", "X", "y", "seed"}
+    if param not in options:
+        raise ValueError(f"param: unknown value {param!r}; expected a keyword of evaluate_chunks: {sorted(options)}")
+    values = check_sequence(values, "values")
     for v in values:
         df = evaluate_chunks(model, X, y, seed=seed, **{param: v}, **kwargs)
         df.insert(0, param if param not in df.columns else f"{param}_value", v if not isinstance(v, (list, tuple)) else ";".join(map(str, v)))

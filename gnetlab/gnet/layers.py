@@ -127,6 +127,10 @@ class ArcsineDense(_BNFold):
     def __init__(self, in_features: int, out_features: int, *, weight_std: float = 0.1, bn_std: float = 0.1,
                  bias_init: float = 5e-6, eps: float = 1e-4, momentum: float = 0.1,
                  generator: torch.Generator | None = None):
+        from .._validation import check_positive_int
+
+        check_positive_int(in_features, "in_features")
+        check_positive_int(out_features, "out_features")
         super().__init__(out_features, bn_std=bn_std, bias_init=bias_init, eps=eps, momentum=momentum,
                          generator=generator)
         self.in_features = int(in_features)
@@ -424,7 +428,12 @@ class NormalizedOutput(nn.Module):
 
     def __init__(self, in_features: int, n_classes: int, *, weight_std: float = 0.6, bias_init: float = 5e-5,
                  q: float = 1e-6, generator: torch.Generator | None = None):
+        from .._validation import check_positive_int, check_real
+
         super().__init__()
+        check_positive_int(in_features, "in_features")
+        check_positive_int(n_classes, "n_classes", minimum=2)
+        check_real(q, "q", minimum=0, low_open=True)
         self.in_features, self.n_classes, self.q = int(in_features), int(n_classes), float(q)
         self.weight = nn.Parameter(_normal_(torch.empty(in_features, n_classes), weight_std, generator))
         self.bias = nn.Parameter(torch.tensor(float(bias_init)))

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .._validation import as_array, check_choice, check_positive_int, check_real, check_seed
 from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
 
 __all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY", "op_counts"]
@@ -113,7 +114,10 @@ class GNet(nn.Module):
     def from_config(cls, config: dict | str) -> "GNet":
         """Build from a config dict or its JSON string."""
         if isinstance(config, str):
-            config = json.loads(config)
+            try:
+                config = json.loads(config)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"config: expected a dict or its JSON text, got text that is not JSON ({exc})") from None
         return cls(config)
 
     @property
@@ -157,6 +161,7 @@ class GNet(nn.Module):
         ``sign_tasu``: see :meth:`forward`."""
         from ..threads import single_thread
 
+        batch_size = check_positive_int(batch_size, "batch_size")
         was = self.training
         self.eval()
         try:
@@ -172,12 +177,10 @@ class GNet(nn.Module):
 def as_input(x, input_shape: tuple[int, ...]) -> torch.Tensor:
     """``x`` (numpy or tensor, ``(B, *input_shape)`` or ``(B, prod(input_shape))``) as float32 tensor."""
     if not isinstance(x, torch.Tensor):
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"x: expected a numeric array, got dtype={arr.dtype}")
+        arr = as_array(x, "x", dtype_kind="fiub")
         x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-    elif not x.is_floating_point():
-        x = x.float()
+    elif x.is_complex():
+        raise TypeError(f"x: expected a real (float, int or bool) tensor, got dtype={x.dtype}")
     x = x.float()
     n = int(np.prod(input_shape))
     if x.ndim >= 1 and tuple(x.shape[1:]) == tuple(input_shape):
@@ -185,10 +188,11 @@ def as_input(x, input_shape: tuple[int, ...]) -> torch.Tensor:
     elif x.ndim == 2 and x.shape[1] == n:
         out = x.reshape((x.shape[0], *input_shape))
     else:
-        raise ValueError(f"x: expected shape (batch, {n}) or (batch, {', '.join(map(str, input_shape))}) for "
-                         f"this model, got {tuple(x.shape)}" + (" (for one sample use x[None])" if x.ndim == 1 else ""))
+        alt = "" if len(input_shape) == 1 else f" or (batch, {', '.join(map(str, input_shape))})"
+        raise ValueError(f"x: expected shape (batch, {n}){alt} for this model, got {tuple(x.shape)}" + (" (for one sample use x[None])" if x.ndim == 1 else ""))
     if not torch.isfinite(out).all():
-        raise ValueError("x: contains non-finite values")
+        raise ValueError(f"x: contains non-finite values ({int(torch.isnan(out).sum())} NaN, "
+                         f"{int(torch.isinf(out).sum())} inf)")
     return out
 
 
@@ -203,20 +207,29 @@ def _check_config(config: dict) -> dict:
     config.setdefault("input_scale", 1.0)
     config.setdefault("seed", 0)
     config.setdefault("output", {})
-    config["input_shape"] = [int(s) for s in config["input_shape"]]
-    if not config["input_shape"] or min(config["input_shape"]) < 1:
-        raise ValueError(f"config: input_shape must be positive sizes, got {config['input_shape']}")
-    if config["activation"] not in ACTIVATIONS:
-        raise ValueError(f"activation: unknown name {config['activation']!r}; expected one of "
-                         f"{', '.join(map(repr, ACTIVATIONS))}")
-    if not config["blocks"]:
-        raise ValueError("config: at least one arcsine block is required")
-    if isinstance(config["n_classes"], bool) or not isinstance(config["n_classes"], int) or config["n_classes"] < 2:
-        raise ValueError(f"config: n_classes must be an integer >= 2, got {config['n_classes']!r}")
-    if not (config["input_scale"] != 0 and math.isfinite(config["input_scale"])):
-        raise ValueError(f"config: input_scale must be finite and nonzero, got {config['input_scale']!r}")
+    shape = config["input_shape"]
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (list, tuple)) or not shape:
+        raise ValueError(f"config['input_shape']: expected a non-empty list of positive integers, got {shape!r}")
+    config["input_shape"] = [check_positive_int(s, f"config['input_shape'][{i}]") for i, s in enumerate(shape)]
+    check_choice(config["activation"], "activation", ACTIVATIONS)
+    if not isinstance(config["blocks"], (list, tuple)) or not config["blocks"]:
+        raise ValueError(f"config['blocks']: at least one arcsine block (a list of dicts) is required, "
+                         f"got {config['blocks']!r}")
+    n_classes = config["n_classes"]
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"config: n_classes must be an integer >= 2, got {n_classes!r}")
+    config["input_shift"] = check_real(config["input_shift"], "config['input_shift']")
+    config["input_scale"] = check_real(config["input_scale"], "config['input_scale']", nonzero=True)
+    config["seed"] = check_seed(config["seed"], "config['seed']")
+    if not isinstance(config["output"], dict):
+        raise TypeError(f"config['output']: expected a dict, got {type(config['output']).__name__}")
+    for key in ("weight_std", "bias_init"):
+        if key in config["output"]:
+            check_real(config["output"][key], f"config['output'][{key!r}]")
     seen_dense = False
     for i, b in enumerate(config["blocks"]):
+        if not isinstance(b, dict):
+            raise TypeError(f"config['blocks'][{i}]: expected a dict, got {type(b).__name__}")
         if b.get("kind") not in _KINDS:
             raise ValueError(f"config: block {i} has unknown kind {b.get('kind')!r}; expected one of {_KINDS}")
         if isinstance(b.get("out"), bool) or not isinstance(b.get("out"), int) or b["out"] < 1:
@@ -228,8 +241,14 @@ def _check_config(config: dict) -> dict:
                 raise ValueError(f"config: block {i} ({b['kind']}) follows a dense block; convs must come first")
             if "kernel_size" not in b:
                 raise ValueError(f"config: block {i} ({b['kind']}) needs 'kernel_size'")
-        if not 0 <= b.get("dropout", 0.0) < 1:
-            raise ValueError(f"config: block {i} dropout must lie in [0, 1), got {b['dropout']!r}")
+            for key, minimum in (("kernel_size", 1), ("stride", 1), ("pool", 1), ("padding", 0)):
+                if key in b:
+                    check_positive_int(b[key], f"config['blocks'][{i}][{key!r}]", minimum=minimum)
+        for key in ("weight_std", "bn_std", "bias_init"):
+            if key in b:
+                check_real(b[key], f"config['blocks'][{i}][{key!r}]")
+        if "dropout" in b:
+            check_real(b["dropout"], f"config['blocks'][{i}]['dropout']", minimum=0, maximum=1, high_open=True)
     json.dumps(config)  # must be JSON-able (a checkpoint stores it as text)
     return config
 
@@ -300,10 +319,15 @@ def mnist_dense_config(activation="rasu", seed=0, hidden=(256, 256), dropout=0.2
                        n_classes=10):
     """Quick CPU model for the MNIST subset: ``len(hidden)`` dense arcsine layers then out(10).
     Inputs are pixels in [0, 1] mapped to [-1, 1] as in the paper's MNIST code."""
-    hidden = list(hidden)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (list, tuple)):
+        raise TypeError(f"hidden: expected a list or tuple of layer widths, got {hidden!r}")
+    hidden = [check_positive_int(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
     if len(hidden) < 1:
-        raise ValueError("hidden: at least one hidden layer is required")
-    blocks = [_dense(int(h), dropout=(dropout if i == len(hidden) - 1 else 0.0), std=0.1) for i, h in enumerate(hidden)]
+        raise ValueError("hidden: at least one hidden layer is required, got ()")
+    dropout = check_real(dropout, "dropout", minimum=0, maximum=1, high_open=True)
+    input_features = check_positive_int(input_features, "input_features")
+    n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+    blocks = [_dense(h, dropout=(dropout if i == len(hidden) - 1 else 0.0), std=0.1) for i, h in enumerate(hidden)]
     return _base([input_features], n_classes, activation, seed, blocks, shift=0.5, scale=0.5)
 
 
@@ -397,10 +421,14 @@ def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs:
     GNet
         The untrained model.
     """
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation: unknown name {activation!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
-    return GNet(MODELS[name](activation=activation, seed=int(seed), **kwargs))
+    check_choice(activation, "activation", ACTIVATIONS)
+    seed = check_seed(seed)
+    import inspect
+
+    allowed = set(inspect.signature(MODELS[name]).parameters) - {"activation", "seed"}
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise TypeError(f"build_model({name!r}): unexpected options {unknown}; expected a subset of {sorted(allowed)}")
+    return GNet(MODELS[name](activation=activation, seed=seed, **kwargs))

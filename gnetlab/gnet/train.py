@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._validation import as_array, check_positive_int
+from .._validation import as_array, check_positive_int, check_real, check_seed
 from ..io import atomic_path
 from ..threads import single_thread
 from .models import GNet, as_input, build_model
@@ -63,6 +63,8 @@ class TrainResult:
 
 
 def _check_xy(model: GNet, X, y):
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     Xt = as_input(X, model.input_shape)
     y = as_array(y, "y", dtype_kind="iu", ndim=1)
     if y.shape[0] != Xt.shape[0]:
@@ -95,6 +97,9 @@ def evaluate(model: GNet, X, y, *, batch_size: int = 1000) -> tuple[float, float
         In [0, 1].
     """
     Xt, yt = _check_xy(model, X, y)
+    if Xt.shape[0] == 0:
+        raise ValueError("X: expected at least one sample to evaluate, got 0 (accuracy of an empty set is undefined)")
+    batch_size = check_positive_int(batch_size, "batch_size")
     with single_thread():
         return _evaluate(model, Xt, yt, batch_size)
 
@@ -164,10 +169,11 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
 
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
-    if not (lr > 0):
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    lr = check_real(lr, "lr", minimum=0, low_open=True)
+    weight_decay = check_real(weight_decay, "weight_decay", minimum=0)
+    seed = check_seed(seed)
+    if not isinstance(model, GNet):
+        raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     Xt, yt = _check_xy(model, X, y)
     if augment is not None:
         augment = check_augment(augment)
@@ -256,6 +262,12 @@ def save_checkpoint(model: GNet, path: str | os.PathLike, *, metadata: dict | No
     """
     if not isinstance(model, GNet):
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata: expected a JSON-able dict or None, got {type(metadata).__name__}")
+    try:
+        json.dumps(metadata or {}, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata: expected a JSON-able dict (numbers, strings, lists, dicts), got {exc}") from None
     payload = {
         "format": CHECKPOINT_FORMAT,
         "config": json.dumps(model.config, sort_keys=True),
@@ -313,6 +325,12 @@ def _check_spec(spec: dict) -> dict:
     missing = {"dataset", "model", "activation", "train"} - set(spec)
     if unknown or missing:
         raise ValueError(f"spec: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+    if not isinstance(spec["train"], dict):
+        raise TypeError(f"spec['train']: expected a dict of train() options, got {type(spec['train']).__name__}")
+    if not isinstance(spec.get("model_kwargs", {}), dict):
+        raise TypeError(f"spec['model_kwargs']: expected a dict, got {type(spec['model_kwargs']).__name__}")
+    check_seed(spec.get("seed", 0), "spec['seed']")
+    check_seed(spec.get("data_seed", 0), "spec['data_seed']")
     t_unknown = set(spec["train"]) - _TRAIN_KEYS
     if t_unknown:
         raise ValueError(f"spec['train']: unknown keys {sorted(t_unknown)}; allowed {sorted(_TRAIN_KEYS)}")
@@ -537,8 +555,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from ..threads import set_threads
 
+    if args.threads < 1:
+        parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+    try:
+        spec = _check_spec(json.loads(args.spec))
+    except json.JSONDecodeError as exc:
+        parser.error(f"--spec: not valid JSON ({exc})")
+    except (TypeError, ValueError) as exc:
+        parser.error(f"--spec: {exc}")
+    if Path(args.output).is_dir():
+        parser.error(f"output: expected a checkpoint file path, got the directory {args.output!r}")
     set_threads(args.threads)
-    model, meta = ensure_trained(args.output, json.loads(args.spec))
+    model, meta = ensure_trained(args.output, spec)
     print(f"{args.output}: best epoch {meta['best_epoch']}, val acc {meta['best_val_acc']:.4f}, "
           f"test acc {meta['test_acc']:.4f}")
     return 0

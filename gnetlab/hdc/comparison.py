@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import as_array, check_choice, check_positive_int
+from .._validation import as_array, check_choice, check_positive_int, check_seed
 from ..bits import FLIP_MODELS
 from ..protocol import chunk_accuracy, chunk_bounds, chunk_summary, keyed_int_seed, keyed_rng
 from . import functional as F
@@ -78,6 +78,12 @@ def make_classifier(method: str, hyperdim: int = 10_000, *, seed, **kwargs) -> H
     return METHODS[method](hyperdim, seed=seed, **kwargs)
 
 
+def _check_list(values, name: str) -> list:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray, range)):
+        raise TypeError(f"{name}: expected a list, got {values!r} ({type(values).__name__})")
+    if len(values) == 0:
+        raise ValueError(f"{name}: expected at least one value, got an empty list")
+    return list(values)
 def _fractions(values) -> list[float]:
     out = []
     for v in values:
@@ -132,16 +138,15 @@ def evaluate(methods: Sequence[str], X_train, y_train, X_test, y_test, *, hyperd
     """
     from ..progress import progress as _progress
 
-    methods = [check_choice(m, "methods", tuple(METHODS)) for m in methods]
-    hyperdims = [check_positive_int(N, "hyperdims") for N in hyperdims]
-    fractions = _fractions(flip_fractions)
+    methods = [check_choice(m, "methods", tuple(METHODS)) for m in _check_list(methods, "methods")]
+    hyperdims = [check_positive_int(N, "hyperdims") for N in _check_list(hyperdims, "hyperdims")]
+    fractions = _fractions(_check_list(flip_fractions, "flip_fractions"))
     check_choice(flip_model, "flip_model", FLIP_MODELS)
     flip_at = set(hyperdims) if flip_hyperdims is None else {check_positive_int(N, "flip_hyperdims")
                                                              for N in flip_hyperdims}
     if not flip_at <= set(hyperdims):
         raise ValueError(f"flip_hyperdims: {sorted(flip_at - set(hyperdims))} are not among hyperdims {hyperdims}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed: expected a non-negative int (method streams derive from it), got {seed!r}")
+    check_seed(seed)  # an int >= 0: method streams derive from it
     yte = as_array(y_test, "y_test", dtype_kind="iu", ndim=1)
     n_chunks = check_positive_int(n_chunks, "n_chunks")
     method_kwargs = dict(method_kwargs or {})
@@ -233,6 +238,9 @@ def comparison_table(ours: pd.DataFrame, paper: pd.DataFrame, *, dataset: str) -
         ``N``, ``accuracy``, ``std``, ``paper_N``, ``paper_accuracy``, ``paper_std``, ``difference``
         (ours - paper), ``rank``, ``paper_rank`` (1 = most accurate).
     """
+    for arg, frame in (("ours", ours), ("paper", paper)):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{arg}: expected a pandas DataFrame, got {type(frame).__name__}")
     rows = []
     for m, g in ours.groupby("method"):
         top = g.loc[g["hyperdim"].idxmax()]

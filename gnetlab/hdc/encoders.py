@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_array, check_choice, check_positive_int
+from .._validation import as_array, check_choice, check_positive_int, resolve_rng
 from ..bits import PackedBits, clear_padding, pack_bool, pack_signs, unpack_bits, unpack_signs, words_for
 from . import functional as F
 
@@ -67,6 +67,7 @@ class LevelQuantizer:
         self.low_ = self.high_ = None
 
     def fit(self, X: np.ndarray) -> "LevelQuantizer":
+        X = as_array(X, "X", dtype_kind="fiu", finite=True, allow_empty=False)
         if isinstance(self.value_range, str):
             lo, hi = float(X.min()), float(X.max())
             if not hi > lo:
@@ -79,6 +80,9 @@ class LevelQuantizer:
 
     def scale(self, X: np.ndarray) -> np.ndarray:
         """Values mapped to [0, 1] by the fitted range (clipped), float64."""
+        if self.low_ is None:
+            raise RuntimeError("LevelQuantizer: call fit(X) first")
+        X = as_array(X, "X", dtype_kind="fiu", finite=True)
         return np.clip((np.asarray(X, np.float64) - self.low_) / (self.high_ - self.low_), 0.0, 1.0)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -120,6 +124,7 @@ def kernel_level_hypervectors(kernel, hyperdim: int, *, rng: np.random.Generator
     if not np.allclose(K, K.T, atol=1e-12) or not np.allclose(np.diag(K), 1.0) or np.abs(K).max() > 1 + 1e-12:
         raise ValueError("kernel: expected a symmetric matrix with unit diagonal and entries in [-1, 1]")
     hyperdim = check_positive_int(hyperdim, "hyperdim")
+    rng = resolve_rng(rng, "rng")
     W = np.sin(np.pi / 2.0 * K)
     evals, evecs = np.linalg.eigh(W)
     U = np.sqrt(np.maximum(evals, 0.0))[:, None] * evecs.T  # U^T U = W (up to the clipped part)

@@ -103,11 +103,20 @@ def to_packed(x: Any, name: str = "x") -> PackedBits:
 
 def to_signs(x: Any, name: str = "x", *, dtype: Any = np.int8) -> np.ndarray:
     """``x`` as a +-1 array of ``dtype`` (unpacks :class:`PackedBits`; validates +-1 arrays)."""
+    if np.dtype(dtype).kind not in "fi":
+        raise TypeError(f"dtype: expected a float or signed integer dtype for +-1 values, got {np.dtype(dtype)}")
     if _is_packed(x):
         return unpack_signs(x, dtype=dtype)
     return _as_signs(x, name).astype(dtype, copy=False)
 
 
+def _check_broadcast(a_shape, b_shape, names=("input", "other")) -> None:
+    """Leading axes must broadcast (numpy rules); say so in gnetlab's words rather than numpy's."""
+    try:
+        np.broadcast_shapes(tuple(a_shape), tuple(b_shape))
+    except ValueError:
+        raise ValueError(f"{names[0]} and {names[1]}: leading shapes {tuple(a_shape)} and {tuple(b_shape)} do "
+                         "not broadcast; expected equal shapes or ones of size 1") from None
 # --------------------------------------------------------------------------------------------------
 # Random hypervectors
 
@@ -204,9 +213,11 @@ def bind(input: Any, other: Any):
     if _is_packed(a):
         if a.k != b.k:
             raise ValueError(f"input and other: dimensions differ ({a.k} and {b.k})")
+        _check_broadcast(a.words.shape[:-1], b.words.shape[:-1])
         return PackedBits(np.ascontiguousarray(np.bitwise_xor(a.words, b.words)), a.k)
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"input and other: dimensions differ ({a.shape[-1]} and {b.shape[-1]})")
+    _check_broadcast(a.shape[:-1], b.shape[:-1])
     return a * b
 
 
@@ -275,6 +286,7 @@ def bundle(input: Any, other: Any = None, *, tie_break: str = "random", seed=Non
         t = to_signs(y, "other")
         if s.shape[-1] != t.shape[-1]:
             raise ValueError(f"input and other: dimensions differ ({s.shape[-1]} and {t.shape[-1]})")
+        _check_broadcast(s.shape[:-1], t.shape[:-1])
         s, t = np.broadcast_arrays(s, t)
         stack = np.stack([s, t], axis=-2)
     else:

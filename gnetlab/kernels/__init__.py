@@ -148,6 +148,14 @@ def hamming_similarity(input: PackedBits, others: PackedBits, *, backend: str = 
     return sim.reshape(lead + (others.words.shape[0],))
 
 
+def _check_float32_range(a: np.ndarray, name: str) -> None:
+    """The product is computed in float32: refuse values the cast would turn into inf."""
+    limit = float(np.finfo(np.float32).max)
+    if a.size and a.dtype.itemsize > 4 and float(np.abs(a).max()) > limit:
+        raise ValueError(f"{name}: values beyond the float32 range (max |{name}| = {float(np.abs(a).max()):.3g} "
+                         f"> {limit:.3g}); the product is computed in float32, rescale {name} first")
+
+
 def sign_weight_matmul(x: Any, w_packed: PackedBits, *, scale: Any = None, backend: str = "auto"):
     """Float activations times one-bit weights: ``(x @ sign(W).T) * scale``.
 
@@ -162,10 +170,14 @@ def sign_weight_matmul(x: Any, w_packed: PackedBits, *, scale: Any = None, backe
     is_torch = type(x).__module__.startswith("torch")
     if on_device:
         name = _resolve(backend, True)
+        float_x = x.is_floating_point() if is_torch else np.dtype(getattr(x, "dtype", np.float32)).kind == "f"
+        if not float_x:  # the device path casts to float32: refuse what the host path refuses
+            raise TypeError(f"x: expected a float array, got dtype={x.dtype}")
         out = _backend_module(name).sign_weight_matmul_device(x, w_packed.words, w_packed.k)
         squeeze = out.ndim == 1
     else:
         xa = as_array(x, "x", dtype_kind="f", ndim=(1, 2), finite=True)
+        _check_float32_range(xa, "x")
         squeeze = xa.ndim == 1
         x2 = np.ascontiguousarray(xa.reshape(1, -1) if squeeze else xa, dtype=np.float32)
         if x2.shape[1] != w_packed.k:
@@ -179,6 +191,7 @@ def sign_weight_matmul(x: Any, w_packed: PackedBits, *, scale: Any = None, backe
     n = w_packed.words.shape[0]
     if scale is not None:
         s = as_array(scale, "scale", dtype_kind="fiu", ndim=(0, 1), finite=True)
+        _check_float32_range(s, "scale")
         if s.ndim == 1 and s.shape[0] != n:
             raise ValueError(f"scale: expected a scalar or shape ({n},), got shape {s.shape}")
         if on_device:

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .._deprecation import renamed_argument
-from .._validation import as_array, check_choice, check_positive_int, check_widths, resolve_rng
+from .._validation import as_array, check_choice, check_positive_int, check_real, check_widths, resolve_rng
 from ..progress import progress
 from ..protocol import child_rng
 from ..threads import blas_threads
@@ -53,8 +53,8 @@ def mse(pred, target) -> float:
     float
         The mean of the squared differences (float64).
     """
-    pred = np.asarray(pred, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
+    pred = as_array(pred, "pred", dtype_kind="fiu", allow_empty=False).astype(np.float64)
+    target = as_array(target, "target", dtype_kind="fiu", allow_empty=False).astype(np.float64)
     if pred.shape != target.shape:
         raise ValueError(f"pred: shape {pred.shape} does not match target shape {target.shape}")
     return float(np.mean((pred - target) ** 2))
@@ -99,8 +99,15 @@ def accuracy(scores, labels) -> float:
     float
         Accuracy in [0, 1].
     """
-    scores = np.asarray(scores)
-    labels = np.asarray(labels)
+    scores = as_array(scores, "scores", dtype_kind="fiu", ndim=2, allow_empty=False)
+    labels = as_array(labels, "labels", dtype_kind="iu", ndim=1)
+    if labels.shape[0] != scores.shape[0]:
+        raise ValueError(f"labels: expected shape ({scores.shape[0]},) to match scores {scores.shape}, "
+                         f"got shape {labels.shape}")
+    if scores.shape[1] == 0:
+        raise ValueError(f"scores: expected at least one class column, got shape {scores.shape}")
+    if scores.dtype.kind == "f" and np.isnan(scores).any():
+        raise ValueError("scores: contains NaN (argmax of a NaN row is meaningless)")
     return float(np.mean(np.argmax(scores, axis=1) == labels))
 
 
@@ -168,7 +175,11 @@ def synthetic_experiment(*, input_dim: int, widths: Sequence[int], n_train: int,
     n_train = check_positive_int(n_train, "n_train")
     n_test = check_positive_int(n_test, "n_test")
     trials = check_positive_int(trials, "trials")
+    if isinstance(weights, str):
+        weights = (weights,)
     weights = [check_choice(w, "weights", ("gaussian", "onebit")) for w in weights]
+    input_var = check_real(input_var, "input_var", minimum=0, low_open=True)
+    resolve_rng(seed)
     if min(widths) <= n_train:
         raise ValueError(f"widths: every width must exceed n_train = {n_train} to interpolate, got {widths}")
     if interpolators is None:
@@ -268,10 +279,15 @@ def mnist_experiment(X_train, y_train, X_test, y_test, *, widths: Sequence[int],
     if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"X_test: expected {Xtr.shape[1]} columns like X_train, got {Xte.shape[1]}")
     widths = check_widths(widths)
-    depths = check_widths(depths)
+    depths = check_widths(depths, "depths")
     per_class = check_positive_int(per_class, "per_class")
     n_test = check_positive_int(n_test, "n_test")
     trials = check_positive_int(trials, "trials")
+    resolve_rng(seed)
+    if ytr.size == 0 or yte.size == 0:
+        raise ValueError(f"y_train/y_test: expected non-empty splits, got {ytr.size} and {yte.size} labels")
+    if isinstance(weights, str):
+        weights = (weights,)
     weights = [check_choice(w, "weights", ("gaussian", "onebit")) for w in weights]
     classes = np.unique(ytr)
     n_classes = int(max(ytr.max(), yte.max())) + 1

@@ -97,6 +97,11 @@ class RandomFeatures:
         new._packed = [None] * self.depth
         return new
 
+    def _check_layer(self, layer) -> int:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < self.depth:
+            raise ValueError(f"layer: expected a hidden-layer index in [0, {self.depth}) (0-based), got {layer!r}")
+        return int(layer)
+
     @property
     def depth(self) -> int:
         return len(self.widths)
@@ -111,22 +116,26 @@ class RandomFeatures:
 
     def scale(self, layer: int) -> float:
         """The weight scale 1/sqrt(fan_in) of hidden layer ``layer`` (0-based)."""
+        layer = self._check_layer(layer)
         return 1.0 / math.sqrt(self.dims[layer])
 
     def layer_weight(self, layer: int) -> np.ndarray:
         """Dense float32 ``W_l`` (d_l, d_(l-1)) of hidden layer ``layer`` (0-based), scale included."""
+        layer = self._check_layer(layer)
         if self._dense[layer] is not None:
             return self._dense[layer]
         return self._signs[layer].astype(np.float32) * np.float32(self.scale(layer))
 
     def layer_signs(self, layer: int) -> np.ndarray:
         """int8 +-1 signs of a one-bit layer (d_l, d_(l-1))."""
+        layer = self._check_layer(layer)
         if self._signs[layer] is None:
             raise ValueError("layer_signs: only one-bit models store signs")
         return self._signs[layer]
 
     def packed_weights(self, layer: int):
         """:class:`gnetlab.bits.PackedBits` of a one-bit layer: words (d_l, ceil(d_(l-1)/64)) uint64."""
+        layer = self._check_layer(layer)
         if self._packed[layer] is None:
             pack_signs, _ = _kernels()
             self._packed[layer] = pack_signs(self.layer_signs(layer))
@@ -156,7 +165,11 @@ class RandomFeatures:
         X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True)
         if X.shape[1] != self.input_dim:
             raise ValueError(f"X: expected {self.input_dim} columns (input_dim), got shape {X.shape}")
-        x = np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow is reported below, by name
+            x = np.ascontiguousarray(X, dtype=np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
+                             "features are computed in float32, rescale X first")
         outs = []
         for i in range(self.depth):
             h = self._linear(x, i, method)

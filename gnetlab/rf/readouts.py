@@ -12,7 +12,7 @@ import numpy as np
 import scipy.linalg
 
 from .._deprecation import renamed_argument
-from .._validation import as_array, check_choice, check_positive_int, resolve_rng
+from .._validation import as_array, check_choice, check_positive_int, check_real, resolve_rng
 from ..threads import blas_threads, blas_threads_now
 
 __all__ = ["InterpolationResult", "min_norm_interpolate", "min_norm_teacher_averaged_mse",
@@ -139,8 +139,8 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
     float
         The teacher-averaged test MSE.
     """
-    Phi = as_array(train_features, "train_features", dtype_kind="f", ndim=2, finite=True)
-    T = as_array(test_features, "test_features", dtype_kind="f", ndim=2, finite=True)
+    Phi = as_array(train_features, "train_features", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    T = as_array(test_features, "test_features", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
     n, p = Phi.shape
     if T.shape[1] != p:
         raise ValueError(f"test_features: expected {p} columns like train_features, got {T.shape[1]}")
@@ -159,7 +159,7 @@ def min_norm_teacher_averaged_mse(train_features, test_features, *, gram_cholesk
             except np.linalg.LinAlgError as exc:
                 raise ValueError("train_features: the Gram matrix Phi Phi^T is singular") from exc
     else:
-        c = np.asarray(gram_cholesky, dtype=np.float64)
+        c = as_array(gram_cholesky, "gram_cholesky", dtype_kind="f", ndim=2, finite=True).astype(np.float64)
         if c.shape != (n, n):
             raise ValueError(f"gram_cholesky: expected shape ({n}, {n}), got {c.shape}")
     with blas_threads(threads):
@@ -193,8 +193,12 @@ def teacher_averaged_mse_by_depth(model, X_train, X_test, *, method: str | None 
     """
     method = renamed_argument(method, backend, old="backend", new="method",
                               where="teacher_averaged_mse_by_depth", default=None)
-    X_train = as_array(X_train, "X_train", dtype_kind="f", ndim=2, finite=True)
-    X_test = as_array(X_test, "X_test", dtype_kind="f", ndim=2, finite=True)
+    if not all(hasattr(model, a) for a in ("transform", "depth")):
+        raise TypeError(f"model: expected a gnetlab.rf.RandomFeatures, got {type(model).__name__}")
+    X_train = as_array(X_train, "X_train", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    X_test = as_array(X_test, "X_test", dtype_kind="f", ndim=2, finite=True, allow_empty=False)
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test: expected {X_train.shape[1]} columns like X_train, got shape {X_test.shape}")
     n = X_train.shape[0]
     feats = model.transform(np.concatenate([X_train, X_test]).astype(np.float32), all_layers=True, method=method)
     return np.array([min_norm_teacher_averaged_mse(F[:n], F[n:]) for F in feats])
@@ -378,8 +382,7 @@ def mirror_interpolate(features, targets, mirror="l2", *, q: float | None = None
     if mirror == "negentropy" and beta is None:
         beta = 1.0 / p
     mir = resolve_mirror(mirror, q=q, beta=beta)
-    if not rtol > 0:
-        raise ValueError(f"rtol: expected > 0, got {rtol}")
+    rtol = check_real(rtol, "rtol", minimum=0, low_open=True)
     max_iter = check_positive_int(max_iter, "max_iter")
     P = Phi.astype(np.float64, copy=False)
     P32 = Phi.astype(np.float32, copy=False)
@@ -512,9 +515,14 @@ def stochastic_mirror_descent(features, targets, mirror="l2", *, q: float | None
         beta = 1.0 / Phi.shape[1]  # the same default as mirror_interpolate
     mir = resolve_mirror(mirror, q=q, beta=beta)
     rng = resolve_rng(seed)
+    lr = check_real(lr, "lr", minimum=0, low_open=True)
     P = Phi.astype(np.float64)
     n, p = P.shape
-    theta = mir.grad(np.zeros(p) if init is None else np.asarray(init, dtype=np.float64))
+    if init is not None:
+        init = as_array(init, "init", dtype_kind="fiu", ndim=1, finite=True).astype(np.float64)
+        if init.shape != (p,):
+            raise ValueError(f"init: expected shape ({p},) (one weight per feature), got {init.shape}")
+    theta = mir.grad(np.zeros(p) if init is None else init)
     for _ in range(check_positive_int(epochs, "epochs")):
         for i in rng.permutation(n):
             w = mir.grad_conj(theta)
