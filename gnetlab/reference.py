@@ -184,8 +184,8 @@ def _compare_group_means(ref: pd.DataFrame, cur: pd.DataFrame, spec: ReferenceSp
         if not ok.all():
             i = int(np.nanargmax(np.where(ok, -np.inf, np.abs(y - x))))
             problems.append(f"{spec.slug}.{col} (mean over {', '.join(by)} groups): {int((~ok).sum())} of {len(x)} "
-                            f"means outside atol={atol:g}, rtol={rtol:g}; worst at [{ma.index[i]}]: {y[i]!r} vs "
-                            f"reference {x[i]!r}")
+                            f"means outside atol={atol:g}, rtol={rtol:g}; worst at [{ma.index[i]}]: {float(y[i])!r} vs "
+                            f"reference {float(x[i])!r}")
     return problems
 
 
