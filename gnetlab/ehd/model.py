@@ -19,6 +19,10 @@ __all__ = ["EHDLayer", "EHDGNet", "PATHS"]
 
 PATHS = ("packed", "float")
 _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (memory cap)
+# Real-input Rademacher projections of fewer rows than this run on the one-bit kernel
+# (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
+# is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
+_ONE_BIT_MAX_ROWS = 16
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -283,6 +287,8 @@ class EHDGNet:
         # first_cache: the first layer's data signs of this batch, reused by fault sweeps that change
         # only stored weights (same input, same G): a dict filled on first use.
         x = (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
+        if path == "packed" and not flip_layers and collect is None and first_cache is None and self._fast_ok():
+            return self._forward_fast(x, timings)
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()
@@ -309,6 +315,40 @@ class EHDGNet:
             if timings is not None:
                 timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
         return x
+
+    def _fast_ok(self) -> bool:
+        """Whether the fused packed path applies: Rademacher G, dense layers, TASU (binary after layer 0)."""
+        return (self.embedding == "rademacher" and all(l.embedding == "rademacher" for l in self.all_layers)
+                and all(l.kind == "dense" and l.activation == "tasu" and l.pool == 1 for l in self.layers)
+                and all(l.binary_input for l in self.all_layers[1:]) and not self.all_layers[0].binary_input)
+
+    def _forward_fast(self, x, timings):
+        """The packed path of a dense TASU network with Rademacher G, fused: signs go from the integer
+        products straight into packed words (``gnetlab.ehd.fast``), no boolean or +-1 float arrays.
+        Computes exactly the integers of the generic path."""
+        from .fast import pack_less, pack_tasu
+
+        now = _clock(timings)
+        B = x.shape[0]
+        t0 = now()
+        first = self.all_layers[0]
+        blk = x.reshape(B, -1) + np.float32(first.bias)
+        words = _real_rademacher_signs(first, blk, "packed")
+        t1 = now()
+        if timings is not None:
+            timings["layer0:data"] = timings.get("layer0:data", 0.0) + t1 - t0
+        for i, layer in enumerate(self.all_layers):
+            if i > 0:
+                dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
+                words = pack_less(dot, layer.cached("neg_bias_term", lambda l=layer: -l.bias_term()))
+            t2 = now()
+            dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)
+            if timings is not None:
+                timings[f"layer{i}:weights"] = timings.get(f"layer{i}:weights", 0.0) + now() - t2
+            if layer.kind == "classifier":
+                return dot
+            act = pack_tasu(dot, layer.hyperdim, layer.alpha)
+        raise AssertionError("no classifier")  # pragma: no cover
 
 
 def _clock(timings):
@@ -426,7 +466,30 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
         return (p < 0).reshape(-1, N)
     if layer.kind in ("dense", "classifier"):  # conv patches already hold x + b (zero padding)
         blk = blk + np.float32(layer.bias)
+    if layer.embedding == "rademacher":
+        # Real inputs, +-1 G: the sign of the exact <g_k, x + b>, decided from a fast float32 product
+        # (packed: the one-bit-weight kernel; float: BLAS) and re-summed where it is within rounding
+        # of 0 (gnetlab.ehd.fast.exact_projection_signs), so both paths agree bit for bit.
+        from ..bits import unpack_bits
+
+        words = _real_rademacher_signs(layer, blk, path)
+        return unpack_bits(words, layer.hyperdim).view(np.bool_)
     return (blk @ G.T) < 0
+
+
+def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=None) -> np.ndarray:
+    """Packed signs (R, ceil(N / 64)) of the exact <g_k, blk_r> for a Rademacher layer on real rows."""
+    from .fast import exact_projection_signs
+
+    blk = np.ascontiguousarray(blk, dtype=np.float32)
+    gbits = layer.projection_bits()
+    if path == "packed" and blk.shape[0] < _ONE_BIT_MAX_ROWS:
+        from .fast import sign_project
+
+        approx = sign_project(blk, gbits)
+    else:
+        approx = blk @ layer.projection.T
+    return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection)
 
 
 def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: float, flip_model: str,
