@@ -35,7 +35,8 @@ from gnetlab._validation import check_choice, check_positive_int, resolve_rng
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "median_time", "main"]
+__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "bench_bnn", "bench_conv_ehd", "ehd_main",
+           "median_time", "main", "machine_columns"]
 
 
 def median_time(fn: Callable[[], object], repeats: int = 3, *, clock: str = "wall") -> float:
@@ -256,8 +257,241 @@ def _format(df) -> str:
     return view[order].to_string(index=False)
 
 
+def machine_columns(threads: int | None = None) -> dict:
+    """The columns that name the machine and the kernel path in every end-to-end benchmark row.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Threads used (default: numba's current count).
+
+    Returns
+    -------
+    dict
+        ``cpu_model``, ``cpu_flags`` (the SIMD flags the kernels care about), ``kernel_path`` and
+        ``threads``.
+    """
+    model, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "Model")) and model == "unknown":
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith(("flags", "Features")) and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:  # pragma: no cover - not Linux
+        import platform
+
+        model = platform.processor() or "unknown"
+    wanted = ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq", "avx512_vnni", "asimd", "sve")
+    try:
+        from gnetlab.kernels.cpu_features import kernel_path  # the kernel branch's dispatch, when merged
+
+        path = kernel_path()
+    except ImportError:
+        try:
+            from gnetlab.kernels import numba_backend
+
+            path = "avx2" if getattr(numba_backend, "HAS_AVX2", False) else "portable"
+        except ImportError:  # pragma: no cover - numba missing
+            path = "numpy"
+    if threads is None:
+        try:
+            import numba
+
+            threads = numba.get_num_threads()
+        except ImportError:  # pragma: no cover
+            threads = 1
+    return {"cpu_model": model, "cpu_flags": " ".join(f for f in wanted if f in flags), "kernel_path": path,
+            "threads": int(threads)}
+
+
+def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callable) -> dict:
+    """Paired repeats (baseline then fast, back to back): medians and the spread of the per-pair ratios."""
+    base()
+    fast()
+    tb, tf = [], []
+    for _ in range(repeats):
+        t0 = now()
+        base()
+        t1 = now()
+        fast()
+        t2 = now()
+        tb.append(t1 - t0)
+        tf.append(max(t2 - t1, 1e-12))
+    r = np.divide(tb, tf)
+    return {"seconds_fast": float(np.median(tf)), "seconds_baseline": float(np.median(tb)),
+            "speedup": float(np.median(r)), "speedup_p25": float(np.percentile(r, 25)),
+            "speedup_p75": float(np.percentile(r, 75)), "speedup_min": float(r.min()),
+            "speedup_max": float(r.max()), "repeats": int(repeats)}
+
+
+def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, seed: int = 0,
+              clock: str = "wall") -> pd.DataFrame:
+    """Packed BinaryNet (:class:`gnetlab.bnn.PackedBinaryMLP`) against a torch fp32 MLP of the same shape.
+
+    Both get the same float32 inputs in [0, 1]; the packed model's first layer multiplies the real
+    inputs by one-bit weights (``PackedBinaryMLP.decision_function``), its later layers are
+    XOR-popcount products. The baseline is ``bnn.build_model("fp32", hidden)`` in eval mode under
+    ``torch.inference_mode`` (torch's own BLAS, the same threads). Untrained weights (speed does not
+    depend on training).
+
+    Parameters
+    ----------
+    hidden : sequence of int, default (256, 256)
+        Hidden widths (784 inputs, 10 classes).
+    batch_sizes : sequence of int, default (1, 256)
+        Batches.
+    repeats : int, default 21
+        Paired rounds.
+    seed : int, default 0
+        Weights and inputs.
+    clock : {"wall", "cpu"}, default "wall"
+        Timer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per batch size: ``seconds_fast`` (packed), ``seconds_baseline`` (torch fp32),
+        ``us_per_image_*``, ``speedup`` (median of the per-pair ratios baseline / packed) with
+        ``speedup_p25`` / ``_p75`` / ``_min`` / ``_max``, ``identical_predictions`` (packed vs the
+        torch BinaryNet it was exported from) and :func:`machine_columns`.
+    """
+    import pandas as pd
+    import torch
+
+    from gnetlab import bnn
+
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    repeats = check_positive_int(repeats, "repeats")
+    hidden = tuple(int(h) for h in hidden)
+    binet = bnn.build_model("binarynet", hidden=hidden, seed=seed).eval()
+    packed = bnn.export_binarynet(binet)
+    fp32 = bnn.build_model("fp32", hidden=hidden, seed=seed).eval()
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, 784), dtype=np.float32)
+        Xt = torch.from_numpy(X)
+        with torch.inference_mode():
+            ref = binet(Xt).numpy().argmax(1)
+
+            def base():
+                return fp32(Xt)
+
+            row = _paired_ratio_rows(base, lambda: packed.predict(X), repeats, now)
+        rows.append({"benchmark": "bnn", "model": "-".join(map(str, (784, *hidden, 10))), "batch_size": bs, **row,
+                     "us_per_image_fast": 1e6 * row["seconds_fast"] / bs,
+                     "us_per_image_baseline": 1e6 * row["seconds_baseline"] / bs,
+                     "identical_predictions": bool(np.array_equal(packed.predict(X), ref)),
+                     "clock": clock, **machine_columns()})
+    return pd.DataFrame(rows)
+
+
+def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "rademacher", batch_sizes=(1, 8),
+                   repeats: int = 5, seed: int = 0, clock: str = "wall", sweep_hyperdims: int = 11,
+                   sweep_images: int = 10_000) -> pd.DataFrame:
+    """Conv EHD G-Net inference, packed vs float-simulated path (same model, same G, paired repeats).
+
+    Parameters
+    ----------
+    model : GNet, optional
+        Default: the paper's MNIST conv G-Net, ``gnet.build_model("mnist", activation="tasu")``, untrained.
+    hyperdim : int, default 5000
+        N of every layer.
+    embedding : {"gaussian", "rademacher"}, default "rademacher"
+        G.
+    batch_sizes : sequence of int, default (1, 8)
+        Images per call.
+    repeats : int, default 5
+        Paired rounds.
+    seed : int, default 0
+        G and inputs.
+    clock : {"wall", "cpu"}, default "wall"
+        Timer.
+    sweep_hyperdims, sweep_images : int
+        The paper-scale sweep the projection assumes: ``sweep_hyperdims`` N x 2 embeddings x
+        ``sweep_images`` test images at the packed path's time per image (at this N).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per batch size: ``ms_per_image_fast`` (packed) / ``ms_per_image_baseline`` (float),
+        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours`` and
+        :func:`machine_columns`.
+    """
+    import pandas as pd
+
+    from gnetlab.ehd import embed_gnet
+    from gnetlab.gnet import build_model
+
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    repeats = check_positive_int(repeats, "repeats")
+    if model is None:
+        model = build_model("mnist", activation="tasu", seed=seed)
+    ehd = embed_gnet(model, hyperdim=hyperdim, embedding=embedding, seed=seed)
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, model.n_features), dtype=np.float32)
+        same = bool(np.array_equal(ehd.scores(X, path="packed", batch_size=bs),
+                                   ehd.scores(X, path="float", batch_size=bs)))
+        row = _paired_ratio_rows(lambda: ehd.scores(X, path="float", batch_size=bs),
+                                 lambda: ehd.scores(X, path="packed", batch_size=bs), repeats, now)
+        ms = 1e3 * row["seconds_fast"] / bs
+        rows.append({"benchmark": "conv_ehd", "model": f"mnist conv {model.activation}", "hyperdim": hyperdim,
+                     "embedding": embedding, "batch_size": bs, **row, "ms_per_image_fast": ms,
+                     "ms_per_image_baseline": 1e3 * row["seconds_baseline"] / bs, "identical_scores": same,
+                     "projected_sweep_hours": ms * 1e-3 * sweep_hyperdims * 2 * sweep_images / 3600,
+                     "clock": clock, **machine_columns()})
+    return pd.DataFrame(rows)
+
+
+def _e2e_main(which: str, argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m gnetlab.bench {which}")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 256] if which == "bnn" else [1, 8])
+    parser.add_argument("--repeats", type=int, default=21 if which == "bnn" else 5)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None)
+    if which == "bnn":
+        parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
+    else:
+        parser.add_argument("--hyperdim", type=int, default=5000)
+        parser.add_argument("--embedding", choices=("gaussian", "rademacher"), default="rademacher")
+    args = parser.parse_args(list(argv))
+    if args.threads is not None:
+        from gnetlab.threads import set_threads
+
+        set_threads(args.threads)
+    if which == "bnn":
+        df = bench_bnn(args.hidden, batch_sizes=args.batch, repeats=args.repeats, seed=args.seed, clock=args.clock)
+    else:
+        df = bench_conv_ehd(hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
+                            repeats=args.repeats, seed=args.seed, clock=args.clock)
+    with_pd_opts = df.copy()
+    for c in with_pd_opts.columns:
+        if with_pd_opts[c].dtype.kind == "f":
+            with_pd_opts[c] = with_pd_opts[c].round(4)
+    print(with_pd_opts.drop(columns=["cpu_flags"]).to_string(index=False))
+    print(f"CPU: {df['cpu_model'].iloc[0]} ({df['cpu_flags'].iloc[0]}), kernel path {df['kernel_path'].iloc[0]}, "
+          f"{df['threads'].iloc[0]} thread(s)")
+    if which == "conv":
+        r = df.iloc[-1]
+        print(f"Projected paper-scale sweep (11 N x 2 embeddings x 10k images) at {r['ms_per_image_fast']:.2f} ms "
+              f"per image: {r['projected_sweep_hours']:.2f} h")
+    if args.csv:
+        from gnetlab.io import write_csv_atomic
+
+        write_csv_atomic(df, args.csv)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gnetlab.bench [matmul|gemv|ehd|all] [options]``: print the benchmark tables.
+    """``python -m gnetlab.bench [matmul|gemv|ehd|bnn|conv|all] [options]``: print the benchmark tables.
 
     ``ehd`` with options (``python -m gnetlab.bench ehd --hyperdim 5000 --batch 1 64``) runs
     :func:`ehd_main`; see ``python -m gnetlab.bench ehd --help``.
@@ -275,11 +509,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["ehd"] and len(args_in) > 1:
         return ehd_main(args_in[1:])
+    if args_in[:1] in (["bnn"], ["conv"]):
+        return _e2e_main(args_in[0], args_in[1:])
     parser = argparse.ArgumentParser(
         prog="python -m gnetlab.bench",
         description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
     )
-    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "ehd", "all"), default="all",
+    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "ehd", "bnn", "conv", "all"), default="all",
                         help="matmul / gemv: kernels vs float32 BLAS; ehd: EHD G-Net packed vs float-simulated")
     parser.add_argument("--shape", nargs=3, type=int, action="append", metavar=("M", "N", "K"),
                         help="binary_matmul shape (repeatable; default 1024 1024 4096)")

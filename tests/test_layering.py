@@ -52,7 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "plotting": BASE | {"machine"},
     "pipeline": BASE,
     "zoo": BASE | {"checkpoints", "gnet", "bnn", "pipeline"},
-    "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd"},
+    "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bnn"},
     "__init__": {"bits", "kernels"},
 }
 

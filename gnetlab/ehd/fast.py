@@ -20,7 +20,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pack_less", "pack_tasu", "exact_projection_signs", "projection_error_bound", "sign_project"]
+__all__ = ["pack_less", "pack_tasu", "exact_projection_signs", "projection_error_bound", "sign_project",
+           "pack_conv_binary"]
 
 # Below this much work (32-bit words, or entries for the packing kernels) a kernel runs on the calling
 # thread: waking numba's pool costs a scheduler slice (milliseconds) on a busy machine.
@@ -203,6 +204,60 @@ def _resolve_kernel(approx, x, gbits, bound, bound64, words, todo):
     return n_todo
 
 
+@njit(cache=True, nogil=True)
+def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
+    """Pack approx < 0 for rows r0..r1, re-summing in float64 the entries within ``bound``; returns the
+    number of entries float64 cannot decide (their bits are left as approx < 0; flagged for fsum)."""
+    N = approx.shape[1]
+    K = x.shape[1]
+    W = words.shape[1]
+    left = 0
+    for r in range(r0, r1):
+        br = bound[r]
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            amb = False
+            for j in range(top):
+                a = approx[r, base + j]
+                if a < np.float32(0):
+                    word |= np.uint64(1) << np.uint64(j)
+                if abs(np.float64(a)) <= br:
+                    amb = True
+            if amb:
+                for j in range(top):
+                    k = base + j
+                    if abs(np.float64(approx[r, k])) > br:
+                        continue
+                    s = 0.0
+                    for i in range(K):
+                        v = np.float64(x[r, i])
+                        if (gbits[k, i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
+                            s -= v
+                        else:
+                            s += v
+                    bit = np.uint64(1) << np.uint64(j)
+                    if abs(s) <= bound64[r]:
+                        left += 1
+                    elif s < 0:
+                        word |= bit
+                    else:
+                        word &= ~bit
+            words[r, w] = word
+    return left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _exact_par(approx, x, gbits, bound, bound64, words, n_blocks):
+    R = approx.shape[0]
+    per = (R + n_blocks - 1) // n_blocks
+    left = np.zeros(n_blocks, np.int64)
+    for blk in prange(n_blocks):
+        left[blk] = _exact_rows(approx, x, gbits, bound, bound64, words, min(R, blk * per), min(R, blk * per + per))
+    return left.sum()
+
+
 def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray, words: np.ndarray | None = None,
                            projection: np.ndarray | None = None) -> np.ndarray:
     """Packed signs of ``<g_k, x_r> < 0`` for +-1 rows g_k, decided on the exact real values.
@@ -225,31 +280,75 @@ def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray,
     ndarray, uint64, shape (R, ceil(N / 64))
         The packed signs: bit 1 where the exact ``sum_i g_ki x_ri`` is < 0.
     """
+    import numba
+
     R, K = x.shape
     N = approx.shape[1]
     x = np.ascontiguousarray(x, dtype=np.float32)
-    words = pack_less(approx, np.zeros(N, np.float32), words)
+    approx = np.ascontiguousarray(approx, dtype=np.float32)
+    gbits = np.ascontiguousarray(gbits)
+    if words is None:
+        words = np.empty((R, -(-N // 64)), np.uint64)
     absum = np.abs(x).sum(axis=1, dtype=np.float64)
     bound = 2.0 * _gamma(K, _U32) * absum + 1e-30
     bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
-    todo = np.empty((64, 2), np.int64)
-    n = _resolve_kernel(approx, x, np.ascontiguousarray(gbits), bound, bound64, words, todo)
-    if n > todo.shape[0]:  # pragma: no cover - needs many exactly cancelling sums
-        todo = np.empty((n, 2), np.int64)
-        n = _resolve_kernel(approx, x, np.ascontiguousarray(gbits), bound, bound64, words, todo)
-    for r, k in todo[:n]:
-        if projection is not None:
-            g = projection[k]
-        else:
-            g = np.where((gbits[k, np.arange(K) >> 6] >> (np.arange(K) & 63).astype(np.uint64)) & np.uint64(1),
-                         -1.0, 1.0)
-        s = math.fsum((np.float64(gi) * np.float64(xi)) for gi, xi in zip(g, x[r]))
-        bit = np.uint64(1) << np.uint64(k & 63)
-        if s < 0:
-            words[r, k >> 6] |= bit
-        else:
-            words[r, k >> 6] &= ~bit
+    threads = numba.get_num_threads()
+    if threads > 1 and R * N >= _SERIAL_ENTRIES and R >= threads:
+        left = _exact_par(approx, x, gbits, bound, bound64, words, threads)
+    else:
+        left = _exact_rows(approx, x, gbits, bound, bound64, words, 0, R)
+    if left:  # pragma: no cover - needs sums that cancel to within float64 rounding
+        rows, cols = np.nonzero(np.abs(approx.astype(np.float64)) <= bound[:, None])
+        for r, k in zip(rows, cols):
+            g = projection[k] if projection is not None else np.where(
+                (gbits[k, np.arange(K) >> 6] >> (np.arange(K) & 63).astype(np.uint64)) & np.uint64(1), -1.0, 1.0)
+            s = math.fsum(np.float64(gi) * np.float64(xi) for gi, xi in zip(g, x[r]))
+            bit = np.uint64(1) << np.uint64(k & 63)
+            if s < 0:
+                words[r, k >> 6] |= bit
+            else:
+                words[r, k >> 6] &= ~bit
     return words
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pack_conv_kernel(dot, pad_int, thr, L, out):
+    R, N = dot.shape
+    W = out.shape[1]
+    for r in prange(R):
+        pos = r % L
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            for j in range(top):
+                d = dot[r, base + j] - pad_int[pos, base + j]
+                if np.float64(d) < np.float64(thr[pos, base + j]):
+                    word |= np.uint64(1) << np.uint64(j)
+            out[r, w] = word
+
+
+def pack_conv_binary(dot: np.ndarray, pad_int: np.ndarray, neg_bvalid: np.ndarray) -> np.ndarray:
+    """Packed signs of a conv layer on +-1 inputs: ``dot - pad_int < -bvalid`` per output position.
+
+    Parameters
+    ----------
+    dot : ndarray, int32, shape (B * L, N)
+        ``<g_k, u>`` of the +1-padded patches (rows: images x positions).
+    pad_int : ndarray, int32, shape (L, N)
+        The padding terms per position.
+    neg_bvalid : ndarray, float32, shape (L, N)
+        ``-bvalid`` per position.
+
+    Returns
+    -------
+    ndarray, uint64, shape (B * L, ceil(N / 64))
+        Equal to ``pack_bool((dot.reshape(-1, L, N) - pad_int < -bvalid).reshape(-1, N))``.
+    """
+    R, N = dot.shape
+    out = np.empty((R, -(-N // 64)), np.uint64)
+    _pack_conv_kernel(np.ascontiguousarray(dot), pad_int, neg_bvalid, pad_int.shape[0], out)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -492,6 +492,25 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
     return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection)
 
 
+def _data_words(layer: EHDLayer, blk: np.ndarray, pad_terms) -> np.ndarray:
+    """The packed path's data signs as words (R, ceil(N / 64)): ``pack_bool(_data_signs(...))`` without
+    the boolean array."""
+    if layer.binary_data_side:
+        from .fast import pack_conv_binary, pack_less
+
+        dot = _binary_dot(pack_bool(blk < 0), layer.projection_bits(), layer.fan_in)
+        if pad_terms is None:
+            return pack_less(dot, layer.cached("neg_bias_term", lambda: -layer.bias_term()))
+        if "neg_bvalid" not in pad_terms:
+            pad_terms["neg_bvalid"] = np.ascontiguousarray(-pad_terms["bvalid"])
+        return pack_conv_binary(dot, pad_terms["pad_int"], pad_terms["neg_bvalid"])
+    if not layer.binary_input and layer.embedding == "rademacher":
+        if layer.kind in ("dense", "classifier"):
+            blk = blk + np.float32(layer.bias)
+        return _real_rademacher_signs(layer, blk, "packed")
+    return pack_bool(_data_signs(layer, blk, pad_terms, "packed"))
+
+
 def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: float, flip_model: str,
                rng, timings, index: int, neg_cache: dict | None = None) -> np.ndarray:
     """<s_r, a_i> for every row r of ``rows`` and stored weight embedding a_i: int32 (R, m).
@@ -508,6 +527,15 @@ def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: 
     for r in range(0, R, step):
         blk = rows[r:r + step]
         t0 = now()
+        if path == "packed" and flip_p == 0 and neg_cache is None:  # signs straight into words
+            words = _data_words(layer, blk, pad_terms)
+            t2 = now()
+            out[r:r + step] = _binary_dot(words, layer.weight_bits, N)
+            if timings is not None:
+                t3 = now()
+                timings[f"layer{index}:data"] = timings.get(f"layer{index}:data", 0.0) + t2 - t0
+                timings[f"layer{index}:weights"] = timings.get(f"layer{index}:weights", 0.0) + t3 - t2
+            continue
         if neg_cache is not None and r in neg_cache:
             neg = neg_cache[r].copy()
         else:
