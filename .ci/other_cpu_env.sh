@@ -16,6 +16,9 @@ else
 fi
 echo "export ATEN_CPU_CAPABILITY=$aten"
 echo "export NUMBA_CPU_NAME=$numba"
+# Empty features: numba compiles for that CPU's own feature set (with the name alone it keeps the
+# host's feature string, i.e. AVX-512 code under a Haswell name).
+echo "export NUMBA_CPU_FEATURES="
 if [[ -z "${OPENBLAS_CORETYPE:-}" && -n "$blas" ]]; then
   echo "export OPENBLAS_CORETYPE=$blas"
 fi

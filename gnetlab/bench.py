@@ -14,10 +14,19 @@ and together a CLI (``python -m gnetlab.bench`` or ``gnetlab-bench``):
 
 Method: one warm-up call (numba compiles or loads its cache), then ``repeats`` rounds; in each round
 the float baseline and the kernel run back to back, so both see the same background load; the
-tables report medians. ``clock="wall"`` (default) times elapsed time; ``clock="cpu"`` times the
+tables report medians, and the speed-up is the median over rounds of the per-round ratio, with its
+spread (``speedup_min``, ``speedup_q25``, ``speedup_q75``, ``speedup_max``). Each is then timed alone
+(``repeats`` calls back to back): ``kernel_paired_over_alone`` and ``baseline_paired_over_alone`` are
+the paired medians over the alone ones, i.e. what running right after the other pool costs (1.0: no
+contention; see ``gnetlab.threads``). Every row names the CPU model, the vector features
+numba compiles for, the kernel path, the thread counts, numba's threading layer and the BLAS. ``clock="wall"`` (default) times elapsed time; ``clock="cpu"`` times the
 process's CPU time, which on a shared machine is robust against being descheduled but is only
-meaningful with one thread (with several it adds up the threads, spin-waiting included). The ``ratio`` column is baseline time / kernel time (> 1: the kernel is
-faster). CuPy rows compare with CuPy float32 (cuBLAS) on the same GPU and synchronise the device
+meaningful with one thread (with several it adds up the threads, spin-waiting included). The
+``speedup`` column (also ``ratio``) is baseline time / kernel time (> 1: the kernel is faster).
+
+To see what an AVX2-only CPU does on an AVX-512 machine, force numba and OpenBLAS to Haswell code:
+``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES= OPENBLAS_CORETYPE=Haswell python -m gnetlab.bench matmul``
+(``NUMBA_CPU_NAME`` alone keeps the host's feature flags); ``--path`` forces a kernel path. CuPy rows compare with CuPy float32 (cuBLAS) on the same GPU and synchronise the device
 around every call.
 """
 
@@ -78,8 +87,12 @@ def _sync_for(backend: str) -> Callable[[], None]:
 _CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,
-                    clock: str = "wall") -> tuple[float, float]:
+def _paired_runs(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,
+                 clock: str = "wall") -> dict:
+    """Paired timings: per round, the baseline then the kernel back to back (so each also runs right
+    after the other: the kernel after the baseline, the baseline after the previous round's kernel).
+    Then each alone, ``repeats`` calls back to back, to measure what the pairing costs (contention
+    between the BLAS and numba thread pools). Returns arrays of seconds."""
     now = _CLOCKS[clock]
     baseline()
     kernel()
@@ -96,7 +109,74 @@ def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Ca
         t2 = now()
         tb.append(t1 - t0)
         tk.append(t2 - t1)
-    return float(np.median(tb)), float(np.median(tk))
+    alone = {}
+    for name, fn in (("kernel", kernel), ("baseline", baseline)):
+        fn()
+        sync()
+        times = []
+        for _ in range(repeats):
+            t0 = now()
+            fn()
+            sync()
+            times.append(now() - t0)
+        alone[name] = np.asarray(times)
+    return {"baseline": np.asarray(tb), "kernel": np.asarray(tk),
+            "kernel_alone": alone["kernel"], "baseline_alone": alone["baseline"]}
+
+
+def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,
+                    clock: str = "wall") -> tuple[float, float]:
+    runs = _paired_runs(baseline, kernel, repeats, sync, clock)
+    return float(np.median(runs["baseline"])), float(np.median(runs["kernel"]))
+
+
+def _timing_columns(runs: dict) -> dict:
+    """Medians, the paired speed-up with its spread over rounds, and the pairing's cost."""
+    tb, tk = runs["baseline"], runs["kernel"]
+    per_round = tb / tk
+    q = np.quantile(per_round, [0.0, 0.25, 0.5, 0.75, 1.0])
+    kb, kk = float(np.median(tb)), float(np.median(tk))
+    ka, ba = float(np.median(runs["kernel_alone"])), float(np.median(runs["baseline_alone"]))
+    return dict(median_s=kk, baseline_median_s=kb, speedup=float(q[2]), ratio=float(q[2]),
+                speedup_min=float(q[0]), speedup_q25=float(q[1]), speedup_q75=float(q[3]),
+                speedup_max=float(q[4]), repeats=len(tb), kernel_alone_s=ka, baseline_alone_s=ba,
+                kernel_paired_over_alone=kk / ka, baseline_paired_over_alone=kb / ba)
+
+
+def machine_columns(backend: str) -> dict:
+    """Where the numbers come from: CPU model and the vector features numba compiles for, the kernel
+    path (``gnetlab.kernels.cpu_features``), thread counts and numba's threading layer, the BLAS."""
+    cols = dict(cpu_model="", cpu_flags="", numba_cpu="", kernel_path="", threads=np.nan,
+                threading_layer="", blas="", blas_threads=np.nan)
+    try:
+        from gnetlab.kernels import cpu_features
+
+        cols["cpu_model"] = cpu_features.cpu_model()
+        target = cpu_features.numba_target()
+        cols["numba_cpu"] = target["cpu_name"]
+        feats = [f[1:] for f in target["features"].split(",") if f.startswith("+")]
+        keep = ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512vpopcntdq", "avx512bitalg", "neon", "sve")
+        cols["cpu_flags"] = " ".join(f for f in keep if f in feats) or "(cpu name defaults)"
+        if backend == "numba":
+            from gnetlab.threads import start_numba_workers, thread_count
+
+            cols["kernel_path"] = cpu_features.kernel_path()
+            cols["threading_layer"] = start_numba_workers()
+            cols["threads"] = thread_count()
+        elif backend == "numpy":
+            cols["kernel_path"] = "numpy reference"
+    except ImportError:  # pragma: no cover - numba missing
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            cols["blas"] = f"{blas[0].get('internal_api')} {blas[0].get('version')} {blas[0].get('architecture', '')}"
+            cols["blas_threads"] = blas[0].get("num_threads")
+    except ImportError:  # pragma: no cover
+        pass
+    return cols
 
 
 def _resolve_backends(backends: Iterable[str] | None) -> list[str]:
@@ -136,9 +216,11 @@ def bench_binary_matmul(
 ):
     """Time ``binary_matmul`` on each (m, n, K) in ``shapes`` against float32 ``a @ b.T``.
 
-    Returns a DataFrame with columns: op, m, n, k, batch (NaN), backend, baseline, median_s,
-    baseline_median_s, gmacs (G binary MAC/s = m n K / median_s / 1e9), baseline_gmacs, ratio
-    (baseline_median_s / median_s), packed_bytes, float32_bytes (the two operands), memory_ratio.
+    Returns a DataFrame with columns: op, m, n, k, batch (NaN), batch_size (= m), backend, baseline,
+    median_s, baseline_median_s, gmacs (G binary MAC/s = m n K / median_s / 1e9), baseline_gmacs,
+    speedup = ratio (median per-round baseline / kernel time) and its spread, the paired-vs-alone
+    columns, packed_bytes, float32_bytes (the two operands), memory_ratio, and the machine columns
+    of :func:`machine_columns`.
     """
     import pandas as pd
 
@@ -168,14 +250,16 @@ def bench_binary_matmul(
             else:
                 baseline, base_name = (lambda: a @ bt), "numpy float32 matmul (sgemm)"
                 kernel = lambda: binary_matmul(pa, pb, backend=backend)  # noqa: E731
-            tb, tk = _paired_medians(baseline, kernel, repeats, sync, clock)
+            timing = _timing_columns(_paired_runs(baseline, kernel, repeats, sync, clock))
+            tb, tk = timing["baseline_median_s"], timing["median_s"]
             macs = float(m) * n * k
             packed = pa.nbytes + pb.nbytes
             floats = 4 * (m + n) * k
-            rows.append(dict(op="binary_matmul", m=m, n=n, k=k, batch=np.nan, backend=backend, clock=clock,
-                             baseline=base_name, median_s=tk, baseline_median_s=tb,
-                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
-                             packed_bytes=packed, float32_bytes=floats, memory_ratio=floats / packed))
+            rows.append(dict(op="binary_matmul", m=m, n=n, k=k, batch=np.nan, batch_size=m, backend=backend,
+                             clock=clock, baseline=base_name, **timing,
+                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9,
+                             packed_bytes=packed, float32_bytes=floats, memory_ratio=floats / packed,
+                             **machine_columns(backend)))
     return pd.DataFrame(rows)
 
 
@@ -231,30 +315,37 @@ def bench_sign_weight_matmul(
                 else:
                     baseline, base_name = (lambda: x @ w.T), "numpy float32 matmul (sgemm)"
                 kernel = lambda: sign_weight_matmul(x, pw, backend=backend)  # noqa: E731
-            tb, tk = _paired_medians(baseline, kernel, repeats, sync, clock)
+            timing = _timing_columns(_paired_runs(baseline, kernel, repeats, sync, clock))
+            tb, tk = timing["baseline_median_s"], timing["median_s"]
             macs = float(batch) * n * k
-            rows.append(dict(op="sign_weight_matmul", m=batch, n=n, k=k, batch=batch, backend=backend, clock=clock,
-                             baseline=base_name, median_s=tk, baseline_median_s=tb,
-                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9, ratio=tb / tk,
+            rows.append(dict(op="sign_weight_matmul", m=batch, n=n, k=k, batch=batch, batch_size=batch,
+                             backend=backend, clock=clock, baseline=base_name, **timing,
+                             gmacs=macs / tk / 1e9, baseline_gmacs=macs / tb / 1e9,
                              packed_bytes=pw.nbytes, float32_bytes=4 * n * k,
-                             memory_ratio=4 * n * k / pw.nbytes))
+                             memory_ratio=4 * n * k / pw.nbytes, **machine_columns(backend)))
         del w
     return pd.DataFrame(rows)
 
 
 def _format(df) -> str:
-    cols = ["op", "m", "n", "k", "backend", "median_s", "gmacs", "baseline_median_s", "baseline_gmacs",
-            "ratio", "packed_bytes", "float32_bytes"]
+    cols = ["op", "m", "n", "k", "backend", "kernel_path", "threads", "median_s", "gmacs", "baseline_median_s",
+            "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "kernel_paired_over_alone",
+            "baseline_paired_over_alone", "packed_bytes", "float32_bytes"]
     view = df[cols].copy()
     view["median_ms"] = (view.pop("median_s") * 1e3).round(3)
     view["baseline_ms"] = (view.pop("baseline_median_s") * 1e3).round(3)
-    for c in ("gmacs", "baseline_gmacs", "ratio"):
+    for c in ("gmacs", "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "kernel_paired_over_alone",
+              "baseline_paired_over_alone"):
         view[c] = view[c].round(2)
+    view = view.rename(columns={"kernel_paired_over_alone": "k_pair/alone",
+                                "baseline_paired_over_alone": "b_pair/alone"})
     view["packed_MiB"] = (view.pop("packed_bytes") / 2**20).round(2)
     view["float32_MiB"] = (view.pop("float32_bytes") / 2**20).round(2)
-    order = ["op", "m", "n", "k", "backend", "median_ms", "gmacs", "baseline_ms", "baseline_gmacs", "ratio",
+    order = ["op", "m", "n", "k", "backend", "kernel_path", "threads", "median_ms", "gmacs", "baseline_ms",
+             "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "k_pair/alone", "b_pair/alone",
              "packed_MiB", "float32_MiB"]
-    return view[order].to_string(index=False)
+    head = f"# {df.cpu_model.iloc[0]} | numba cpu {df.numba_cpu.iloc[0]} [{df.cpu_flags.iloc[0]}] | {df.blas.iloc[0]}"
+    return head + "\n" + view[order].to_string(index=False)
 
 
 def machine_columns(threads: int | None = None) -> dict:
@@ -526,17 +617,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="+", default=None, help="backends (default: numba and cupy if present)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None, help="threads for numba and BLAS")
+    parser.add_argument("--path", default=None, choices=("auto", "avx512_vpopcntdq", "avx2", "portable"),
+                        help="force the numba kernel path (default: $GNETLAB_KERNEL_PATH or the fastest)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall",
                         help="wall: elapsed time (default); cpu: process CPU time (use with --threads 1)")
     parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
     args = parser.parse_args(args_in)
+    import contextlib
 
-    if args.threads is not None:
-        from gnetlab.threads import set_threads
+    with contextlib.ExitStack() as stack:
+        if args.threads is not None:
+            from gnetlab.threads import blas_threads, numba_threads
 
-        set_threads(args.threads)
+            stack.enter_context(numba_threads(args.threads))
+            stack.enter_context(blas_threads(args.threads))
+        if args.path is not None:
+            from gnetlab.threads import env_vars
 
+            stack.enter_context(env_vars(GNETLAB_KERNEL_PATH=args.path))
+        return _run(args)
+
+
+def _run(args) -> int:
     import pandas as pd
 
     frames = []

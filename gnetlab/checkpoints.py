@@ -36,7 +36,7 @@ from . import paths
 from .io import write_text_atomic
 from .machine import cpu_description
 
-__all__ = ["CheckpointError", "committed_dir", "data_fingerprint", "file_sha256", "safe_torch_load", "write_sidecar",
+__all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "data_fingerprint", "file_sha256", "safe_torch_load", "write_sidecar",
            "read_sidecar", "verify", "committed", "models_dir_override"]
 
 SIDECAR_VERSION = 1
@@ -44,6 +44,10 @@ SIDECAR_VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, not a gnetlab checkpoint, or does not match its sidecar."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A checkpoint file does not exist (also a :class:`FileNotFoundError`)."""
 
 
 def committed_dir() -> Path:
@@ -98,7 +102,7 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+        raise CheckpointNotFoundError(f"checkpoint {path} does not exist")
     if path.is_dir():
         raise CheckpointError(f"checkpoint {path} is a directory, expected a file; delete it and retrain")
     size = path.stat().st_size

@@ -81,6 +81,12 @@ def dispatch_report() -> dict[str, str]:
         out["numba"] = config.CPU_NAME or llvm.get_host_cpu_name()
     except Exception:  # pragma: no cover
         out["numba"] = "unknown"
+    try:
+        from .kernels.cpu_features import resolve_path
+
+        out["kernel_path"] = resolve_path(None)
+    except Exception:  # pragma: no cover
+        out["kernel_path"] = "unknown"
     return out
 
 

@@ -10,19 +10,57 @@ Three kinds of callers:
 * small BLAS factorisations and small numba kernels run serially inside a block (:func:`blas_threads`,
   :func:`numba_threads`): waking a pool costs more than the work.
 
+* mixed BLAS + numba paths hand the cores over explicitly (:func:`quiesce_blas`, :func:`blas_handoff`,
+  :func:`start_numba_workers`).
+
 Every context manager restores the previous setting on exit. This module imports nothing of gnetlab
 except the validation helpers, so every layer may use it.
+
+Hand-over between OpenBLAS and numba:
+Two thread pools meet in gnetlab's mixed paths: OpenBLAS's (numpy's ``@``) and numba's (``prange``).
+Each keeps its idle workers busy-waiting after a call, and on a machine with as many cores as
+threads those spinning workers take the cores the other pool needs next (issue 14: a numba GEMM
+right after an OpenBLAS sgemm took 10x its time alone). Measured here (AMD EPYC, 2 cores; CPU time
+the process burns while its main thread sleeps after a call):
+
+* OpenBLAS (pthreads build, as in numpy's wheels): the workers spin for more than 60 ms after every
+  call (their timeout is 2^28 cycles, ``OPENBLAS_THREAD_TIMEOUT``, read only when the library loads).
+  ``openblas_set_num_threads`` does not stop them; ``blas_thread_shutdown_`` (the function OpenBLAS
+  itself calls before ``fork``) joins them in ~0.1 ms and the next BLAS call starts them again at no
+  measurable cost. :func:`quiesce_blas` calls it; the numba backend calls it before every parallel
+  kernel (a no-op when BLAS has not run since), and :func:`blas_handoff` wraps a BLAS section.
+* numba's ``omp`` threading layer (GNU libgomp): the workers spin 10-15 ms after each parallel
+  region (``GOMP_SPINCOUNT``), which slows the BLAS call that follows. libgomp reads its wait policy
+  once, when it loads; :func:`start_numba_workers` loads numba's pool under ``OMP_WAIT_POLICY=PASSIVE``
+  (:func:`env_vars`, restored right after, so other libraries that load libgomp later keep their
+  defaults). Idle numba workers then sleep at once; waking them costs microseconds, against
+  milliseconds per kernel. An explicit ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` in the environment
+  wins. The ``workqueue`` layer never spins; ``tbb`` spins briefly. Whatever starts numba's pool
+  first decides: ``numba.set_num_threads`` starts it too, so code that sets thread counts should call
+  :func:`start_numba_workers` (or use :func:`numba_threads`) before it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import sys
+import threading
 from typing import Iterator
 
 __all__ = ["set_threads", "thread_env", "single_thread", "blas_threads", "blas_threads_now", "numba_threads",
-           "THREAD_VARS"]
+           "THREAD_VARS", "serial_below", "SERIAL_WORK", "thread_count", "env_vars", "start_numba_workers",
+           "quiesce_blas", "blas_handoff", "HANDOFF_ENV"]
+
+# GNETLAB_BLAS_HANDOFF=0 switches the automatic quiesce off (quiesce_blas() then does nothing).
+HANDOFF_ENV = "GNETLAB_BLAS_HANDOFF"
+
+# Below this much work (word pairs for the matmul, 32-bit weight words for the one-bit product) a call
+# runs on the calling thread only: waking the pool costs tens of microseconds on an idle machine and
+# a full scheduler slice (milliseconds) on a busy one.
+SERIAL_WORK = 1 << 18
 
 #: Environment variables that cap BLAS/OpenMP/numba pools of a process started with them.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
@@ -81,6 +119,7 @@ def set_threads(threads: int) -> int:
     try:
         import numba
 
+        start_numba_workers()  # numba.set_num_threads would start the pool with a spinning wait policy
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except ImportError:  # pragma: no cover
         pass
@@ -134,8 +173,8 @@ def blas_threads_now() -> int:
     return max(info, default=1)
 
 
-def blas_threads(n: int):
-    """Context capping BLAS/LAPACK threads at ``n``.
+def blas_threads(n: int | None):
+    """Context capping BLAS/LAPACK threads at ``n`` (``None``: unchanged).
 
     Small n x n factorisations and matrix-vector products run single-threaded: OpenBLAS's threads cost
     far more than they save there (on a busy 2-core machine, waking them made a 200 x 200 Cholesky take
@@ -143,25 +182,30 @@ def blas_threads(n: int):
 
     Parameters
     ----------
-    n : int
-        Thread cap inside the block.
+    n : int or None
+        Thread cap inside the block; ``None`` leaves the limits as they are.
 
     Returns
     -------
     context manager
         threadpoolctl's limiter; the previous limits are restored on exit.
     """
+    if n is None:
+        return contextlib.nullcontext()
     return _controller().limit(limits=int(n), user_api="blas")
 
 
 @contextlib.contextmanager
-def numba_threads(n: int) -> Iterator[None]:
+def numba_threads(n: int | None) -> Iterator[None]:
     """Run numba's parallel loops on ``n`` threads inside the block (restored after).
+
+    Starts numba's pool first (:func:`start_numba_workers`): ``numba.set_num_threads`` would start it
+    with libgomp's default, spinning wait policy.
 
     Parameters
     ----------
-    n : int
-        Thread count, at most ``numba.config.NUMBA_NUM_THREADS``.
+    n : int or None
+        Thread count, capped at ``numba.config.NUMBA_NUM_THREADS``; ``None`` leaves it unchanged.
 
     Yields
     ------
@@ -169,9 +213,157 @@ def numba_threads(n: int) -> Iterator[None]:
     """
     import numba
 
+    if n is None:
+        yield
+        return
+    start_numba_workers()
     previous = numba.get_num_threads()
-    numba.set_num_threads(int(n))
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     try:
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def serial_below(work: int) -> Iterator[None]:
+    """One numba thread for the block when ``work < SERIAL_WORK``, else unchanged.
+
+    Parameters
+    ----------
+    work : int
+        The kernel's work (word pairs, weight words).
+
+    Yields
+    ------
+    None
+    """
+    if work >= SERIAL_WORK:
+        yield
+        return
+    with numba_threads(1):
+        yield
+
+
+def thread_count() -> int:
+    """numba's current thread count (what a kernel launched now would use).
+
+    Returns
+    -------
+    int
+        ``numba.get_num_threads()``.
+    """
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+@contextlib.contextmanager
+def env_vars(**values: str | None) -> Iterator[None]:
+    """Set (or, with None, remove) environment variables for the block; restored on exit.
+
+    Parameters
+    ----------
+    **values : str or None
+        Variable names and their values inside the block.
+
+    Yields
+    ------
+    None
+    """
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def start_numba_workers() -> str:
+    """Start numba's thread pool now, with libgomp's passive wait policy unless the environment says
+    otherwise (it starts lazily at the first parallel kernel otherwise). Idempotent.
+
+    Returns
+    -------
+    str
+        The threading layer (``"omp"``, ``"workqueue"`` or ``"tbb"``).
+    """
+    import numba
+    from numba.np.ufunc import parallel
+
+    if not parallel._is_initialized:
+        user_set = any(v in os.environ for v in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"))
+        with contextlib.nullcontext() if user_set else env_vars(OMP_WAIT_POLICY="PASSIVE"):
+            parallel._launch_threads()
+    return numba.threading_layer()
+
+
+@functools.lru_cache(maxsize=None)
+def _openblas_shutdown():
+    """ctypes handles of ``blas_thread_shutdown_`` for every pthreads OpenBLAS loaded (usually one)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return ()
+    import numpy as np
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # make sure numpy's BLAS is loaded before we look
+    funcs = []
+    for info in threadpool_info():
+        if info.get("internal_api") != "openblas" or info.get("threading_layer") != "pthreads":
+            continue
+        try:
+            lib = ctypes.CDLL(info["filepath"])
+        except OSError:  # pragma: no cover
+            continue
+        prefix = info.get("prefix", "")
+        for name in ("blas_thread_shutdown_", f"{prefix}_blas_thread_shutdown_"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_int
+                funcs.append(fn)
+                break
+    return tuple(funcs)
+
+
+def quiesce_blas() -> bool:
+    """Put OpenBLAS's idle, spinning worker threads to sleep now (they exit; the next BLAS call starts
+    them again).
+
+    Does nothing when another Python thread runs (it could be inside a BLAS call) or when
+    ``GNETLAB_BLAS_HANDOFF=0``. Costs ~0.1 ms after a BLAS call, ~1 us when the workers already sleep.
+
+    Returns
+    -------
+    bool
+        True when workers were put to sleep.
+    """
+    if os.environ.get(HANDOFF_ENV, "1") == "0" or threading.active_count() != 1:
+        return False
+    funcs = _openblas_shutdown()
+    for fn in funcs:
+        fn()
+    return bool(funcs)
+
+
+@contextlib.contextmanager
+def blas_handoff() -> Iterator[None]:
+    """Run BLAS calls in the block; on exit (also on error) OpenBLAS's idle workers are put to sleep so
+    that the numba kernels that follow get the cores (:func:`quiesce_blas`).
+
+    Yields
+    ------
+    None
+    """
+    try:
+        yield
+    finally:
+        quiesce_blas()

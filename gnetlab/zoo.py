@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .checkpoints import CheckpointError, committed_dir, read_sidecar, verify
 
-__all__ = ["retrain", "main"]
+__all__ = ["used_models", "retrain", "main"]
 
 
 def _config_models(config: dict) -> dict[str, tuple[str, dict]]:
@@ -27,12 +27,53 @@ def _config_models(config: dict) -> dict[str, tuple[str, dict]]:
     return out
 
 
+def _entries(node):
+    """Every ``{"name": ..., "spec": ...}`` model entry inside a config node (models, baselines, teachers)."""
+    if isinstance(node, dict):
+        if set(node) == {"name", "spec"} and isinstance(node["name"], str):
+            yield node["name"]
+            yield from _entries(node["spec"])
+        else:
+            for v in node.values():
+                yield from _entries(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _entries(v)
+
+
+def used_models(config: dict) -> list[str]:
+    """The models that the config's figures use: named by a notebook section's ``models``/``baselines``
+    entries (and their teachers), for ``gnet_datasets`` only the listed datasets'. These are the
+    defaults committed under ``data/models/`` for ``config/config.yaml``.
+
+    Parameters
+    ----------
+    config : dict
+        A loaded config (``gnetlab.pipeline.load_config``).
+
+    Returns
+    -------
+    list of str
+        Model names, sorted.
+    """
+    names = set()
+    for section, node in config.items():
+        if section in ("gnet_models", "bnn_models") or not isinstance(node, dict):
+            continue
+        if section == "gnet_datasets" and isinstance(node.get("settings"), dict):
+            node = {**node, "settings": {d: node["settings"][d] for d in node.get("datasets", [])
+                                         if d in node["settings"]}}
+        names.update(_entries(node))
+    return sorted(names)
+
+
 def retrain(names: list[str] | None = None, *, out: str | os.PathLike | None = None,
             config_path: str | os.PathLike | None = None, progress: bool = True) -> list[Path]:
     """Retrain the config's default models (``gnet_models`` and ``bnn_models``) into ``out``.
 
-    ``out`` defaults to the committed directory ``data/models``. BNN students are trained after their
-    teachers. Returns the written checkpoint paths.
+    ``out`` defaults to the committed directory ``data/models``; ``names`` to :func:`used_models` (the
+    models the config's figures use). BNN students are trained after their teachers. Returns the written
+    checkpoint paths.
     """
     from .pipeline import load_config
 
@@ -43,7 +84,7 @@ def retrain(names: list[str] | None = None, *, out: str | os.PathLike | None = N
         if unknown:
             raise ValueError(f"names: unknown models {unknown}; the config defines {sorted(models)}")
     else:
-        names = list(models)
+        names = used_models(config)
     out = Path(out) if out is not None else committed_dir()
     # teachers first
     order = sorted(names, key=lambda n: models[n][1].get("teacher") is not None)

@@ -28,7 +28,15 @@ def _committed(name):
     return checkpoints.committed_dir() / f"{name}.pt"
 
 
-@pytest.mark.parametrize("name", sorted(GNET_MODELS) + sorted(BNN_MODELS))
+USED = zoo.used_models(CONFIG)
+
+
+def test_the_figures_use_models_of_both_kinds():
+    assert {"ehd_rasu", "ehd_tasu", "bnn_fp32", "bnn_binarynet_progressive_kd"} <= set(USED)
+    assert set(USED) <= set(GNET_MODELS) | set(BNN_MODELS)
+
+
+@pytest.mark.parametrize("name", USED)
 def test_every_default_model_is_committed_with_a_matching_sidecar(name):
     path = _committed(name)
     assert path.is_file(), f"{path} missing: python -m gnetlab.checkpoints retrain {name}"
@@ -162,7 +170,7 @@ def test_committed_rejects_bad_names():
 def test_cli_verify_and_unknown_names(capsys):
     assert zoo.main(["verify"]) == 0
     out = capsys.readouterr().out
-    for name in [*GNET_MODELS, *BNN_MODELS]:
+    for name in USED:
         assert name in out
     with pytest.raises(SystemExit):
         zoo.main(["retrain", "no_such_model", "--out", "/nonexistent"])

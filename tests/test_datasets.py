@@ -234,7 +234,8 @@ def test_bad_requests_fail_clearly(call, exc, match):
 
 def test_available_lists_everything():
     names = [d.name for d in datasets.available()]
-    assert names == ["mnist5k", "digits", "synthetic", "mnist", "fashion_mnist", "cifar10"]
+    assert names == ["mnist5k", "digits", "synthetic", "mnist", "fashion_mnist", "cifar10", "basic_motions", "epilepsy",
+                     "wss", "forda"]
 
 
 # ---------------------------------------------------------------- paper reference data

@@ -350,7 +350,7 @@ def test_paper_summary_keeps_every_method_the_paper_reports(embedding):
     """Every (embedding, method) pair of the official comparison is in the summary (the superseded-file
     filter once dropped the Rademacher EHD G-Net curve, whose file shares the superseded file's name)."""
     from gnetlab.datasets.paper import gnet_official_results
-    from gnetlab.hdc.evaluate import paper_summary
+    from gnetlab.hdc import paper_summary
 
     every = gnet_official_results(dataset="mnist")
     for experiment in ("hdc_comparison", "robustness_vs_hdc"):
@@ -363,7 +363,7 @@ def test_paper_summary_keeps_every_method_the_paper_reports(embedding):
 
 
 def test_paper_robustness_uses_the_ehd_file_that_matches_the_paper_text():
-    from gnetlab.hdc.evaluate import paper_summary
+    from gnetlab.hdc import paper_summary
 
     rob = paper_summary("robustness_vs_hdc", "mnist", embedding="gaussian")
     ehd_half = rob[(rob.method == "ehd_gnet") & (rob.sweep_value == 0.5)]["mean"].item()

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from gnetlab import kernels
-from gnetlab.bits import PackedBits, pack_signs
+from gnetlab.bits import PackedBits, pack_signs, unpack_signs
 from gnetlab.kernels import (
     available_backends,
     binary_matmul,
@@ -228,3 +228,218 @@ def test_large_batch_sign_weight_matmul_routes_to_blas_and_agrees():
     got_tables = numba_backend.sign_weight_matmul(x, p.words, p.k, kernel="tables")
     np.testing.assert_allclose(got_auto, ref, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(got_tables, ref, rtol=1e-5, atol=1e-4)
+
+
+# --------------------------------------------------------------------------------------------------
+# CPU kernel paths (gnetlab.kernels.cpu_features): every path this machine can run, forced
+# --------------------------------------------------------------------------------------------------
+
+from gnetlab.kernels import cpu_features  # noqa: E402
+
+SUPPORTED = list(cpu_features.supported_paths())
+
+
+def test_supported_paths_end_with_portable_and_auto_is_the_fastest():
+    assert SUPPORTED[-1] == "portable"
+    assert set(SUPPORTED) <= set(cpu_features.PATHS)
+    assert cpu_features.resolve_path("auto") in SUPPORTED
+    with pytest.raises(ValueError, match="unknown kernel path"):
+        cpu_features.resolve_path("sse9")
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+@settings(max_examples=30, deadline=None)
+@given(m=st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17, 32, 33, 70]), n=st.sampled_from([0, 1, 5, 8, 9, 24, 25, 49]),
+       k=st.sampled_from([1, 63, 64, 65, 511, 512, 513, 1000, 64 * 260 + 3]), seed=st.integers(0, 2**31 - 1))
+def test_each_gemm_path_equals_float_product(path, m, n, k, seed):
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(seed)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    ref = (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int64)
+    pa, pb = pack_signs(a), pack_signs(b)
+    out = numba_backend.binary_matmul(pa.words, pb.words, k, path=path)
+    assert out.dtype == np.int32 and out.shape == (m, n)
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_each_gemm_path_on_blocked_and_non_contiguous_operands(path):
+    """Several cache blocks of b and of K, ragged tiles of both operands, non-contiguous word arrays."""
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(11)
+    for m, n, k in [(130, 517, 4096), (7, 301, 20000), (33, 9, 64 * 300 + 1)]:
+        a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+        ref = a.astype(np.float64) @ b.astype(np.float64).T
+        wa = np.repeat(pack_signs(a).words, 2, axis=0)[::2]  # a strided view
+        wb = np.asfortranarray(pack_signs(b).words)
+        assert not wa.flags.c_contiguous and not wb.flags.c_contiguous
+        np.testing.assert_array_equal(numba_backend.binary_matmul(wa, wb, k, path=path), ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_each_sign_weight_path_matches_float64_product(path):
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(12)
+    for batch, n, k in [(1, 13, 4096 + 96), (3, 8, 65), (2, 1, 1), (1, 21, 64 * 70 + 5)]:
+        x = rng.standard_normal((batch, k)).astype(np.float32)
+        w = _signs(rng, (n, k))
+        ref = x.astype(np.float64) @ w.astype(np.float64).T
+        out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, k, path=path)
+        tol = 1e-5 * np.abs(x).sum(axis=1, keepdims=True) + 1e-6
+        assert out.shape == (batch, n) and (np.abs(out - ref) <= tol).all()
+
+
+def test_tables_kernel_falls_back_to_select_on_the_portable_path():
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 300)).astype(np.float32)
+    w = _signs(rng, (5, 300))
+    out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, 300, kernel="tables", path="portable")
+    np.testing.assert_allclose(out, x @ w.T, rtol=1e-5, atol=1e-4)
+
+
+_SUBPROCESS_CHECK = """
+import numpy as np
+from gnetlab.bits import pack_signs
+from gnetlab.kernels import binary_matmul, sign_weight_matmul, cpu_features
+rng = np.random.default_rng(0)
+a = np.where(rng.random((37, 1000)) < 0.5, -1.0, 1.0)
+b = np.where(rng.random((21, 1000)) < 0.5, -1.0, 1.0)
+assert (binary_matmul(pack_signs(a), pack_signs(b), backend="numba") == a @ b.T).all()
+x = rng.standard_normal((2, 1000)).astype(np.float32)
+ref = x.astype(np.float64) @ b.T
+assert np.abs(sign_weight_matmul(x, pack_signs(b), backend="numba") - ref).max() < 1e-3
+print(cpu_features.kernel_path(), ",".join(cpu_features.supported_paths()))
+"""
+
+
+def _run_check(tmp_path, **env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    full = dict(os.environ, PYTHONPATH=str(root), NUMBA_CACHE_DIR=str(tmp_path / "numba"), **env)
+    proc = subprocess.run([sys.executable, "-c", _SUBPROCESS_CHECK], env=full, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.split()[-2:]
+
+
+@pytest.mark.slow
+def test_env_var_forces_the_portable_path(tmp_path):
+    used, _ = _run_check(tmp_path, GNETLAB_KERNEL_PATH="portable")
+    assert used == "portable"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cpu, features, expect", [
+    ("generic", None, "portable"),           # numba defaults the features to "" for generic
+    ("haswell", "", "avx2"),                  # an AVX2-only CPU (no AVX-512 features)
+])
+def test_dispatch_follows_numba_cpu_name_not_the_host(tmp_path, cpu, features, expect):
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("x86 CPU names")
+    env = {"NUMBA_CPU_NAME": cpu}
+    if features is not None:
+        env["NUMBA_CPU_FEATURES"] = features
+    used, supported = _run_check(tmp_path, **env)
+    assert used == expect and supported.split(",")[0] == expect
+
+
+# --------------------------------------------------------------------------------------------------
+# Signs of products straight into packed words
+# --------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.sampled_from([0, 1, 3, 8, 300]), n=st.sampled_from([1, 5, 63, 64, 65, 130]), k=KS,
+       kind=st.sampled_from(["none", "scalar", "column", "periodic"]), seed=st.integers(0, 2**31 - 1))
+def test_binary_matmul_signs_equal_packed_thresholded_product(m, n, k, kind, seed):
+    from gnetlab.kernels import binary_matmul_signs
+
+    rng = np.random.default_rng(seed)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    dot = a.astype(np.float64) @ b.astype(np.float64).T
+    # thresholds on and between the attainable integers (k - dot is even), so ties are exercised
+    thr = {"none": None, "scalar": 1.0,
+           "column": rng.integers(-3, 4, n) + np.where(rng.random(n) < 0.5, 0.0, 0.5).astype(np.float32),
+           "periodic": rng.integers(-2, 3, (1 if m in (0, 1) else (m if m < 8 else 4), n)).astype(np.int32)}[kind]
+    if kind == "periodic" and m % thr.shape[0]:
+        thr = thr[:1]
+    t = 0.0 if thr is None else np.asarray(thr, np.float64)
+    if kind == "periodic":
+        t = np.tile(t, (max(1, m // t.shape[0]), 1))[:m]
+    ref = pack_signs(np.where(dot < t, -1.0, 1.0)).words if m else np.zeros((0, (n + 63) // 64), np.uint64)
+    for backend in CPU_BACKENDS:
+        got = binary_matmul_signs(pack_signs(a) if m else PackedBits(np.zeros((0, (k + 63) // 64), np.uint64), k),
+                                  pack_signs(b), thr, backend=backend)
+        assert got.k == n and got.words.shape == (m, (n + 63) // 64)
+        np.testing.assert_array_equal(got.words, ref)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_sign_weight_matmul_signs_match_the_float32_product_of_the_kernel(path):
+    from gnetlab.kernels import numba_backend, sign_weight_matmul_signs
+    from gnetlab.threads import env_vars
+
+    rng = np.random.default_rng(13)
+    for batch, n, k in [(1, 70, 784), (5, 64, 65), (300, 9, 1000)]:
+        x = rng.standard_normal((batch, k)).astype(np.float32)
+        w = pack_signs(_signs(rng, (n, k)))
+        bias = rng.standard_normal(n).astype(np.float32)
+        prod = numba_backend.sign_weight_matmul(x, w.words, k, path=path)
+        ref = pack_signs(np.where(prod + bias < 0, -1.0, 1.0)).words
+        with env_vars(GNETLAB_KERNEL_PATH=path):
+            got = sign_weight_matmul_signs(x, w, -bias, backend="numba")
+        np.testing.assert_array_equal(got.words, ref)
+        assert got.shape == (batch, n)
+    ref64 = x.astype(np.float64) @ unpack_signs(w).astype(np.float64).T
+    agree = np.mean(unpack_signs(got) == np.where(ref64 + bias < 0, -1, 1))
+    assert agree > 0.99  # float32 rounding may flip a sign right at 0
+
+
+def test_signs_threshold_validation():
+    from gnetlab.kernels import binary_matmul_signs
+
+    pa = pack_signs(np.ones((4, 10)))
+    with pytest.raises(ValueError, match="threshold"):
+        binary_matmul_signs(pa, pa, np.zeros(3))
+    with pytest.raises(ValueError, match="threshold"):
+        binary_matmul_signs(pa, pa, np.zeros((3, 4)))  # 3 does not divide 4 rows
+    with pytest.raises(ValueError, match="non-finite"):
+        binary_matmul_signs(pa, pa, np.array([0, np.nan, 0, 0]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.sampled_from([0, 1, 3, 17]), n=st.sampled_from([1, 7, 64, 65]), k=KS, seed=st.integers(0, 2**31 - 1))
+def test_uint8_sign_matmul_is_exact(batch, n, k, seed):
+    from gnetlab.kernels import uint8_sign_matmul
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (batch, k), dtype=np.uint8)
+    x[:, :1] = 255
+    w = _signs(rng, (n, k))
+    ref = x.astype(np.int64) @ w.astype(np.int64).T
+    for backend in CPU_BACKENDS:
+        got = uint8_sign_matmul(x, pack_signs(w), backend=backend)
+        assert got.shape == (batch, n)
+        np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(uint8_sign_matmul(torch.from_numpy(x.astype(np.int32)), pack_signs(w)), ref)
+
+
+def test_uint8_sign_matmul_refuses_out_of_range():
+    from gnetlab.kernels import uint8_sign_matmul
+
+    w = pack_signs(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        uint8_sign_matmul(np.array([[0, 256, 1]]), w)
+    with pytest.raises(TypeError):
+        uint8_sign_matmul(np.ones((1, 3)), w)

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "io": set(),
     "progress": set(),
     "costs": set(),
-    "machine": set(),
+    "machine": {"kernels"},
     "threads": {"_validation"},
     "activations": {"_validation"},
     "protocol": {"_validation"},
@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "plotting": BASE | {"machine"},
     "pipeline": BASE,
     "zoo": BASE | {"checkpoints", "gnet", "bnn", "pipeline"},
+    "gnet_datasets": BASE | {"ehd", "gnet", "hdc", "datasets"},
     "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bnn"},
     "__init__": {"bits", "kernels"},
 }

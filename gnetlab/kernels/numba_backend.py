@@ -1,27 +1,20 @@
 """CPU fast path: numba kernels for bit-packed products.
 
-Compiled for the host CPU (LLVM picks POPCNT, AVX2, AVX-512 or SSE2 for the machine that runs it;
-nothing is hard-coded) and cached on disk (``cache=True``). The inner loops are written as LLVM vector
+Compiled for the CPU numba targets (the host, or ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES``); the
+kernels that use a vector unit are picked by probing that target, never the raw host flags; cached
+on disk (``cache=True``, keyed by numba on the target CPU). The inner loops are written as LLVM vector
 IR inside ``numba.extending.intrinsic`` functions, because numba's own array indexing (negative-index
 wraparound on every access) keeps LLVM from vectorising the loads of a register tile.
 
 XOR-popcount matmul (``binary_matmul``)
-    ``out[i, j] = k - 2 sum_w popcount(a[i, w] ^ b[j, w])``. Micro-kernel ``_tile_popcount``: a
-    register tile of 4 rows of ``a`` x 1 row of ``b``; each step loads 256 bits (4 words) of the five
-    rows as ``<4 x i64>``, XORs, counts bits per byte with ``llvm.ctpop.v32i8`` (the PSHUFB
-    nibble-table popcount on AVX2, VPOPCNTB on AVX-512 BITALG) and adds into 4 byte-counter vectors,
-    which are summed horizontally once per block of 31 steps (124 words: a byte counter never exceeds
-    8 x 31 = 248). No per-step horizontal reduction, so one 256-bit XOR-popcount-accumulate costs 8
-    vector ops on AVX2. Trailing words use scalar ``llvm.ctpop.i64``.
-    Cache blocking (``_binary_matmul_tiled``): a block of ``b`` (rows x 124 words, ~128 KiB) stays in
-    L2 while every 4-row tile of ``a`` (4 KiB, L1) streams past it; threads (``prange``) split the
-    4-row tiles of ``a``. ``a`` is zero-padded to a multiple of 4 rows, and the operands are swapped
-    when ``a`` has fewer rows (the product is transposed back), so both cores have work for a single
-    query against a large memory.
+    Micro-kernels per CPU path in ``gnetlab.kernels.popcount_gemm`` (512-bit VPOPCNTQ, AVX2 nibble
+    table, portable 128-bit); the path follows what numba compiles for
+    (``gnetlab.kernels.cpu_features``), forced with ``path=`` or ``$GNETLAB_KERNEL_PATH``. Threads split
+    (block of b, tile of a) jobs, so both cores have work for a single query against a large memory.
 
 One-bit weights x float activations (``sign_weight_matmul``)
-    ``out[e, r] = sum_k x[e, k] s[r, k]`` with ``s = +-1`` from bits. On x86 hosts with AVX2
-    (``HAS_AVX2``): tables of partial sums over groups of 3 bits are built once per input vector
+    ``out[e, r] = sum_k x[e, k] s[r, k]`` with ``s = +-1`` from bits. When numba's target has AVX2
+    (path ``avx2`` or ``avx512_vpopcntdq``, see ``gnetlab.kernels.cpu_features``): tables of partial sums over groups of 3 bits are built once per input vector
     (``_build_tables``: 8 entries per group, 11 groups per 32-bit word, 11 bytes of table per input)
     and shared by all rows; ``_perm_rows`` puts 8 weight rows in the 8 lanes of a vector (8 words of
     each row loaded and transposed in registers), then per group one shift + one VPERMPS (an 8-entry
@@ -44,14 +37,13 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from gnetlab.threads import numba_threads
+from gnetlab.kernels import popcount_gemm
+from gnetlab.kernels.cpu_features import resolve_path
+from gnetlab.kernels.popcount_gemm import popcount64
+from gnetlab.threads import SERIAL_WORK, blas_handoff, quiesce_blas, serial_below, start_numba_workers
 
 __all__ = ["binary_matmul", "sign_weight_matmul", "popcount64"]
 
-# Rows of a per register tile of the popcount micro-kernel (each step: 4 rows of a x 1 row of b).
-TILE_A = 4
-# Bytes of b kept hot per cache block (about a quarter of a 512 KiB-1 MiB L2).
-_B_BLOCK_BYTES = 128 * 1024
 # One-bit GEMV: 32-bit weight words per x chunk (128 words = 4096 inputs = 16 KiB of x and of -x).
 _CHUNK_WORDS = 128
 # AVX2 table kernel: 32-bit words per chunk (64 words: 22 KiB of tables per batch row, in L1/L2).
@@ -60,153 +52,36 @@ _PERM_CHUNK_WORDS = 64
 _BATCH_BLOCK = 64
 
 
-@intrinsic
-def popcount64(typingctx, x):
-    """``popcount64(x)`` inside ``@njit`` code: bits set in a uint64, lowered to ``llvm.ctpop.i64``
-    (one POPCNT instruction where the CPU has it). numba has no popcount builtin; other gnetlab numba
-    kernels (bit flips, Hamming searches) can import this one."""
-    if x != types.uint64:
-        return None
-    sig = types.uint64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
-        return builder.call(fn, [args[0]])
-
-    return sig, codegen
-
-
-_I8 = ir.IntType(8)
 _I32 = ir.IntType(32)
-_I64 = ir.IntType(64)
-_V4I64 = ir.VectorType(_I64, 4)
-_V32I8 = ir.VectorType(_I8, 32)
-_V32I32 = ir.VectorType(_I32, 32)
-# Byte counters hold at most 8 per 256-bit step; 31 steps (124 words) keep them below 256.
-_MAX_STEP_WORDS = 124
 
 
 def _llvm_fn(builder, name, ret, args):
     return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, args), name)
 
 
-@intrinsic
-def _tile_popcount(typingctx, a, b, i, j, w0, w1):
-    """``(c0, c1, c2, c3)``: ``c_t = sum_{w in [w0, w1)} popcount(a[i + t, w] ^ b[j, w])``.
-
-    a (m, W), b (n, W): uint64 C-contiguous, rows i..i+3 of a and row j of b must exist, and
-    ``w1 - w0 <= 124``. Loads 4 words (256 bits) of each of the 5 rows per step as ``<4 x i64>``,
-    XORs, counts bits per byte with ``llvm.ctpop.v32i8`` (PSHUFB nibble table on AVX2, VPOPCNTB with
-    AVX-512 BITALG) and adds into 4 byte-counter vectors; one horizontal sum at the end. The 0-3
-    trailing words use scalar ``llvm.ctpop.i64``.
-    """
-    n_rows = TILE_A
-    sig = types.UniTuple(types.int64, n_rows)(a, b, types.intp, types.intp, types.intp, types.intp)
-
-    def codegen(context, builder, signature, args):
-        intp = context.get_value_type(types.intp)
-        a_arr = context.make_array(signature.args[0])(context, builder, args[0])
-        b_arr = context.make_array(signature.args[1])(context, builder, args[1])
-        i, j, w0, w1 = args[2:]
-        n_words = cgutils.unpack_tuple(builder, a_arr.shape)[1]
-        a_rows = [builder.gep(a_arr.data, [builder.mul(builder.add(i, ir.Constant(intp, t)), n_words)])
-                  for t in range(n_rows)]
-        b_row = builder.gep(b_arr.data, [builder.mul(j, n_words)])
-        counters = []
-        for _ in range(n_rows):
-            ptr = cgutils.alloca_once(builder, _V32I8)
-            builder.store(ir.Constant(_V32I8, None), ptr)
-            counters.append(ptr)
-        ctpop8 = _llvm_fn(builder, "llvm.ctpop.v32i8", _V32I8, [_V32I8])
-        n_steps = builder.sdiv(builder.sub(w1, w0), ir.Constant(intp, 4))
-        with cgutils.for_range(builder, n_steps, intp=intp) as loop:
-            w = builder.add(w0, builder.mul(loop.index, ir.Constant(intp, 4)))
-            bv = builder.load(builder.bitcast(builder.gep(b_row, [w]), _V4I64.as_pointer()), align=8)
-            for t in range(n_rows):
-                av = builder.load(builder.bitcast(builder.gep(a_rows[t], [w]), _V4I64.as_pointer()), align=8)
-                cnt = builder.call(ctpop8, [builder.bitcast(builder.xor(av, bv), _V32I8)])
-                builder.store(builder.add(builder.load(counters[t]), cnt), counters[t])
-        reduce_add = _llvm_fn(builder, "llvm.vector.reduce.add.v32i32", _I32, [_V32I32])
-        totals = []
-        for t in range(n_rows):
-            s = builder.call(reduce_add, [builder.zext(builder.load(counters[t]), _V32I32)])
-            ptr = cgutils.alloca_once(builder, _I64)
-            builder.store(builder.zext(s, _I64), ptr)
-            totals.append(ptr)
-        ctpop64 = _llvm_fn(builder, "llvm.ctpop.i64", _I64, [_I64])
-        tail = builder.add(w0, builder.mul(n_steps, ir.Constant(intp, 4)))
-        with cgutils.for_range_slice(builder, tail, w1, ir.Constant(intp, 1), intp=intp) as (w, _):
-            bw = builder.load(builder.gep(b_row, [w]))
-            for t in range(n_rows):
-                aw = builder.load(builder.gep(a_rows[t], [w]))
-                c = builder.call(ctpop64, [builder.xor(aw, bw)])
-                builder.store(builder.add(builder.load(totals[t]), c), totals[t])
-        return context.make_tuple(builder, signature.return_type, [builder.load(p) for p in totals])
-
-    return sig, codegen
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _binary_matmul_tiled(a, b, out, k, jb_rows, kb_words):
-    """out[i, j] = k - 2 sum_w popcount(a[i, w] ^ b[j, w]) for a (m, W) with m % 4 == 0, b (n, W),
-    out int32 (m, n). Cache blocks of jb_rows rows x kb_words (<= 124) words of b; threads take
-    4-row tiles of a. Partial counts accumulate in out between word blocks; the last block writes the
-    +-1 dot product."""
-    m, nw = a.shape
-    n = b.shape[0]
-    n_tiles = m // 4
-    for j_start in range(0, n, jb_rows):
-        j_stop = min(n, j_start + jb_rows)
-        for k_start in range(0, nw, kb_words):
-            k_stop = min(nw, k_start + kb_words)
-            first = k_start == 0
-            last = k_stop == nw
-            for t in prange(n_tiles):
-                i = t * 4
-                for j in range(j_start, j_stop):
-                    s = _tile_popcount(a, b, i, j, k_start, k_stop)
-                    for r in range(4):
-                        v = s[r] if first else out[i + r, j] + s[r]
-                        out[i + r, j] = k - 2 * v if last else v
-
-
-# Below this much work (word pairs for the matmul, 32-bit weight words for the one-bit product) a call
-# runs on the calling thread only: waking the pool costs tens of microseconds on an idle machine and
-# a full scheduler slice (milliseconds) on a busy one.
-_SERIAL_WORK = 1 << 18
-
-
 @contextlib.contextmanager
-def _threads_for(work: int):
-    if work >= _SERIAL_WORK:
+def _parallel_section(work: int):
+    """Serial below ``SERIAL_WORK``; above it, the cores are taken back from idle OpenBLAS workers
+    first and numba's pool runs with passive waiting (``gnetlab.threads``)."""
+    if work >= SERIAL_WORK:
+        start_numba_workers()
+        quiesce_blas()
+    with serial_below(work):
         yield
-        return
-    with numba_threads(1):
-        yield
 
 
-def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
-    extra = (-x.shape[0]) % multiple
-    if extra == 0:
-        return x
-    return np.concatenate([x, np.zeros((extra,) + x.shape[1:], x.dtype)], axis=0)
+def binary_matmul(a: np.ndarray, b: np.ndarray, k: int, *, path: str | None = None) -> np.ndarray:
+    """Exact +-1 product ``a @ b.T`` = ``k - 2 popcount(a ^ b)``: int32 (m, n) from uint64 (m, W), (n, W).
 
-
-def binary_matmul(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
-    """Exact +-1 product ``a @ b.T`` = ``k - 2 popcount(a ^ b)``: int32 (m, n) from uint64 (m, W), (n, W)."""
-    m, nw = a.shape
+    path: None / "auto" (``$GNETLAB_KERNEL_PATH``, else the fastest the numba target supports),
+    "avx512_vpopcntdq", "avx2" or "portable" (see ``gnetlab.kernels.cpu_features``)."""
+    path = resolve_path(path)
+    m = a.shape[0]
     n = b.shape[0]
     if m == 0 or n == 0:
         return np.zeros((m, n), np.int32)
-    if m < n:  # threads split the rows of the first operand: give it the longer one
-        return np.ascontiguousarray(binary_matmul(b, a, k).T)
-    ap = _pad_rows(a, TILE_A)
-    out = np.empty((ap.shape[0], n), np.int32)
-    kb = int(min(nw, _MAX_STEP_WORDS))
-    jb = int(max(1, _B_BLOCK_BYTES // (8 * kb)))
-    with _threads_for(m * n * nw):
-        _binary_matmul_tiled(ap, np.ascontiguousarray(b), out, int(k), jb, kb)
-    return out[:m] if ap.shape[0] != m else out
+    with _parallel_section(m * n * a.shape[1]):
+        return popcount_gemm.gemm(a, b, k, path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -324,16 +199,6 @@ _GROUPS = 11
 _TABLE = 8 * _GROUPS
 
 
-def _host_has_avx2() -> bool:
-    try:
-        import llvmlite.binding as llvm
-
-        return bool(llvm.get_host_cpu_features().get("avx2", False))
-    except Exception:  # pragma: no cover - exotic hosts
-        return False
-
-
-HAS_AVX2 = _host_has_avx2()
 
 
 def _transpose8(builder, rows):
@@ -463,12 +328,18 @@ def _perm_gemm_kernel(w32, tab, out, chunk_words):
 BLAS_MIN_BATCH = 1024
 
 
-def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "auto") -> np.ndarray:
+def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "auto",
+                       path: str | None = None) -> np.ndarray:
     """float32 x (batch, k) times +-1 weights packed in w (n, W) -> float32 (batch, n).
 
-    kernel: "auto" (the table-permute kernel on AVX2 hosts, else the select kernel; from
-    ``BLAS_MIN_BATCH`` rows on, unpack + BLAS), "select" or "tables" (never BLAS).
+    kernel: "auto" (the table-permute kernel when the path has AVX2, else the select kernel; from
+    ``BLAS_MIN_BATCH`` rows on, unpack + BLAS), "select" or "tables" (never BLAS; the table kernel
+    needs AVX2, so on the portable path "tables" runs the select kernel). path: as for
+    :func:`binary_matmul`.
     """
+    if kernel not in ("auto", "select", "tables"):
+        raise ValueError(f"kernel: unknown value {kernel!r}; expected 'auto', 'select' or 'tables'")
+    path = resolve_path(path)
     batch = x.shape[0]
     n, nw = w.shape
     if batch == 0 or n == 0:
@@ -478,32 +349,28 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
         # the batch and beats the table kernels (whose cost grows linearly with the batch).
         from gnetlab.kernels import numpy_backend
 
-        return numpy_backend.sign_weight_matmul(x, w, k)
-    if kernel == "tables":
-        kernel = "auto"
+        with blas_handoff():
+            return numpy_backend.sign_weight_matmul(x, w, k)
     if sys.byteorder != "little":  # pragma: no cover - the uint32 view below assumes little-endian
         from gnetlab.kernels import numpy_backend
 
         return numpy_backend.sign_weight_matmul(x, w, k)
     if batch > _BATCH_BLOCK:
-        return np.concatenate(
-            [sign_weight_matmul(x[i : i + _BATCH_BLOCK], w, k, kernel=kernel) for i in range(0, batch, _BATCH_BLOCK)]
-        )
+        return np.concatenate([sign_weight_matmul(x[i : i + _BATCH_BLOCK], w, k, kernel=kernel, path=path)
+                               for i in range(0, batch, _BATCH_BLOCK)])
     xp = np.zeros((batch, 64 * nw), np.float32)  # zero-padded: padding bits select +0.0
     xp[:, :k] = x
     w32 = w.view(np.uint32)  # little-endian: uint32 c holds signs 32c .. 32c+31, LSB first
     out = np.empty((batch, n), np.float32)
-    if kernel not in ("auto", "select"):
-        raise ValueError(f"kernel: unknown value {kernel!r}; expected 'auto' or 'select'")
-    if HAS_AVX2 and kernel == "auto":
+    if kernel != "select" and path != "portable":
         tab = np.empty((batch, 2 * nw, _GROUPS, 8), np.float32)
-        with _threads_for(8 * batch * n * nw):
+        with _parallel_section(8 * batch * n * nw):
             _build_tables(xp, tab)
             _perm_gemm_kernel(w32, tab, out, _PERM_CHUNK_WORDS)
         return out
     xn = -xp
     threads = numba.get_num_threads()
     rows = int(min(256, max(8, -(-n // (4 * threads)))))
-    with _threads_for(8 * batch * n * nw):
+    with _parallel_section(8 * batch * n * nw):
         _sign_gemm_kernel(w32, xp, xn, out, rows, _CHUNK_WORDS)
     return out

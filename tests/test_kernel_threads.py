@@ -1,0 +1,83 @@
+"""Thread control of the bit kernels (gnetlab.threads): reversible, and the BLAS hand-over
+leaves results and thread settings unchanged. No timings here: the benchmark measures contention."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from gnetlab.bits import pack_signs
+from gnetlab import threads
+from gnetlab.kernels import binary_matmul, sign_weight_matmul
+
+
+def test_numba_and_blas_thread_context_managers_restore():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    before = numba.get_num_threads()
+    blas_before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with threads.numba_threads(1), threads.blas_threads(1):
+        assert numba.get_num_threads() == 1
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert numba.get_num_threads() == before
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == blas_before
+    with threads.numba_threads(None):
+        assert numba.get_num_threads() == before
+
+
+def test_env_vars_set_remove_and_restore():
+    os.environ.pop("GNETLAB_TEST_A", None)
+    os.environ["GNETLAB_TEST_B"] = "kept"
+    with threads.env_vars(GNETLAB_TEST_A="1", GNETLAB_TEST_B=None):
+        assert os.environ["GNETLAB_TEST_A"] == "1" and "GNETLAB_TEST_B" not in os.environ
+    assert "GNETLAB_TEST_A" not in os.environ and os.environ.pop("GNETLAB_TEST_B") == "kept"
+
+
+def test_blas_handoff_keeps_blas_and_kernels_correct():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((200, 300)).astype(np.float32)
+    signs = np.where(rng.random((70, 300)) < 0.5, -1.0, 1.0)
+    ref = a @ a.T
+    for _ in range(3):
+        with threads.blas_handoff():
+            np.testing.assert_allclose(a @ a.T, ref, rtol=1e-5)
+        np.testing.assert_array_equal(binary_matmul(pack_signs(signs), pack_signs(signs)), signs @ signs.T)
+        np.testing.assert_allclose(a @ a.T, ref, rtol=1e-5)  # BLAS workers start again
+
+
+def test_quiesce_blas_respects_opt_out_and_other_python_threads():
+    with threads.env_vars(GNETLAB_BLAS_HANDOFF="0"):
+        assert threads.quiesce_blas() is False
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert threads.quiesce_blas() is False  # another thread could be inside BLAS
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_numba_pool_starts_with_a_known_layer():
+    assert threads.start_numba_workers() in ("omp", "workqueue", "tbb")
+
+
+def test_large_batch_blas_route_after_handoff():
+    from gnetlab.kernels import numba_backend
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((numba_backend.BLAS_MIN_BATCH, 100)).astype(np.float32)
+    w = np.where(rng.random((5, 100)) < 0.5, -1.0, 1.0)
+    out = sign_weight_matmul(x, pack_signs(w))
+    np.testing.assert_allclose(out, x @ w.T.astype(np.float32), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("work, expect_one", [(1, True), (threads.SERIAL_WORK, False)])
+def test_serial_below(work, expect_one):
+    import numba
+
+    with threads.numba_threads(2):
+        with threads.serial_below(work):
+            assert (numba.get_num_threads() == 1) == expect_one or numba.config.NUMBA_NUM_THREADS == 1
