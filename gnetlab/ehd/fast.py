@@ -32,6 +32,15 @@ _U32 = 2.0**-24
 _U64 = 2.0**-53
 
 
+def _handoff() -> None:
+    """Before a parallel kernel: numba's pool with passive waiting, idle OpenBLAS workers asleep
+    (``gnetlab.threads``: otherwise BLAS's spinning workers take the cores right after a BLAS call)."""
+    from ..threads import quiesce_blas, start_numba_workers
+
+    start_numba_workers()
+    quiesce_blas()
+
+
 def _gamma(k: int, u: float) -> float:
     n = max(int(k), 1)
     return n * u / (1 - n * u)
@@ -107,7 +116,11 @@ def pack_less(values: np.ndarray, threshold: np.ndarray, out: np.ndarray | None 
     if out is None:
         out = np.empty((R, -(-N // 64)), np.uint64)
     values = np.ascontiguousarray(values)
-    (_pack_less_par if R * N >= _SERIAL_ENTRIES else _pack_less_seq)(values, np.ascontiguousarray(threshold), out)
+    if R * N >= _SERIAL_ENTRIES:
+        _handoff()
+        _pack_less_par(values, np.ascontiguousarray(threshold), out)
+    else:
+        _pack_less_seq(values, np.ascontiguousarray(threshold), out)
     return out
 
 
@@ -166,6 +179,8 @@ def pack_tasu(dot: np.ndarray, hyperdim: int, alpha: float, out: np.ndarray | No
     if out is None:
         out = np.empty((R, -(-m // 64)), np.uint64)
     kernel = _pack_tasu_kernel if R * m >= _SERIAL_ENTRIES else _pack_tasu_seq
+    if R * m >= _SERIAL_ENTRIES:
+        _handoff()
     kernel(np.ascontiguousarray(dot), np.float32(np.pi / (2 * hyperdim)), np.float32(alpha), out)
     return out
 
@@ -214,17 +229,18 @@ def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
     left = 0
     for r in range(r0, r1):
         br = bound[r]
+        br32 = np.float32(br)
+        if np.float64(br32) < br:
+            br32 = np.nextafter(br32, np.float32(np.inf))
         for w in range(W):
             base = w * 64
             top = min(64, N - base)
             word = np.uint64(0)
-            amb = False
-            for j in range(top):
+            amb = 0
+            for j in range(top):  # branch-free, vectorised
                 a = approx[r, base + j]
-                if a < np.float32(0):
-                    word |= np.uint64(1) << np.uint64(j)
-                if abs(np.float64(a)) <= br:
-                    amb = True
+                word |= np.uint64(a < np.float32(0)) << np.uint64(j)
+                amb += abs(a) <= br32
             if amb:
                 for j in range(top):
                     k = base + j
@@ -294,6 +310,7 @@ def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray,
     bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
     threads = numba.get_num_threads()
     if threads > 1 and R * N >= _SERIAL_ENTRIES and R >= threads:
+        _handoff()
         left = _exact_par(approx, x, gbits, bound, bound64, words, threads)
     else:
         left = _exact_rows(approx, x, gbits, bound, bound64, words, 0, R)
@@ -347,6 +364,7 @@ def pack_conv_binary(dot: np.ndarray, pad_int: np.ndarray, neg_bvalid: np.ndarra
     """
     R, N = dot.shape
     out = np.empty((R, -(-N // 64)), np.uint64)
+    _handoff()
     _pack_conv_kernel(np.ascontiguousarray(dot), pad_int, neg_bvalid, pad_int.shape[0], out)
     return out
 
@@ -448,6 +466,7 @@ def sign_project(x: np.ndarray, gbits: np.ndarray, out: np.ndarray | None = None
     tab = np.empty((G, 256), np.float32)
     threads = numba.get_num_threads()
     if threads > 1 and N * G >= PARALLEL_LOOKUPS:
+        _handoff()
         _table_project_par(xp, g8, out, tab, threads)
     else:
         _table_project(xp, g8, out, tab)

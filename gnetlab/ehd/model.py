@@ -23,6 +23,7 @@ _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (m
 # (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
 # is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
 _ONE_BIT_MAX_ROWS = 16
+_PACKED_BLOCK_BYTES = 2 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -487,8 +488,27 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
         from .fast import sign_project
 
         approx = sign_project(blk, gbits)
+    elif path == "packed":
+        # BLAS on blocks of rows whose float32 products stay in cache, each decided and packed at once
+        from ..threads import blas_handoff
+
+        R, N = blk.shape[0], layer.hyperdim
+        if words is None:
+            words = np.empty((R, -(-N // 64)), np.uint64)
+        step = max(16, _PACKED_BLOCK_BYTES // (4 * N))
+        buf = np.empty((min(step, R), N), np.float32)
+        GT = layer.projection.T
+        for r in range(0, R, step):
+            b = blk[r:r + step]
+            with blas_handoff():
+                approx = np.matmul(b, GT, out=buf[:b.shape[0]])
+            exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection)
+        return words
     else:
-        approx = blk @ layer.projection.T
+        from ..threads import blas_handoff
+
+        with blas_handoff():
+            approx = blk @ layer.projection.T
     return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection)
 
 
