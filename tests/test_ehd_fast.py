@@ -86,6 +86,15 @@ def test_sign_project_is_a_float32_sum_of_the_signed_inputs(B, K, N):
     assert np.all(np.abs(got - exact) <= fast.projection_error_bound(x, K)[:, None])
 
 
+def test_sign_project_parallel_path_equals_serial(monkeypatch):
+    rng = _rng(9)
+    G = rng.choice([-1.0, 1.0], size=(300, 90)).astype(np.float32)
+    x = rng.random((3, 90), dtype=np.float32)
+    serial = fast.sign_project(x, pack_bool(G < 0))
+    monkeypatch.setattr(fast, "PARALLEL_LOOKUPS", 1)
+    np.testing.assert_array_equal(fast.sign_project(x, pack_bool(G < 0)), serial)
+
+
 def test_pack_conv_binary_equals_the_numpy_expression():
     rng = _rng(3)
     L, N, B = 9, 130, 4

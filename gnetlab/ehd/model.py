@@ -23,7 +23,8 @@ _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (m
 # (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
 # is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
 _ONE_BIT_MAX_ROWS = 16
-_PACKED_BLOCK_BYTES = 2 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
+_PACKED_BLOCK_BYTES = 4 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
+_SMALL_BLAS_MACS = 64 * 2**20  # BLAS calls below this many multiply-adds run on one thread
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -490,7 +491,7 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
         approx = sign_project(blk, gbits)
     elif path == "packed":
         # BLAS on blocks of rows whose float32 products stay in cache, each decided and packed at once
-        from ..threads import blas_handoff
+        from ..threads import blas_handoff, blas_threads
 
         R, N = blk.shape[0], layer.hyperdim
         if words is None:
@@ -498,11 +499,12 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
         step = max(16, _PACKED_BLOCK_BYTES // (4 * N))
         buf = np.empty((min(step, R), N), np.float32)
         GT = layer.projection.T
-        for r in range(0, R, step):
-            b = blk[r:r + step]
-            with blas_handoff():
+        small = step * N * layer.fan_in < _SMALL_BLAS_MACS  # one BLAS thread: waking a pool costs more
+        with blas_threads(1 if small else None), blas_handoff():  # the exact checks run on this thread
+            for r in range(0, R, step):
+                b = blk[r:r + step]
                 approx = np.matmul(b, GT, out=buf[:b.shape[0]])
-            exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection)
+                exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection)
         return words
     else:
         from ..threads import blas_handoff
