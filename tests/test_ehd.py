@@ -1,5 +1,6 @@
 """EHD G-Net: embedding, bit-packed vs float-simulated inference, flips, chunked protocol (gnetlab.ehd)."""
 
+import copy
 import math
 
 import numpy as np
@@ -420,3 +421,32 @@ def test_bench_cli_runs_the_ehd_benchmark(capsys, tmp_path):
     assert bench.main(["ehd", "--hyperdim", "128", "--hidden", "16", "--batch", "2", "--repeats", "1",
                        "--csv", str(out)]) == 0
     assert "identical_scores" in capsys.readouterr().out and out.exists()
+
+
+def test_real_input_signs_do_not_depend_on_the_summation_order():
+    """Rademacher G on quantised pixels makes exact ties (+x_i - x_j, x_i = x_j); float32 sums of them
+    land on either side of 0 depending on the order BLAS adds them in, i.e. on the CPU. The data
+    embedding treats values within float rounding of 0 as 0, so any summation order gives the same signs."""
+    from gnetlab.ehd.model import _data_signs
+
+    rng = np.random.default_rng(0)
+    model = gnet.build_model("mnist_dense", activation="tasu", seed=0, hidden=(16,)).eval()
+    e = ehd.embed_gnet(model, hyperdim=512, embedding="rademacher", seed=0)
+    layer = e.layers[0]
+    # quantised inputs with many equal values: pairs of pixels cancel exactly under +-1 weights
+    X = (rng.integers(0, 3, size=(64, layer.fan_in)) * 85 / 255).astype(np.float32)
+    base = _data_signs(layer, X, None, "float")
+    perm = rng.permutation(layer.fan_in)
+    layer_perm = copy.copy(layer)
+    layer_perm.projection = layer.projection[:, perm]
+    layer_perm._cache = {}
+    for order in (perm, perm[::-1]):
+        layer_perm.projection = layer.projection[:, order]
+        layer_perm._cache = {}  # G-derived caches (packed G) follow the new projection
+        assert np.array_equal(_data_signs(layer_perm, X[:, order], None, "float"), base)
+    # and it changes almost nothing away from ties (a band of 2^-18 of the projections' scale): a
+    # Gaussian embedding of continuous inputs
+    g = ehd.embed_gnet(model, hyperdim=512, embedding="gaussian", seed=0).layers[0]
+    Xc = rng.random((64, g.fan_in), dtype=np.float32)
+    plain = (Xc + np.float32(g.bias)) @ g.projection.T < 0
+    assert np.mean(_data_signs(g, Xc, None, "float") != plain) < 1e-3

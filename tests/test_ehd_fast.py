@@ -62,6 +62,21 @@ def test_exact_projection_signs_on_cancelling_sums(K, N):
         np.testing.assert_array_equal(fast.exact_projection_signs(x, gbits, approx, projection=G), want)
 
 
+def test_exact_projection_signs_with_thresholds_and_exact_ties():
+    G = np.array([[1, 1, -1], [1, -1, 1], [-1, -1, -1]], np.float32)
+    x = np.array([[0.5, 0.25, 0.0], [3.0, 1e-3, 1e-3]], np.float32)
+    gbits = pack_bool(G < 0)
+    exact = x.astype(np.float64) @ G.T.astype(np.float64)
+    for t in ([0.75, 3.0], [np.nextafter(np.float32(0.75), np.float32(1)), -3.0],
+              [np.nextafter(np.float32(0.75), np.float32(0)), 2.5]):
+        t = np.asarray(t, np.float32)
+        want = pack_bool(exact < t.astype(np.float64)[:, None])
+        for approx in (x @ G.T, (x @ G.T) + np.float32(1e-7)):
+            np.testing.assert_array_equal(fast.exact_projection_signs(x, gbits, approx, threshold=t), want)
+            np.testing.assert_array_equal(fast.exact_projection_signs(x, gbits, approx, threshold=t, projection=G),
+                                          want)
+
+
 def test_exact_projection_signs_parallel_path_and_bound():
     rng = _rng(1)
     K, N, R = 40, 6000, 200

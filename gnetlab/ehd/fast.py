@@ -187,52 +187,17 @@ def pack_tasu(dot: np.ndarray, hyperdim: int, alpha: float, out: np.ndarray | No
 
 
 @njit(cache=True, nogil=True)
-def _resolve_kernel(approx, x, gbits, bound, bound64, words, todo):
-    """Fix the words of the entries with |approx| <= bound[r]; return how many remain for fsum (in todo)."""
-    R, N = approx.shape
-    K = x.shape[1]
-    n_todo = 0
-    for r in range(R):
-        br = bound[r]
-        for k in range(N):
-            a = np.float64(approx[r, k])
-            if abs(a) > br:
-                continue
-            s = 0.0
-            for i in range(K):
-                v = np.float64(x[r, i])
-                if (gbits[k, i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
-                    s -= v
-                else:
-                    s += v
-            w = k >> 6
-            bit = np.uint64(1) << np.uint64(k & 63)
-            if abs(s) <= bound64[r]:
-                if n_todo < todo.shape[0]:
-                    todo[n_todo, 0] = r
-                    todo[n_todo, 1] = k
-                n_todo += 1
-                continue
-            if s < 0:
-                words[r, w] |= bit
-            else:
-                words[r, w] &= ~bit
-    return n_todo
-
-
-@njit(cache=True, nogil=True)
-def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
-    """Pack approx < 0 for rows r0..r1, re-summing in float64 the entries within ``bound``; returns the
-    number of entries float64 cannot decide (their bits are left as approx < 0; flagged for fsum)."""
+def _exact_rows(approx, x, gbits, thr, bound, bound64, words, r0, r1):
+    """Pack approx < thr for rows r0..r1, re-summing in float64 the entries within ``bound`` of the
+    threshold; returns the number of entries float64 cannot decide (flagged for fsum)."""
     N = approx.shape[1]
     K = x.shape[1]
     W = words.shape[1]
     left = 0
     for r in range(r0, r1):
         br = bound[r]
-        br32 = np.float32(br)
-        if np.float64(br32) < br:
-            br32 = np.nextafter(br32, np.float32(np.inf))
+        t32 = thr[r]
+        t = np.float64(t32)
         for w in range(W):
             base = w * 64
             top = min(64, N - base)
@@ -240,12 +205,12 @@ def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
             amb = 0
             for j in range(top):  # branch-free, vectorised
                 a = approx[r, base + j]
-                word |= np.uint64(a < np.float32(0)) << np.uint64(j)
-                amb += abs(a) <= br32
+                word |= np.uint64(a < t32) << np.uint64(j)
+                amb += abs(np.float64(a) - t) <= br
             if amb:
                 for j in range(top):
                     k = base + j
-                    if abs(np.float64(approx[r, k])) > br:
+                    if abs(np.float64(approx[r, k]) - t) > br:
                         continue
                     s = 0.0
                     for i in range(K):
@@ -255,9 +220,9 @@ def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
                         else:
                             s += v
                     bit = np.uint64(1) << np.uint64(j)
-                    if abs(s) <= bound64[r]:
+                    if abs(s - t) <= bound64[r]:
                         left += 1
-                    elif s < 0:
+                    elif s < t:
                         word |= bit
                     else:
                         word &= ~bit
@@ -266,18 +231,19 @@ def _exact_rows(approx, x, gbits, bound, bound64, words, r0, r1):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _exact_par(approx, x, gbits, bound, bound64, words, n_blocks):
+def _exact_par(approx, x, gbits, thr, bound, bound64, words, n_blocks):
     R = approx.shape[0]
     per = (R + n_blocks - 1) // n_blocks
     left = np.zeros(n_blocks, np.int64)
     for blk in prange(n_blocks):
-        left[blk] = _exact_rows(approx, x, gbits, bound, bound64, words, min(R, blk * per), min(R, blk * per + per))
+        left[blk] = _exact_rows(approx, x, gbits, thr, bound, bound64, words, min(R, blk * per),
+                                min(R, blk * per + per))
     return left.sum()
 
 
 def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray, words: np.ndarray | None = None,
-                           projection: np.ndarray | None = None) -> np.ndarray:
-    """Packed signs of ``<g_k, x_r> < 0`` for +-1 rows g_k, decided on the exact real values.
+                           projection: np.ndarray | None = None, threshold: np.ndarray | None = None) -> np.ndarray:
+    """Packed signs of ``<g_k, x_r> < t_r`` for +-1 rows g_k, decided on the exact real values.
 
     Parameters
     ----------
@@ -291,11 +257,13 @@ def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray,
         Buffer to write into.
     projection : ndarray, float32, shape (N, K), optional
         G as +-1 floats, for the (rare) exact sums; unpacked from ``gbits`` when absent.
+    threshold : ndarray, float32, shape (R,), optional
+        t_r per row (default 0), e.g. minus :func:`gnetlab.ehd.model.tie_tolerance`.
 
     Returns
     -------
     ndarray, uint64, shape (R, ceil(N / 64))
-        The packed signs: bit 1 where the exact ``sum_i g_ki x_ri`` is < 0.
+        The packed signs: bit 1 where the exact ``sum_i g_ki x_ri`` is < t_r.
     """
     import numba
 
@@ -304,6 +272,7 @@ def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray,
     x = np.ascontiguousarray(x, dtype=np.float32)
     approx = np.ascontiguousarray(approx, dtype=np.float32)
     gbits = np.ascontiguousarray(gbits)
+    thr = np.zeros(R, np.float32) if threshold is None else np.ascontiguousarray(threshold, dtype=np.float32)
     if words is None:
         words = np.empty((R, -(-N // 64)), np.uint64)
     absum = np.abs(x).sum(axis=1, dtype=np.float64)
@@ -312,15 +281,17 @@ def exact_projection_signs(x: np.ndarray, gbits: np.ndarray, approx: np.ndarray,
     threads = numba.get_num_threads()
     if threads > 1 and R * N >= _SERIAL_ENTRIES and R >= threads:
         _handoff()
-        left = _exact_par(approx, x, gbits, bound, bound64, words, threads)
+        left = _exact_par(approx, x, gbits, thr, bound, bound64, words, threads)
     else:
-        left = _exact_rows(approx, x, gbits, bound, bound64, words, 0, R)
-    if left:  # pragma: no cover - needs sums that cancel to within float64 rounding
-        rows, cols = np.nonzero(np.abs(approx.astype(np.float64)) <= bound[:, None])
+        left = _exact_rows(approx, x, gbits, thr, bound, bound64, words, 0, R)
+    if left:  # sums within float64 rounding of the threshold: exact (correctly rounded) sums
+        t64 = thr.astype(np.float64)
+        rows, cols = np.nonzero(np.abs(approx.astype(np.float64) - t64[:, None]) <= bound[:, None])
         for r, k in zip(rows, cols):
             g = projection[k] if projection is not None else np.where(
                 (gbits[k, np.arange(K) >> 6] >> (np.arange(K) & 63).astype(np.uint64)) & np.uint64(1), -1.0, 1.0)
-            s = math.fsum(np.float64(gi) * np.float64(xi) for gi, xi in zip(g, x[r]))
+            terms = [np.float64(gi) * np.float64(xi) for gi, xi in zip(g, x[r])]
+            s = math.fsum(terms + [-t64[r]])  # correctly rounded: its sign is that of the exact difference
             bit = np.uint64(1) << np.uint64(k & 63)
             if s < 0:
                 words[r, k >> 6] |= bit

@@ -469,14 +469,44 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
     if layer.kind in ("dense", "classifier"):  # conv patches already hold x + b (zero padding)
         blk = blk + np.float32(layer.bias)
     if layer.embedding == "rademacher":
-        # Real inputs, +-1 G: the sign of the exact <g_k, x + b>, decided from a fast float32 product
-        # (packed: the one-bit-weight kernel; float: BLAS) and re-summed where it is within rounding
-        # of 0 (gnetlab.ehd.fast.exact_projection_signs), so both paths agree bit for bit.
+        # Real inputs, +-1 G: the exact <g_k, x + b> compared with -tie_tolerance, decided from a fast
+        # float32 product (packed: byte tables or BLAS blocks; float: BLAS) and re-summed where it is
+        # within rounding of the threshold (gnetlab.ehd.fast.exact_projection_signs): both paths agree
+        # bit for bit whatever the summation order.
         from ..bits import unpack_bits
 
         words = _real_rademacher_signs(layer, blk, path)
         return unpack_bits(words, layer.hyperdim).view(np.bool_)
-    return (blk @ G.T) < 0
+    return (blk @ G.T) < -tie_tolerance(blk, layer)
+
+
+# Relative width of the band around 0 in which a real-input projection counts as 0 (sign +1).
+TIE_RTOL = 2.0 ** -18
+
+
+def tie_tolerance(blk: np.ndarray, layer: EHDLayer) -> np.ndarray:
+    """Per-row tolerance below which a real-input projection <g_k, x_r> counts as exactly 0 (sign +1).
+
+    A float32 sum depends on its summation order, which BLAS chooses by CPU. A projection that is 0 in
+    exact arithmetic (Rademacher G on quantised pixels: +x_i - x_j with x_i = x_j, over and over in conv
+    patches) then comes out as +-1e-8 and its sign, hence the embedding, depends on the machine. Values
+    within ``TIE_RTOL * sum_i |x_ri| * max |G|`` of 0 (far above float32 rounding of the sum, far below
+    a typical projection) count as 0, so the embedding is the same on every CPU.
+
+    Parameters
+    ----------
+    blk : numpy.ndarray, float32, shape (R, n)
+        Input rows (patches for conv layers).
+    layer : EHDLayer
+        The layer (its projection G).
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (R, 1)
+        The tolerance of each row.
+    """
+    gmax = layer.cached("abs_max_projection", lambda: np.float32(np.abs(layer.projection).max()))
+    return (np.float32(TIE_RTOL) * gmax) * np.abs(blk).sum(axis=1, keepdims=True, dtype=np.float32)
 
 
 def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=None) -> np.ndarray:
@@ -485,6 +515,7 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
 
     blk = np.ascontiguousarray(blk, dtype=np.float32)
     gbits = layer.projection_bits()
+    thr = np.ascontiguousarray(-tie_tolerance(blk, layer)[:, 0])  # float32 per row, as the float rule
     if path == "packed" and blk.shape[0] < _ONE_BIT_MAX_ROWS:
         from .fast import sign_project
 
@@ -504,14 +535,15 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
             for r in range(0, R, step):
                 b = blk[r:r + step]
                 approx = np.matmul(b, GT, out=buf[:b.shape[0]])
-                exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection)
+                exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection,
+                                       threshold=thr[r:r + step])
         return words
     else:
         from ..threads import blas_handoff
 
         with blas_handoff():
             approx = blk @ layer.projection.T
-    return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection)
+    return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection, threshold=thr)
 
 
 def _data_words(layer: EHDLayer, blk: np.ndarray, pad_terms) -> np.ndarray:
