@@ -193,21 +193,3 @@ def test_bnn_and_conv_benchmarks_smoke(tmp_path, capsys):
     out = tmp_path / "conv.csv"
     assert bench.main(["conv", "--hyperdim", "64", "--batch", "1", "--repeats", "1", "--csv", str(out)]) == 0
     assert "Projected paper-scale sweep" in capsys.readouterr().out and "batch_size" in out.read_text()
-
-
-def test_packed_binarynet_blas_first_layer_agrees_with_the_one_bit_kernel():
-    import torch
-
-    from gnetlab import bnn
-    from gnetlab.bnn import export
-
-    m = bnn.build_model("binarynet", hidden=(40, 24), seed=1).eval()
-    p = bnn.export_binarynet(m)
-    X = _rng(2).random((export.BLAS_MIN_BATCH + 3, 784), dtype=np.float32)
-    with torch.no_grad():
-        ref = m(torch.from_numpy(X)).numpy().argmax(1)
-    big = p.decision_function(X)
-    small = np.concatenate([p.decision_function(X[i:i + 1]) for i in range(X.shape[0])])
-    np.testing.assert_array_equal(big.argmax(1), ref)
-    np.testing.assert_array_equal(small.argmax(1), ref)
-    np.testing.assert_allclose(big, small, rtol=1e-5, atol=1e-3)

@@ -14,10 +14,6 @@ from .quantizers import ClippedSteSign, SteSign, _sign
 
 __all__ = ["PackedBinaryMLP", "export_binarynet"]
 
-# Batches from which the first layer runs on float32 BLAS (unpacked +-1 weights) instead of the
-# one-bit kernel (measured: at 784 x 256 the table kernel loses to sgemm from a few dozen rows on).
-BLAS_MIN_BATCH = 64
-
 
 @dataclass
 class PackedBinaryMLP:
@@ -54,8 +50,7 @@ class PackedBinaryMLP:
         """Logits, float64 ``(B, n_classes)``.
 
         Layer 0 multiplies the centred real inputs ``2x - 1`` (float32) by the packed sign(W0) with
-        :func:`gnetlab.kernels.sign_weight_matmul` (one-bit weights, float32 sums; from
-        ``BLAS_MIN_BATCH`` rows on, float32 BLAS on the +-1 weights unpacked once); every folded
+        :func:`gnetlab.kernels.sign_weight_matmul` (one-bit weights, float32 sums); every folded
         BatchNorm + sign then writes its +-1 outputs straight into packed words
         (:func:`gnetlab.bnn.fast.pack_bn_sign`, a float64 comparison with the thresholds) for the next
         XOR-popcount product (:func:`gnetlab.kernels.binary_matmul`).
@@ -79,27 +74,11 @@ class PackedBinaryMLP:
         X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
         if X.shape[1] != self.in_features:
             raise ValueError(f"X: expected {self.in_features} features, got {X.shape[1]}")
-        if X.shape[0] >= BLAS_MIN_BATCH and backend in ("auto", "numba", "numpy"):
-            # compute-bound: float32 BLAS on the +-1 weights (unpacked once, kept) beats the one-bit kernel
-            from ..threads import blas_handoff
-
-            with blas_handoff():
-                pre = (2 * X - 1) @ self._first_float().T
-        else:
-            pre = sign_weight_matmul(2 * X - 1, self.first_weights, backend=backend)
+        pre = sign_weight_matmul(2 * X - 1, self.first_weights, backend=backend)
         for (tau, flip), W in zip(self.thresholds, self.hidden_weights):
             words = pack_bn_sign(pre, tau, flip)
             pre = binary_matmul(PackedBits(words, W.k), W, backend=backend)
         return np.asarray(pre, dtype=np.float64) * self.out_scale + self.out_shift
-
-    def _first_float(self) -> np.ndarray:
-        """sign(W0) as float32 +-1 (h0, d), unpacked on first use and kept (a speed cache)."""
-        cache = self.__dict__.setdefault("_cache", {})
-        if "w0" not in cache:
-            from ..bits import unpack_signs
-
-            cache["w0"] = np.ascontiguousarray(unpack_signs(self.first_weights, dtype=np.float32))
-        return cache["w0"]
 
     def predict(self, X, *, backend: str = "auto") -> np.ndarray:
         return self.decision_function(X, backend=backend).argmax(1)
