@@ -527,7 +527,8 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
         R, N = blk.shape[0], layer.hyperdim
         if words is None:
             words = np.empty((R, -(-N // 64)), np.uint64)
-        step = max(16, _PACKED_BLOCK_BYTES // (4 * N))
+        # blocks for many short rows (conv patches); wide rows (dense layers) in one compute-bound call
+        step = max(16, _PACKED_BLOCK_BYTES // (4 * N)) if layer.fan_in <= 64 else R
         buf = np.empty((min(step, R), N), np.float32)
         GT = layer.projection.T
         small = step * N * layer.fan_in < _SMALL_BLAS_MACS  # one BLAS thread: waking a pool costs more
