@@ -40,11 +40,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 
 from gnetlab._validation import check_choice, check_positive_int, resolve_rng
+from gnetlab.bench_e2e import _e2e_main, bench_bnn, bench_conv_ehd, bench_ehd, ehd_main, machine_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "ehd_main", "median_time", "main"]
+__all__ = ["bench_binary_matmul", "bench_sign_weight_matmul", "bench_ehd", "bench_bnn", "bench_conv_ehd", "ehd_main",
+           "median_time", "main", "machine_columns"]
 
 
 def median_time(fn: Callable[[], object], repeats: int = 3, *, clock: str = "wall") -> float:
@@ -140,42 +142,6 @@ def _timing_columns(runs: dict) -> dict:
                 speedup_min=float(q[0]), speedup_q25=float(q[1]), speedup_q75=float(q[3]),
                 speedup_max=float(q[4]), repeats=len(tb), kernel_alone_s=ka, baseline_alone_s=ba,
                 kernel_paired_over_alone=kk / ka, baseline_paired_over_alone=kb / ba)
-
-
-def machine_columns(backend: str) -> dict:
-    """Where the numbers come from: CPU model and the vector features numba compiles for, the kernel
-    path (``gnetlab.kernels.cpu_features``), thread counts and numba's threading layer, the BLAS."""
-    cols = dict(cpu_model="", cpu_flags="", numba_cpu="", kernel_path="", threads=np.nan,
-                threading_layer="", blas="", blas_threads=np.nan)
-    try:
-        from gnetlab.kernels import cpu_features
-
-        cols["cpu_model"] = cpu_features.cpu_model()
-        target = cpu_features.numba_target()
-        cols["numba_cpu"] = target["cpu_name"]
-        feats = [f[1:] for f in target["features"].split(",") if f.startswith("+")]
-        keep = ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512vpopcntdq", "avx512bitalg", "neon", "sve")
-        cols["cpu_flags"] = " ".join(f for f in keep if f in feats) or "(cpu name defaults)"
-        if backend == "numba":
-            from gnetlab.threads import start_numba_workers, thread_count
-
-            cols["kernel_path"] = cpu_features.kernel_path()
-            cols["threading_layer"] = start_numba_workers()
-            cols["threads"] = thread_count()
-        elif backend == "numpy":
-            cols["kernel_path"] = "numpy reference"
-    except ImportError:  # pragma: no cover - numba missing
-        pass
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-        if blas:
-            cols["blas"] = f"{blas[0].get('internal_api')} {blas[0].get('version')} {blas[0].get('architecture', '')}"
-            cols["blas_threads"] = blas[0].get("num_threads")
-    except ImportError:  # pragma: no cover
-        pass
-    return cols
 
 
 def _resolve_backends(backends: Iterable[str] | None) -> list[str]:
@@ -348,7 +314,7 @@ def _format(df) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gnetlab.bench [matmul|gemv|ehd|all] [options]``: print the benchmark tables.
+    """``python -m gnetlab.bench [matmul|gemv|ehd|bnn|conv|all] [options]``: print the benchmark tables.
 
     ``ehd`` with options (``python -m gnetlab.bench ehd --hyperdim 5000 --batch 1 64``) runs
     :func:`ehd_main`; see ``python -m gnetlab.bench ehd --help``.
@@ -366,11 +332,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["ehd"] and len(args_in) > 1:
         return ehd_main(args_in[1:])
+    if args_in[:1] in (["bnn"], ["conv"]):
+        return _e2e_main(args_in[0], args_in[1:])
     parser = argparse.ArgumentParser(
         prog="python -m gnetlab.bench",
         description="Time gnetlab's bit-packed kernels against float32 BLAS in the same run.",
     )
-    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "ehd", "all"), default="all",
+    parser.add_argument("which", nargs="?", choices=("matmul", "gemv", "ehd", "bnn", "conv", "all"), default="all",
                         help="matmul / gemv: kernels vs float32 BLAS; ehd: EHD G-Net packed vs float-simulated")
     parser.add_argument("--shape", nargs=3, type=int, action="append", metavar=("M", "N", "K"),
                         help="binary_matmul shape (repeatable; default 1024 1024 4096)")
@@ -427,128 +395,6 @@ def _run(args) -> int:
             return 0
     df = pd.concat(frames, ignore_index=True)
     print(_format(df))
-    if args.csv:
-        from gnetlab.io import write_csv_atomic
-
-        write_csv_atomic(df, args.csv)
-    return 0
-
-
-def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademacher", batch_sizes=(1, 256),
-              repeats: int = 7, seed: int = 0, clock: str = "wall") -> pd.DataFrame:
-    """EHD inference throughput: bit-packed vs float-simulated path, same model, same G, same batch.
-
-    model: a G-Net; default an untrained ``mnist_dense`` TASU model, 784-256-256-10 (throughput does not
-    depend on training). With TASU and Rademacher G everything after the first layer's real-valued
-    projection sign(G x) is +-1 arithmetic; that projection is the same float32 product in both paths
-    (it is what makes their predictions identical), so it bounds the end-to-end ratio (Amdahl).
-
-    Method (as the kernel benchmarks): one warm-up call per path (numba compiles or loads its cache),
-    then ``repeats`` rounds in which the float path and the packed path run back to back on the same
-    batch, so both see the same background load; medians. ``clock``: ``"wall"`` or ``"cpu"`` (process
-    CPU time; meaningful with one thread).
-
-    Returns one row per batch size: ``images_per_s_packed``, ``images_per_s_float``, ``speedup``
-    (float time / packed time), ``speedup_after_first_projection`` (the same without the shared first
-    projection: the part the packing changes), ``speedup_weight_products`` (the products with the stored
-    weight embeddings alone: XOR-popcount vs float32 BLAS), ``first_projection_share_packed`` (share of the packed
-    path's time spent in it), ``weight_bytes_packed`` / ``weight_bytes_float`` (stored weight
-    embeddings as bits vs float32 +-1), ``identical_scores``.
-    """
-    import pandas as pd
-
-    from gnetlab.ehd import PATHS, embed_gnet
-    from gnetlab.gnet.models import build_model
-
-    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
-    check_choice(clock, "clock", tuple(clocks))
-    now = clocks[clock]
-    if model is None:
-        model = build_model("mnist_dense", activation="tasu", seed=seed)
-    repeats = check_positive_int(repeats, "repeats")
-    ehd = embed_gnet(model, hyperdim=hyperdim, embedding=embedding, seed=seed)
-    rng = resolve_rng(seed)
-    rows = []
-    for bs in batch_sizes:
-        bs = check_positive_int(bs, "batch_sizes")
-        X = rng.random((bs, model.n_features), dtype=np.float32)
-        ref = {p: ehd.scores(X, path=p, batch_size=bs) for p in PATHS}  # warm-up
-        tot = {p: [] for p in PATHS}
-        first = {p: [] for p in PATHS}
-        wside = {p: [] for p in PATHS}
-        for _ in range(repeats):
-            for p in ("float", "packed"):
-                tm: dict = {"_clock": now}
-                t0 = now()
-                ehd.scores(X, path=p, batch_size=bs, timings=tm)
-                tot[p].append(now() - t0)
-                first[p].append(tm.get("layer0:data", 0.0))
-                wside[p].append(sum(v for k, v in tm.items() if k.endswith(":weights")))
-        t = {p: float(np.median(tot[p])) for p in PATHS}
-        f = {p: float(np.median(first[p])) for p in PATHS}
-        rest = {p: max(float(np.median(np.subtract(tot[p], first[p]))), 1e-12) for p in PATHS}
-        widths = "-".join(str(w) for w in [model.n_features] + [l.n_out for l in ehd.layers] + [ehd.n_classes])
-        rows.append({"model": f"{widths} {model.activation}",
-                     "hyperdim": hyperdim, "embedding": embedding, "batch_size": bs,
-                     "seconds_packed": t["packed"], "seconds_float": t["float"],
-                     "images_per_s_packed": bs / t["packed"], "images_per_s_float": bs / t["float"],
-                     "speedup": t["float"] / t["packed"],
-                     "speedup_after_first_projection": rest["float"] / rest["packed"],
-                     "speedup_weight_products": float(np.median(wside["float"])) / max(float(np.median(wside["packed"])), 1e-12),
-                     "first_projection_share_packed": f["packed"] / t["packed"],
-                     "weight_bytes_packed": ehd.weight_nbytes(packed=True),
-                     "weight_bytes_float": ehd.weight_nbytes(packed=False),
-                     "identical_scores": bool(np.array_equal(ref["packed"], ref["float"])), "clock": clock})
-    return pd.DataFrame(rows)
-
-
-def ehd_main(argv: Sequence[str] | None = None) -> int:
-    """``python -m gnetlab.bench ehd [options]``: print :func:`bench_ehd` with every option on the command line.
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        Arguments (default ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status 0.
-    """
-    from gnetlab.embed import EMBEDDINGS
-
-    parser = argparse.ArgumentParser(prog="python -m gnetlab.bench ehd", description=bench_ehd.__doc__.split("\n\n")[0])
-    parser.add_argument("--hyperdim", type=int, default=10_000)
-    parser.add_argument("--embedding", choices=EMBEDDINGS, default="rademacher")
-    parser.add_argument("--batch", type=int, nargs="+", default=[1, 256])
-    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="dense TASU model widths")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--csv", default=None)
-    args = parser.parse_args(argv)
-    for flag, values in (("--hyperdim", [args.hyperdim]), ("--batch", args.batch), ("--hidden", args.hidden),
-                         ("--repeats", [args.repeats]), ("--threads", [] if args.threads is None else [args.threads])):
-        if min(values, default=1) < 1:
-            parser.error(f"{flag}: expected integers >= 1, got {min(values)}")
-    if args.seed < 0:
-        parser.error(f"--seed: expected a non-negative integer, got {args.seed}")
-    if args.threads is not None:
-        from gnetlab.threads import set_threads
-
-        set_threads(args.threads)
-    from gnetlab.gnet.models import build_model
-
-    model = build_model("mnist_dense", activation="tasu", seed=args.seed, hidden=tuple(args.hidden))
-    df = bench_ehd(model, hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
-                   repeats=args.repeats, seed=args.seed, clock=args.clock)
-    view = df.drop(columns=["seconds_packed", "seconds_float"]).copy()
-    for c in ("images_per_s_packed", "images_per_s_float"):
-        view[c] = view[c].round(1)
-    for c in ("speedup", "speedup_after_first_projection", "speedup_weight_products", "first_projection_share_packed"):
-        view[c] = view[c].round(2)
-    print(view.to_string(index=False))
     if args.csv:
         from gnetlab.io import write_csv_atomic
 

@@ -442,6 +442,7 @@ def test_real_input_signs_do_not_depend_on_the_summation_order():
     layer_perm._cache = {}
     for order in (perm, perm[::-1]):
         layer_perm.projection = layer.projection[:, order]
+        layer_perm._cache = {}  # G-derived caches (packed G) follow the new projection
         assert np.array_equal(_data_signs(layer_perm, X[:, order], None, "float"), base)
     # and it changes almost nothing away from ties (a band of 2^-18 of the projections' scale): a
     # Gaussian embedding of continuous inputs

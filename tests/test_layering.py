@@ -53,7 +53,8 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": BASE,
     "zoo": BASE | {"checkpoints", "gnet", "bnn", "pipeline"},
     "gnet_datasets": BASE | {"ehd", "gnet", "hdc", "datasets"},
-    "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd"},
+    "bench_e2e": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bnn"},
+    "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bench_e2e"},
     "__init__": {"bits", "kernels"},
 }
 

@@ -47,20 +47,38 @@ class PackedBinaryMLP:
     in_features: int
 
     def decision_function(self, X, *, backend: str = "auto") -> np.ndarray:
-        from ..bits import pack_signs
+        """Logits, float64 ``(B, n_classes)``.
+
+        Layer 0 multiplies the centred real inputs ``2x - 1`` (float32) by the packed sign(W0) with
+        :func:`gnetlab.kernels.sign_weight_matmul` (one-bit weights, float32 sums); every folded
+        BatchNorm + sign then writes its +-1 outputs straight into packed words
+        (:func:`gnetlab.bnn.fast.pack_bn_sign`, a float64 comparison with the thresholds) for the next
+        XOR-popcount product (:func:`gnetlab.kernels.binary_matmul`).
+
+        Parameters
+        ----------
+        X : array_like, float, shape (B, in_features)
+            Inputs in [0, 1].
+        backend : str, default "auto"
+            Kernel backend (:mod:`gnetlab.kernels`).
+
+        Returns
+        -------
+        ndarray, float64, shape (B, n_classes)
+            The logits (the final BatchNorm as an affine map).
+        """
+        from ..bits import PackedBits
         from ..kernels import binary_matmul, sign_weight_matmul
+        from .fast import pack_bn_sign
 
         X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
         if X.shape[1] != self.in_features:
             raise ValueError(f"X: expected {self.in_features} features, got {X.shape[1]}")
-        pre = sign_weight_matmul(2 * X - 1, self.first_weights, backend=backend).astype(np.float64)
-        for (tau, flip), W in zip(self.thresholds, [*self.hidden_weights, None]):
-            bits = (pre >= tau) ^ flip  # True -> +1
-            signs = np.where(bits, np.int8(1), np.int8(-1))
-            if W is None:
-                break
-            pre = binary_matmul(pack_signs(signs), W, backend=backend).astype(np.float64)
-        return pre * self.out_scale + self.out_shift
+        pre = sign_weight_matmul(2 * X - 1, self.first_weights, backend=backend)
+        for (tau, flip), W in zip(self.thresholds, self.hidden_weights):
+            words = pack_bn_sign(pre, tau, flip)
+            pre = binary_matmul(PackedBits(words, W.k), W, backend=backend)
+        return np.asarray(pre, dtype=np.float64) * self.out_scale + self.out_shift
 
     def predict(self, X, *, backend: str = "auto") -> np.ndarray:
         return self.decision_function(X, backend=backend).argmax(1)

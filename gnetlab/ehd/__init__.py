@@ -29,12 +29,18 @@ Two inference paths compute exactly the same integers and hence the same predict
 With +-1 inputs the bias trick is applied algebraically, <g, x + b> = <g, x> + b sum(g) (sums over the
 non-padded positions of a patch), and with Rademacher G the sign of that is decided by an exact
 comparison of the integer <g, x> with a float32 threshold, in both paths. The real-valued projections
-(the first layer, and every layer of a RASU network) are the same float32 products in both paths.
+(the first layer, and every layer of a RASU network) with Rademacher G are decided on the exact real
+value of <g, x + b> in both paths (:func:`gnetlab.ehd.fast.exact_projection_signs`): a float32
+product (BLAS in the float path; one-bit tables or cache-sized BLAS blocks in the packed path) decides
+every entry farther from 0 than a rigorous bound on its rounding error, the few others are re-summed in
+float64 (exactly, with ``math.fsum``, if needed), so the signs do not depend on the summation order.
+With Gaussian G they are the same float32 BLAS product in both paths.
 
 Speed: the packed path stores weight embeddings in 1/32 of the memory of float32 +-1 and its
-XOR-popcount products are several times faster than float32 BLAS, but the first layer's real-valued
-projection is the same float product in both paths and bounds the end-to-end gain
-(:func:`gnetlab.bench.bench_ehd`).
+XOR-popcount products are several times faster than float32 BLAS. For dense TASU networks with
+Rademacher G it is fused (:mod:`gnetlab.ehd.fast`): signs go from the integer products straight into
+packed words, and small batches project the real inputs with byte tables on the packed G (1 bit per
+entry of G instead of 32). See :func:`gnetlab.bench.bench_ehd` and :func:`gnetlab.bench.bench_conv_ehd`.
 
 Hyperdimensions: one N per arcsine layer plus one for the classifier, either given (``hyperdim=``,
 an int for all or a sequence) or from the paper's rule ``N_l = round_hyperdim(ratio_l * n_l)`` with

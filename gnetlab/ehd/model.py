@@ -19,6 +19,12 @@ __all__ = ["EHDLayer", "EHDGNet", "PATHS"]
 
 PATHS = ("packed", "float")
 _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (memory cap)
+# Real-input Rademacher projections of fewer rows than this run on the one-bit kernel
+# (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
+# is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
+_ONE_BIT_MAX_ROWS = 16
+_PACKED_BLOCK_BYTES = 4 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
+_SMALL_BLAS_MACS = 64 * 2**20  # BLAS calls below this many multiply-adds run on one thread
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -286,6 +292,8 @@ class EHDGNet:
         # first_cache: the first layer's data signs of this batch, reused by fault sweeps that change
         # only stored weights (same input, same G): a dict filled on first use.
         x = (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
+        if path == "packed" and not flip_layers and collect is None and first_cache is None and self._fast_ok():
+            return self._forward_fast(x, timings)
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()
@@ -312,6 +320,40 @@ class EHDGNet:
             if timings is not None:
                 timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
         return x
+
+    def _fast_ok(self) -> bool:
+        """Whether the fused packed path applies: Rademacher G, dense layers, TASU (binary after layer 0)."""
+        return (self.embedding == "rademacher" and all(l.embedding == "rademacher" for l in self.all_layers)
+                and all(l.kind == "dense" and l.activation == "tasu" and l.pool == 1 for l in self.layers)
+                and all(l.binary_input for l in self.all_layers[1:]) and not self.all_layers[0].binary_input)
+
+    def _forward_fast(self, x, timings):
+        """The packed path of a dense TASU network with Rademacher G, fused: signs go from the integer
+        products straight into packed words (``gnetlab.ehd.fast``), no boolean or +-1 float arrays.
+        Computes exactly the integers of the generic path."""
+        from .fast import pack_less, pack_tasu
+
+        now = _clock(timings)
+        B = x.shape[0]
+        t0 = now()
+        first = self.all_layers[0]
+        blk = x.reshape(B, -1) + np.float32(first.bias)
+        words = _real_rademacher_signs(first, blk, "packed")
+        t1 = now()
+        if timings is not None:
+            timings["layer0:data"] = timings.get("layer0:data", 0.0) + t1 - t0
+        for i, layer in enumerate(self.all_layers):
+            if i > 0:
+                dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
+                words = pack_less(dot, layer.cached("neg_bias_term", lambda l=layer: -l.bias_term()))
+            t2 = now()
+            dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)
+            if timings is not None:
+                timings[f"layer{i}:weights"] = timings.get(f"layer{i}:weights", 0.0) + now() - t2
+            if layer.kind == "classifier":
+                return dot
+            act = pack_tasu(dot, layer.hyperdim, layer.alpha)
+        raise AssertionError("no classifier")  # pragma: no cover
 
 
 def _clock(timings):
@@ -436,6 +478,15 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
         return (p < 0).reshape(-1, N)
     if layer.kind in ("dense", "classifier"):  # conv patches already hold x + b (zero padding)
         blk = blk + np.float32(layer.bias)
+    if layer.embedding == "rademacher":
+        # Real inputs, +-1 G: the exact <g_k, x + b> compared with -tie_tolerance, decided from a fast
+        # float32 product (packed: byte tables or BLAS blocks; float: BLAS) and re-summed where it is
+        # within rounding of the threshold (gnetlab.ehd.fast.exact_projection_signs): both paths agree
+        # bit for bit whatever the summation order.
+        from ..bits import unpack_bits
+
+        words = _real_rademacher_signs(layer, blk, path)
+        return unpack_bits(words, layer.hyperdim).view(np.bool_)
     return (blk @ G.T) < -tie_tolerance(blk, layer)
 
 
@@ -468,6 +519,63 @@ def tie_tolerance(blk: np.ndarray, layer: EHDLayer) -> np.ndarray:
     return (np.float32(TIE_RTOL) * gmax) * np.abs(blk).sum(axis=1, keepdims=True, dtype=np.float32)
 
 
+def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=None) -> np.ndarray:
+    """Packed signs (R, ceil(N / 64)) of the exact <g_k, blk_r> for a Rademacher layer on real rows."""
+    from .fast import exact_projection_signs
+
+    blk = np.ascontiguousarray(blk, dtype=np.float32)
+    gbits = layer.projection_bits()
+    thr = np.ascontiguousarray(-tie_tolerance(blk, layer)[:, 0])  # float32 per row, as the float rule
+    if path == "packed" and blk.shape[0] < _ONE_BIT_MAX_ROWS:
+        from .fast import sign_project
+
+        approx = sign_project(blk, gbits)
+    elif path == "packed":
+        # BLAS on blocks of rows whose float32 products stay in cache, each decided and packed at once
+        from ..threads import blas_handoff, blas_threads
+
+        R, N = blk.shape[0], layer.hyperdim
+        if words is None:
+            words = np.empty((R, -(-N // 64)), np.uint64)
+        # blocks for many short rows (conv patches); wide rows (dense layers) in one compute-bound call
+        step = max(16, _PACKED_BLOCK_BYTES // (4 * N)) if layer.fan_in <= 64 else R
+        buf = np.empty((min(step, R), N), np.float32)
+        GT = layer.projection.T
+        small = step * N * layer.fan_in < _SMALL_BLAS_MACS  # one BLAS thread: waking a pool costs more
+        with blas_threads(1 if small else None), blas_handoff():  # the exact checks run on this thread
+            for r in range(0, R, step):
+                b = blk[r:r + step]
+                approx = np.matmul(b, GT, out=buf[:b.shape[0]])
+                exact_projection_signs(b, gbits, approx, words[r:r + step], projection=layer.projection,
+                                       threshold=thr[r:r + step])
+        return words
+    else:
+        from ..threads import blas_handoff
+
+        with blas_handoff():
+            approx = blk @ layer.projection.T
+    return exact_projection_signs(blk, gbits, approx, words, projection=layer.projection, threshold=thr)
+
+
+def _data_words(layer: EHDLayer, blk: np.ndarray, pad_terms) -> np.ndarray:
+    """The packed path's data signs as words (R, ceil(N / 64)): ``pack_bool(_data_signs(...))`` without
+    the boolean array."""
+    if layer.binary_data_side:
+        from .fast import pack_conv_binary, pack_less
+
+        dot = _binary_dot(pack_bool(blk < 0), layer.projection_bits(), layer.fan_in)
+        if pad_terms is None:
+            return pack_less(dot, layer.cached("neg_bias_term", lambda: -layer.bias_term()))
+        if "neg_bvalid" not in pad_terms:
+            pad_terms["neg_bvalid"] = np.ascontiguousarray(-pad_terms["bvalid"])
+        return pack_conv_binary(dot, pad_terms["pad_int"], pad_terms["neg_bvalid"])
+    if not layer.binary_input and layer.embedding == "rademacher":
+        if layer.kind in ("dense", "classifier"):
+            blk = blk + np.float32(layer.bias)
+        return _real_rademacher_signs(layer, blk, "packed")
+    return pack_bool(_data_signs(layer, blk, pad_terms, "packed"))
+
+
 def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: float, flip_model: str,
                rng, timings, index: int, neg_cache: dict | None = None) -> np.ndarray:
     """<s_r, a_i> for every row r of ``rows`` and stored weight embedding a_i: int32 (R, m).
@@ -484,6 +592,15 @@ def _layer_dot(layer: EHDLayer, rows: np.ndarray, pad_terms, path: str, flip_p: 
     for r in range(0, R, step):
         blk = rows[r:r + step]
         t0 = now()
+        if path == "packed" and flip_p == 0 and neg_cache is None:  # signs straight into words
+            words = _data_words(layer, blk, pad_terms)
+            t2 = now()
+            out[r:r + step] = _binary_dot(words, layer.weight_bits, N)
+            if timings is not None:
+                t3 = now()
+                timings[f"layer{index}:data"] = timings.get(f"layer{index}:data", 0.0) + t2 - t0
+                timings[f"layer{index}:weights"] = timings.get(f"layer{index}:weights", 0.0) + t3 - t2
+            continue
         if neg_cache is not None and r in neg_cache:
             neg = neg_cache[r].copy()
         else:

@@ -1,0 +1,372 @@
+"""End-to-end benchmarks: EHD G-Net (dense and conv) packed vs float-simulated, packed BinaryNet vs torch fp32.
+
+Each function returns a tidy pandas DataFrame with ``batch_size``, ``speedup`` (median over paired
+rounds of baseline time / fast time, the two run back to back in every round) and its spread
+(``speedup_p25`` / ``_p75`` / ``_min`` / ``_max``), plus :func:`machine_columns` (CPU model, the vector
+features numba compiles for, the kernel path, threads, BLAS). The CLI is ``python -m gnetlab.bench
+{ehd,bnn,conv} --csv FILE`` (:mod:`gnetlab.bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from gnetlab._validation import check_choice, check_positive_int, resolve_rng
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["bench_ehd", "bench_bnn", "bench_conv_ehd", "ehd_main", "machine_columns"]
+
+_CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def machine_columns(backend: str) -> dict:
+    """Where the numbers come from: CPU model and the vector features numba compiles for, the kernel
+    path (``gnetlab.kernels.cpu_features``), thread counts and numba's threading layer, the BLAS."""
+    cols = dict(cpu_model="", cpu_flags="", numba_cpu="", kernel_path="", threads=np.nan,
+                threading_layer="", blas="", blas_threads=np.nan)
+    try:
+        from gnetlab.kernels import cpu_features
+
+        cols["cpu_model"] = cpu_features.cpu_model()
+        target = cpu_features.numba_target()
+        cols["numba_cpu"] = target["cpu_name"]
+        feats = [f[1:] for f in target["features"].split(",") if f.startswith("+")]
+        keep = ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512vpopcntdq", "avx512bitalg", "neon", "sve")
+        cols["cpu_flags"] = " ".join(f for f in keep if f in feats) or "(cpu name defaults)"
+        if backend == "numba":
+            from gnetlab.threads import start_numba_workers, thread_count
+
+            cols["kernel_path"] = cpu_features.kernel_path()
+            cols["threading_layer"] = start_numba_workers()
+            cols["threads"] = thread_count()
+        elif backend == "numpy":
+            cols["kernel_path"] = "numpy reference"
+    except ImportError:  # pragma: no cover - numba missing
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            cols["blas"] = f"{blas[0].get('internal_api')} {blas[0].get('version')} {blas[0].get('architecture', '')}"
+            cols["blas_threads"] = blas[0].get("num_threads")
+    except ImportError:  # pragma: no cover
+        pass
+    return cols
+
+
+def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callable) -> dict:
+    """Paired repeats (baseline then fast, back to back): medians and the spread of the per-pair ratios."""
+    base()
+    fast()
+    tb, tf = [], []
+    for _ in range(repeats):
+        t0 = now()
+        base()
+        t1 = now()
+        fast()
+        t2 = now()
+        tb.append(t1 - t0)
+        tf.append(max(t2 - t1, 1e-12))
+    r = np.divide(tb, tf)
+    return {"seconds_fast": float(np.median(tf)), "seconds_baseline": float(np.median(tb)),
+            "speedup": float(np.median(r)), "speedup_p25": float(np.percentile(r, 25)),
+            "speedup_p75": float(np.percentile(r, 75)), "speedup_min": float(r.min()),
+            "speedup_max": float(r.max()), "repeats": int(repeats)}
+
+
+def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, seed: int = 0,
+              clock: str = "wall") -> pd.DataFrame:
+    """Packed BinaryNet (:class:`gnetlab.bnn.PackedBinaryMLP`) against a torch fp32 MLP of the same shape.
+
+    Both get the same float32 inputs in [0, 1]; the packed model's first layer multiplies the real
+    inputs by one-bit weights (``PackedBinaryMLP.decision_function``), its later layers are
+    XOR-popcount products. The baseline is ``bnn.build_model("fp32", hidden)`` in eval mode under
+    ``torch.inference_mode`` (torch's own BLAS, the same threads). Untrained weights (speed does not
+    depend on training).
+
+    Parameters
+    ----------
+    hidden : sequence of int, default (256, 256)
+        Hidden widths (784 inputs, 10 classes).
+    batch_sizes : sequence of int, default (1, 256)
+        Batches.
+    repeats : int, default 21
+        Paired rounds.
+    seed : int, default 0
+        Weights and inputs.
+    clock : {"wall", "cpu"}, default "wall"
+        Timer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per batch size: ``seconds_fast`` (packed), ``seconds_baseline`` (torch fp32),
+        ``us_per_image_*``, ``speedup`` (median of the per-pair ratios baseline / packed) with
+        ``speedup_p25`` / ``_p75`` / ``_min`` / ``_max``, ``identical_predictions`` (packed vs the
+        torch BinaryNet it was exported from) and :func:`machine_columns`.
+    """
+    import pandas as pd
+    import torch
+
+    from gnetlab import bnn
+
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    repeats = check_positive_int(repeats, "repeats")
+    hidden = tuple(int(h) for h in hidden)
+    binet = bnn.build_model("binarynet", hidden=hidden, seed=seed).eval()
+    packed = bnn.export_binarynet(binet)
+    fp32 = bnn.build_model("fp32", hidden=hidden, seed=seed).eval()
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, 784), dtype=np.float32)
+        Xt = torch.from_numpy(X)
+        with torch.inference_mode():
+            ref = binet(Xt).numpy().argmax(1)
+
+            def base():
+                return fp32(Xt)
+
+            row = _paired_ratio_rows(base, lambda: packed.predict(X), repeats, now)
+        rows.append({"benchmark": "bnn", "model": "-".join(map(str, (784, *hidden, 10))), "batch_size": bs, **row,
+                     "us_per_image_fast": 1e6 * row["seconds_fast"] / bs,
+                     "us_per_image_baseline": 1e6 * row["seconds_baseline"] / bs,
+                     "identical_predictions": bool(np.array_equal(packed.predict(X), ref)),
+                     "clock": clock, **machine_columns("numba")})
+    return pd.DataFrame(rows)
+
+
+def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "rademacher", batch_sizes=(1, 8),
+                   repeats: int = 5, seed: int = 0, clock: str = "wall", sweep_hyperdims: int = 11,
+                   sweep_images: int = 10_000) -> pd.DataFrame:
+    """Conv EHD G-Net inference, packed vs float-simulated path (same model, same G, paired repeats).
+
+    Parameters
+    ----------
+    model : GNet, optional
+        Default: the paper's MNIST conv G-Net, ``gnet.build_model("mnist", activation="tasu")``, untrained.
+    hyperdim : int, default 5000
+        N of every layer.
+    embedding : {"gaussian", "rademacher"}, default "rademacher"
+        G.
+    batch_sizes : sequence of int, default (1, 8)
+        Images per call.
+    repeats : int, default 5
+        Paired rounds.
+    seed : int, default 0
+        G and inputs.
+    clock : {"wall", "cpu"}, default "wall"
+        Timer.
+    sweep_hyperdims, sweep_images : int
+        The paper-scale sweep the projection assumes: ``sweep_hyperdims`` N x 2 embeddings x
+        ``sweep_images`` test images at the packed path's time per image (at this N).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per batch size: ``ms_per_image_fast`` (packed) / ``ms_per_image_baseline`` (float),
+        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours`` and
+        :func:`machine_columns`.
+    """
+    import pandas as pd
+
+    from gnetlab.ehd import embed_gnet
+    from gnetlab.gnet import build_model
+
+    now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    repeats = check_positive_int(repeats, "repeats")
+    if model is None:
+        model = build_model("mnist", activation="tasu", seed=seed)
+    ehd = embed_gnet(model, hyperdim=hyperdim, embedding=embedding, seed=seed)
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, model.n_features), dtype=np.float32)
+        same = bool(np.array_equal(ehd.scores(X, path="packed", batch_size=bs),
+                                   ehd.scores(X, path="float", batch_size=bs)))
+        row = _paired_ratio_rows(lambda: ehd.scores(X, path="float", batch_size=bs),
+                                 lambda: ehd.scores(X, path="packed", batch_size=bs), repeats, now)
+        ms = 1e3 * row["seconds_fast"] / bs
+        rows.append({"benchmark": "conv_ehd", "model": f"mnist conv {model.activation}", "hyperdim": hyperdim,
+                     "embedding": embedding, "batch_size": bs, **row, "ms_per_image_fast": ms,
+                     "ms_per_image_baseline": 1e3 * row["seconds_baseline"] / bs, "identical_scores": same,
+                     "projected_sweep_hours": ms * 1e-3 * sweep_hyperdims * 2 * sweep_images / 3600,
+                     "clock": clock, **machine_columns("numba")})
+    return pd.DataFrame(rows)
+
+
+def _e2e_main(which: str, argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m gnetlab.bench {which}")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 256] if which == "bnn" else [1, 8])
+    parser.add_argument("--repeats", type=int, default=21 if which == "bnn" else 5)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=tuple(_CLOCKS), default="wall")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None)
+    if which == "bnn":
+        parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
+    else:
+        parser.add_argument("--hyperdim", type=int, default=5000)
+        parser.add_argument("--embedding", choices=("gaussian", "rademacher"), default="rademacher")
+    args = parser.parse_args(list(argv))
+    if args.threads is not None:
+        from gnetlab.threads import set_threads
+
+        set_threads(args.threads)
+    if which == "bnn":
+        df = bench_bnn(args.hidden, batch_sizes=args.batch, repeats=args.repeats, seed=args.seed, clock=args.clock)
+    else:
+        df = bench_conv_ehd(hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
+                            repeats=args.repeats, seed=args.seed, clock=args.clock)
+    with_pd_opts = df.copy()
+    for c in with_pd_opts.columns:
+        if with_pd_opts[c].dtype.kind == "f":
+            with_pd_opts[c] = with_pd_opts[c].round(4)
+    print(with_pd_opts.drop(columns=["cpu_flags"]).to_string(index=False))
+    print(f"CPU: {df['cpu_model'].iloc[0]} ({df['cpu_flags'].iloc[0]}), kernel path {df['kernel_path'].iloc[0]}, "
+          f"{df['threads'].iloc[0]} thread(s)")
+    if which == "conv":
+        r = df.iloc[-1]
+        print(f"Projected paper-scale sweep (11 N x 2 embeddings x 10k images) at {r['ms_per_image_fast']:.2f} ms "
+              f"per image: {r['projected_sweep_hours']:.2f} h")
+    if args.csv:
+        from gnetlab.io import write_csv_atomic
+
+        write_csv_atomic(df, args.csv)
+    return 0
+
+
+def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademacher", batch_sizes=(1, 256),
+              repeats: int = 7, seed: int = 0, clock: str = "wall") -> pd.DataFrame:
+    """EHD inference throughput: bit-packed vs float-simulated path, same model, same G, same batch.
+
+    model: a G-Net; default an untrained ``mnist_dense`` TASU model, 784-256-256-10 (throughput does not
+    depend on training). With TASU and Rademacher G everything after the first layer's real-valued
+    projection sign(G x) is +-1 arithmetic; that projection is the same float32 product in both paths
+    (it is what makes their predictions identical), so it bounds the end-to-end ratio (Amdahl).
+
+    Method (as the kernel benchmarks): one warm-up call per path (numba compiles or loads its cache),
+    then ``repeats`` rounds in which the float path and the packed path run back to back on the same
+    batch, so both see the same background load; medians. ``clock``: ``"wall"`` or ``"cpu"`` (process
+    CPU time; meaningful with one thread).
+
+    Returns one row per batch size: ``images_per_s_packed``, ``images_per_s_float``, ``speedup``
+    (median over rounds of float time / packed time, with ``speedup_p25`` / ``_p75`` / ``_min`` / ``_max``), ``speedup_after_first_projection`` (the same without the shared first
+    projection: the part the packing changes), ``speedup_weight_products`` (the products with the stored
+    weight embeddings alone: XOR-popcount vs float32 BLAS), ``first_projection_share_packed`` (share of the packed
+    path's time spent in it), ``weight_bytes_packed`` / ``weight_bytes_float`` (stored weight
+    embeddings as bits vs float32 +-1), ``identical_scores``.
+    """
+    import pandas as pd
+
+    from gnetlab.ehd import PATHS, embed_gnet
+    from gnetlab.gnet.models import build_model
+
+    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
+    check_choice(clock, "clock", tuple(clocks))
+    now = clocks[clock]
+    if model is None:
+        model = build_model("mnist_dense", activation="tasu", seed=seed)
+    repeats = check_positive_int(repeats, "repeats")
+    ehd = embed_gnet(model, hyperdim=hyperdim, embedding=embedding, seed=seed)
+    rng = resolve_rng(seed)
+    rows = []
+    for bs in batch_sizes:
+        bs = check_positive_int(bs, "batch_sizes")
+        X = rng.random((bs, model.n_features), dtype=np.float32)
+        ref = {p: ehd.scores(X, path=p, batch_size=bs) for p in PATHS}  # warm-up
+        tot = {p: [] for p in PATHS}
+        first = {p: [] for p in PATHS}
+        wside = {p: [] for p in PATHS}
+        for _ in range(repeats):
+            for p in ("float", "packed"):
+                tm: dict = {"_clock": now}
+                t0 = now()
+                ehd.scores(X, path=p, batch_size=bs, timings=tm)
+                tot[p].append(now() - t0)
+                first[p].append(tm.get("layer0:data", 0.0))
+                wside[p].append(sum(v for k, v in tm.items() if k.endswith(":weights")))
+        t = {p: float(np.median(tot[p])) for p in PATHS}
+        f = {p: float(np.median(first[p])) for p in PATHS}
+        rest = {p: max(float(np.median(np.subtract(tot[p], first[p]))), 1e-12) for p in PATHS}
+        pair = np.divide(tot["float"], tot["packed"])  # per-round ratios (paired: same background load)
+        widths = "-".join(str(w) for w in [model.n_features] + [l.n_out for l in ehd.layers] + [ehd.n_classes])
+        rows.append({"model": f"{widths} {model.activation}",
+                     "hyperdim": hyperdim, "embedding": embedding, "batch_size": bs,
+                     "seconds_packed": t["packed"], "seconds_float": t["float"],
+                     "images_per_s_packed": bs / t["packed"], "images_per_s_float": bs / t["float"],
+                     "speedup": float(np.median(pair)), "speedup_p25": float(np.percentile(pair, 25)),
+                     "speedup_p75": float(np.percentile(pair, 75)), "speedup_min": float(pair.min()),
+                     "speedup_max": float(pair.max()), "repeats": repeats,
+                     "speedup_after_first_projection": rest["float"] / rest["packed"],
+                     "speedup_weight_products": float(np.median(wside["float"])) / max(float(np.median(wside["packed"])), 1e-12),
+                     "first_projection_share_packed": f["packed"] / t["packed"],
+                     "weight_bytes_packed": ehd.weight_nbytes(packed=True),
+                     "weight_bytes_float": ehd.weight_nbytes(packed=False),
+                     "identical_scores": bool(np.array_equal(ref["packed"], ref["float"])), "clock": clock,
+                     **machine_columns("numba")})
+    return pd.DataFrame(rows)
+
+
+def ehd_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gnetlab.bench ehd [options]``: print :func:`bench_ehd` with every option on the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
+    from gnetlab.embed import EMBEDDINGS
+
+    parser = argparse.ArgumentParser(prog="python -m gnetlab.bench ehd", description=bench_ehd.__doc__.split("\n\n")[0])
+    parser.add_argument("--hyperdim", type=int, default=10_000)
+    parser.add_argument("--embedding", choices=EMBEDDINGS, default="rademacher")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 256])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="dense TASU model widths")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None)
+    args = parser.parse_args(argv)
+    for flag, values in (("--hyperdim", [args.hyperdim]), ("--batch", args.batch), ("--hidden", args.hidden),
+                         ("--repeats", [args.repeats]), ("--threads", [] if args.threads is None else [args.threads])):
+        if min(values, default=1) < 1:
+            parser.error(f"{flag}: expected integers >= 1, got {min(values)}")
+    if args.seed < 0:
+        parser.error(f"--seed: expected a non-negative integer, got {args.seed}")
+    if args.threads is not None:
+        from gnetlab.threads import set_threads
+
+        set_threads(args.threads)
+    from gnetlab.gnet.models import build_model
+
+    model = build_model("mnist_dense", activation="tasu", seed=args.seed, hidden=tuple(args.hidden))
+    df = bench_ehd(model, hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
+                   repeats=args.repeats, seed=args.seed, clock=args.clock)
+    view = df.drop(columns=["seconds_packed", "seconds_float", "cpu_flags", "numba_cpu", "threading_layer", "blas"],
+                   errors="ignore").copy()
+    for c in ("images_per_s_packed", "images_per_s_float"):
+        view[c] = view[c].round(1)
+    for c in ("speedup", "speedup_after_first_projection", "speedup_weight_products", "first_projection_share_packed"):
+        view[c] = view[c].round(2)
+    print(view.to_string(index=False))
+    if args.csv:
+        from gnetlab.io import write_csv_atomic
+
+        write_csv_atomic(df, args.csv)
+    return 0
