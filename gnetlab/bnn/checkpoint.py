@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .._validation import check_choice, check_positive_int, check_seed
+from .._validation import check_choice, check_seed
 from ..io import atomic_path
 from .models import RECIPES, BinaryMLP, build_model, check_hidden
 from .train import TrainConfig, evaluate, train_classifier
