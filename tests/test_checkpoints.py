@@ -39,7 +39,7 @@ def test_the_figures_use_models_of_both_kinds():
 @pytest.mark.parametrize("name", USED)
 def test_every_default_model_is_committed_with_a_matching_sidecar(name):
     path = _committed(name)
-    assert path.is_file(), f"{path} missing: python -m gnetlab.checkpoints retrain {name}"
+    assert path.is_file(), f"{path} missing: python -m gnetlab.zoo retrain {name}"
     meta = checkpoints.verify(path)
     spec = GNET_MODELS.get(name) or BNN_MODELS[name]
     kind = "gnet" if name in GNET_MODELS else "bnn"
