@@ -37,7 +37,7 @@ from .io import write_text_atomic
 from .machine import cpu_description
 
 __all__ = ["CheckpointError", "CheckpointNotFoundError", "committed_dir", "data_fingerprint", "file_sha256", "safe_torch_load", "write_sidecar",
-           "read_sidecar", "verify", "committed", "models_dir_override"]
+           "read_sidecar", "verify", "committed", "check_name", "load_committed", "models_dir_override"]
 
 SIDECAR_VERSION = 1
 
@@ -180,6 +180,34 @@ def _normalise(spec: dict) -> dict:
     return json.loads(json.dumps(spec, sort_keys=True))
 
 
+def check_name(name) -> str:
+    """A model name is a plain file stem (no path separators, spaces or leading dot); returns it."""
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
+        raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
+    return name
+
+
+def load_committed(name: str, spec: dict, *, kind: str, load, data_sha256: str):
+    """The committed model of ``name`` and ``spec`` loaded with ``load(path)``, or None.
+
+    The shared first steps of ``gnet.load_model`` and ``bnn.load_baseline``: None in the pipeline's
+    retraining mode (``$GNETLAB_MODELS_DIR``) and when no committed checkpoint holds ``spec``
+    (:func:`committed`); an error naming the retrain command when one does but was trained on other data
+    than ``data_sha256`` (the dataset code changed).
+    """
+    if models_dir_override() is not None:
+        return None
+    path = committed(name, spec, kind=kind)
+    if path is None:
+        return None
+    model, meta = load(path)
+    if meta.get("data_sha256") != data_sha256:
+        raise CheckpointError(f"committed checkpoint {path} was trained on other data than the current "
+                              f"{spec['dataset']!r} training split (the dataset code changed); retrain it with "
+                              f"`python -m gnetlab.zoo retrain {name}`")
+    return model, meta
+
+
 def committed(name: str, spec: dict, *, kind: str, directory: str | os.PathLike | None = None) -> Path | None:
     """The committed checkpoint of ``name`` if it was trained from exactly ``spec`` (verified), else None.
 
@@ -187,8 +215,7 @@ def committed(name: str, spec: dict, *, kind: str, directory: str | os.PathLike 
     trains the model (a user exploring another spec gets a model trained for it). A committed file whose
     bytes do not match its sidecar raises :class:`CheckpointError`.
     """
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
-        raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
+    check_name(name)
     if kind not in ("gnet", "bnn"):
         raise ValueError(f"kind: unknown value {kind!r}; expected 'gnet' or 'bnn'")
     if not isinstance(spec, dict):

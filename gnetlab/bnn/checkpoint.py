@@ -217,22 +217,15 @@ def load_baseline(name: str, spec: dict, *, progress: bool = True) -> tuple[Bina
         As :func:`train_from_spec`.
     """
     from .. import datasets, paths
-    from ..checkpoints import CheckpointError, committed, data_fingerprint, models_dir_override
+    from ..checkpoints import check_name, data_fingerprint, load_committed, models_dir_override
 
     spec = check_spec(spec)
     X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
     fingerprint = data_fingerprint(X, y)
-    override = models_dir_override()
-    if override is None:
-        path = committed(name, spec, kind="bnn")
-        if path is not None:
-            model, meta = load_checkpoint(path)
-            if meta["data_sha256"] != fingerprint:
-                raise CheckpointError(f"committed checkpoint {path} was trained on other data than the current "
-                                      f"{spec['dataset']!r} split; retrain it with "
-                                      f"`python -m gnetlab.zoo retrain {name}`")
-            return model, meta
-    path = (override or paths.RESULTS / "models") / f"{name}.pt"
+    found = load_committed(name, spec, kind="bnn", load=load_checkpoint, data_sha256=fingerprint)
+    if found is not None:
+        return found
+    path = (models_dir_override() or paths.RESULTS / "models") / f"{check_name(name)}.pt"
     if path.exists():
         model, meta = load_checkpoint(path)
         if meta["spec"] == spec and meta["data_sha256"] == fingerprint:

@@ -469,11 +469,9 @@ def model_path(name: str) -> Path:
         pipeline's retraining mode).
     """
     from .. import paths
-    from ..checkpoints import models_dir_override
+    from ..checkpoints import check_name, models_dir_override
 
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
-        raise ValueError(f"name: expected a plain model name like 'ehd_rasu', got {name!r}")
-    return (models_dir_override() or paths.RESULTS / "models") / f"{name}.pt"
+    return (models_dir_override() or paths.RESULTS / "models") / f"{check_name(name)}.pt"
 
 
 def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
@@ -504,20 +502,13 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
         As :func:`train_from_spec`.
     """
     from .. import datasets
-    from ..checkpoints import CheckpointError, committed, models_dir_override
+    from ..checkpoints import load_committed
 
     spec = _check_spec(spec)
-    if models_dir_override() is None:
-        path = committed(name, spec, kind="gnet")
-        if path is not None:
-            model, meta = load_checkpoint(path)
-            X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
-            if meta.get("data_sha256") != _data_fingerprint(X, y):
-                raise CheckpointError(
-                    f"committed checkpoint {path} was trained on other data than the current "
-                    f"{spec['dataset']!r} training split (the dataset code changed); retrain it with "
-                    f"`python -m gnetlab.zoo retrain {name}`")
-            return model, meta
+    X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
+    found = load_committed(name, spec, kind="gnet", load=load_checkpoint, data_sha256=_data_fingerprint(X, y))
+    if found is not None:
+        return found
     return ensure_trained(model_path(name), spec, progress=progress)
 
 
