@@ -1,4 +1,5 @@
-"""Adversarial attacks (L-infinity FGSM and PGD) on differentiable classifiers.
+"""Adversarial attacks (L-infinity): FGSM and PGD on differentiable classifiers, and the gradient-free,
+score-based Square Attack on any classifier that returns scores.
 
 Models are torch modules mapping inputs in [0, 1] to logits. Binarized networks are attacked through
 their straight-through pseudo-gradients (whatever their quantizers' ``backward`` defines), which is
@@ -6,18 +7,27 @@ the standard white-box attack on them. Non-differentiable models (the EHD G-Net)
 transfer from a differentiable surrogate or with BPDA (Athalye et al. 2018): run the true forward pass
 and backpropagate through a differentiable approximation; pass ``grad_model`` for that.
 
+The Square Attack (:func:`square_attack`, Andriushchenko et al. 2020) uses only the model's scores: a
+random search over the vertices of the epsilon ball, so gradient masking cannot hide a weakness from it.
+It takes a score function (any callable), which is how the EHD G-Net's integer scores are attacked here
+without importing any model module.
+
 All attacks keep inputs in [0, 1] and within the epsilon ball of the clean input.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ._validation import as_array, check_choice, check_positive_int, check_real, check_seed
+from ._validation import as_array, check_choice, check_positive_int, check_real, check_seed, resolve_rng
+from .progress import progress
 
-__all__ = ["fgsm", "pgd", "accuracy", "attack_accuracy"]
+__all__ = ["fgsm", "pgd", "accuracy", "attack_accuracy", "square_attack", "SquareAttackResult",
+           "square_fraction"]
 
 
 def _check(X, y, eps):
@@ -208,3 +218,241 @@ def attack_accuracy(model, X, y, eps: float, *, attack: str = "fgsm", grad_model
     advs = [fn(model, X[i:i + batch_size], y[i:i + batch_size], eps, grad_model=grad_model, **kwargs)
             for i in range(0, len(X), batch_size)]
     return accuracy(model, torch.cat(advs) if advs else X, y)
+
+
+# -- Square Attack (L-infinity) ----------------------------------------------------------------------
+# Iteration marks of the square-size schedule, stated for a 10,000-query run (Andriushchenko et al. 2020):
+# the fraction p of pixels a square covers is halved after each mark; shorter runs rescale the marks.
+_SCHEDULE_MARKS = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)
+
+
+def square_fraction(p_init: float, iteration: int, iterations: int) -> float:
+    """The Square Attack's fraction of pixels per square at ``iteration`` (1-based) of ``iterations``.
+
+    Piecewise constant: ``p_init`` halved after each of the marks 10, 50, 200, 500, 1000, 2000, 4000,
+    6000, 8000 of a 10,000-iteration run, the marks rescaled to ``iterations`` (so a short budget still
+    ends with small squares).
+
+    Parameters
+    ----------
+    p_init : float
+        Initial fraction, in (0, 1].
+    iteration : int
+        Current iteration, 1 <= iteration <= iterations.
+    iterations : int
+        Number of iterations of the run.
+
+    Returns
+    -------
+    float
+        The fraction, ``p_init / 2**k`` with k the number of marks passed.
+    """
+    p_init = check_real(p_init, "p_init", minimum=0, maximum=1, low_open=True)
+    iterations = check_positive_int(iterations, "iterations")
+    iteration = check_positive_int(iteration, "iteration")
+    if iteration > iterations:
+        raise ValueError(f"iteration: expected an integer in [1, {iterations}], got {iteration}")
+    t = int(iteration / iterations * 10000)
+    return p_init / 2 ** sum(t > m for m in _SCHEDULE_MARKS)
+
+
+@dataclass(frozen=True)
+class SquareAttackResult:
+    """What :func:`square_attack` returns.
+
+    Attributes
+    ----------
+    x_adv : numpy.ndarray, float32, shape of ``X``
+        The best point found per input (the clean input where it was misclassified already or eps = 0).
+    fooled : numpy.ndarray, bool, shape (n,)
+        Whether the model misclassifies ``x_adv`` (argmax of the scores, ties to the lowest class).
+    queries : numpy.ndarray, int64, shape (n,)
+        Score queries spent per input, the clean one included; for a fooled input, the query that
+        fooled it (so ``queries <= q`` for a fooled input means a budget of ``q`` sufficed).
+    margin : numpy.ndarray, float64, shape (n,)
+        Final margin loss ``s_y - max_{k != y} s_k`` at ``x_adv``.
+    """
+
+    x_adv: np.ndarray
+    fooled: np.ndarray
+    queries: np.ndarray
+    margin: np.ndarray
+
+    @property
+    def robust_accuracy(self) -> float:
+        """Fraction of inputs not fooled."""
+        return float(1.0 - self.fooled.mean()) if self.fooled.size else float("nan")
+
+    def accuracy_at(self, budget: int) -> float:
+        """Robust accuracy had the attack stopped after ``budget`` queries per input.
+
+        Parameters
+        ----------
+        budget : int
+            Queries per input (>= 1; the clean query is the first).
+
+        Returns
+        -------
+        float
+            Fraction of inputs not fooled within ``budget`` queries.
+        """
+        budget = check_positive_int(budget, "budget")
+        return float(1.0 - (self.fooled & (self.queries <= budget)).mean())
+
+
+def _image_shape(X: np.ndarray, image_shape):
+    if image_shape is None:
+        if X.ndim == 3:
+            return (1, *X.shape[1:])
+        if X.ndim == 4:
+            return X.shape[1:]
+        raise ValueError(f"image_shape: required for inputs of shape {X.shape} (flat or other layouts); "
+                         "pass (H, W) or (C, H, W), e.g. image_shape=(28, 28) for flat MNIST")
+    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, (tuple, list)):
+        raise TypeError(f"image_shape: expected a tuple (H, W) or (C, H, W), got {image_shape!r}")
+    if len(image_shape) not in (2, 3):
+        raise ValueError(f"image_shape: expected (H, W) or (C, H, W), got {tuple(image_shape)}")
+    shape = tuple(check_positive_int(v, f"image_shape[{i}]") for i, v in enumerate(image_shape))
+    shape = (1, *shape) if len(shape) == 2 else shape
+    if int(np.prod(shape)) != int(np.prod(X.shape[1:])):
+        raise ValueError(f"image_shape: {tuple(image_shape)} has {int(np.prod(shape))} values, each input of X "
+                         f"has {int(np.prod(X.shape[1:]))} (shape {X.shape[1:]})")
+    return shape
+
+
+def _margin(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Margin loss s_y - max_{k != y} s_k and whether the argmax misses y."""
+    rows = np.arange(len(y))
+    own = scores[rows, y]
+    other = scores.copy()
+    other[rows, y] = -np.inf
+    return own - other.max(1), scores.argmax(1) != y
+
+
+def square_attack(score_fn, X, y, eps, *, queries: int = 1000, p_init: float = 0.8, seed,
+                  image_shape=None) -> SquareAttackResult:
+    """Square Attack, L-infinity (Andriushchenko et al. 2020): gradient-free random search on the scores.
+
+    Per input: query the clean input; start from vertical stripes (each column of each channel moved by
+    +eps or -eps, clipped to [0, 1]); then, per iteration, set one random square window (side
+    ``round(sqrt(p H W))``, p from :func:`square_fraction`) of every channel to ``x +- eps`` (one random
+    sign per channel) and keep the candidate if it lowers the margin loss ``s_y - max_{k != y} s_k`` (or
+    fools the model). An input stops costing queries once it is misclassified. Every point stays a vertex
+    of the eps-ball (clipped to [0, 1]). A proposal that would change nothing (the window already holds
+    those signs) has its signs negated, so no query is wasted: our reading of the paper's resampling.
+
+    Parameters
+    ----------
+    score_fn : callable
+        Maps a float32 torch tensor ``(k, *X.shape[1:])`` to scores ``(k, n_classes)`` (torch tensor or
+        numpy array; higher is more likely). Called under ``torch.no_grad()``; a torch module is put in
+        eval mode. It must treat inputs independently (no batch statistics).
+    X : array_like or torch.Tensor, float, values in [0, 1], shape (n, ...)
+        Clean inputs.
+    y : array_like or torch.Tensor, integer, shape (n,)
+        Labels.
+    eps : float or array_like of float, shape (n,)
+        L-infinity radius, one for all inputs or one per input (>= 0; eps = 0 spends only the clean query).
+    queries : int, default 1000
+        Score queries per input, the clean query and the stripes start included (>= 2).
+    p_init : float, default 0.8
+        Initial fraction of pixels per square (the paper's MNIST value; 0.05 for larger images).
+    seed : int or numpy.random.Generator
+        Draws of stripes, square positions and signs (required). Every iteration draws for all n inputs,
+        fooled or not, so the draws of input i depend only on the seed, n and i.
+    image_shape : tuple of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of one input; required when X is flat ``(n, d)``. Default: X's own
+        ``(H, W)`` for ``(n, H, W)``, ``(C, H, W)`` for ``(n, C, H, W)``. H and W must be >= 2.
+
+    Returns
+    -------
+    SquareAttackResult
+        ``x_adv`` (float32, shape of X), ``fooled`` (bool, n), ``queries`` (int64, n), ``margin`` (n).
+    """
+    if not callable(score_fn):
+        raise TypeError(f"score_fn: expected a callable returning scores (n, n_classes), got "
+                        f"{type(score_fn).__name__}")
+    X = as_array(X, "X", dtype_kind="f", finite=True, dtype=np.float32)
+    if X.ndim < 2:
+        raise ValueError(f"X: expected a batch of inputs (n, ...), got shape {X.shape} (for one sample use X[None])")
+    if X.size and (X.min() < 0 or X.max() > 1):
+        raise ValueError("X: attacks expect inputs scaled to [0, 1]")
+    if y is None:
+        raise TypeError("y: expected integer labels (n,), got None")
+    y = as_array(y, "y", dtype_kind="iu", ndim=1).astype(np.int64)
+    n = X.shape[0]
+    if y.shape[0] != n:
+        raise ValueError(f"X, y: {n} inputs vs {y.shape[0]} labels")
+    if n == 0:
+        raise ValueError("X: expected at least one input, got 0")
+    if np.ndim(eps) == 0:
+        eps_v = np.full(n, check_real(eps, "eps", minimum=0), np.float32)
+    else:
+        eps_v = as_array(eps, "eps", dtype_kind="fiu", ndim=1, finite=True).astype(np.float32)
+        if eps_v.shape[0] != n:
+            raise ValueError(f"eps: expected a scalar or one radius per input ({n}), got shape {eps_v.shape}")
+        if (eps_v < 0).any():
+            raise ValueError(f"eps: expected radii >= 0, got minimum {float(eps_v.min())}")
+    queries = check_positive_int(queries, "queries", minimum=2)
+    p_init = check_real(p_init, "p_init", minimum=0, maximum=1, low_open=True)
+    rng = resolve_rng(seed)
+    C, H, W = _image_shape(X, image_shape)
+    if H < 2 or W < 2:
+        raise ValueError(f"image_shape: squares need H, W >= 2, got (C, H, W) = {(C, H, W)}")
+    if hasattr(score_fn, "eval"):
+        score_fn.eval()
+
+    x0 = X.reshape(n, C, H, W)
+    e4 = eps_v[:, None, None, None]
+    up, down = np.clip(x0 + e4, 0, 1), np.clip(x0 - e4, 0, 1)  # the two vertex values of every pixel
+    n_classes = None
+
+    def ask(idx, xs):
+        nonlocal n_classes
+        with torch.no_grad():
+            out = score_fn(torch.from_numpy(np.ascontiguousarray(xs.reshape((len(idx), *X.shape[1:])))))
+        out = as_array(out, "score_fn output", dtype_kind="fiu", ndim=2, finite=True).astype(np.float64)
+        if out.shape[0] != len(idx) or (n_classes is not None and out.shape[1] != n_classes):
+            raise ValueError(f"score_fn: returned shape {out.shape} for {len(idx)} inputs")
+        n_classes = out.shape[1]
+        if y[idx].max() >= n_classes:
+            raise ValueError(f"y: label {int(y[idx].max())} out of range for {n_classes} scores")
+        return _margin(out, y[idx])
+
+    best = x0.copy()
+    used = np.ones(n, np.int64)
+    margin, fooled = ask(np.arange(n), x0)
+    # start: vertical stripes (one sign per channel and column, for every input: the stream does not
+    # depend on which inputs are still alive)
+    stripes = rng.integers(0, 2, size=(n, C, 1, W)).astype(bool)
+    act = np.flatnonzero(~fooled & (eps_v > 0))
+    if act.size:
+        cand = np.where(stripes[act], up[act], down[act])
+        m, f = ask(act, cand)
+        used[act] += 1
+        best[act], margin[act], fooled[act] = cand, m, f
+    iterations = queries - 2
+    rows, cols = np.arange(H), np.arange(W)
+    for it in progress(range(1, iterations + 1), desc="square attack", total=iterations):
+        u = rng.random((n, 2))
+        signs = rng.integers(0, 2, size=(n, C)).astype(bool)
+        act = np.flatnonzero(~fooled & (eps_v > 0))
+        if act.size == 0:
+            break
+        side = int(round(np.sqrt(square_fraction(p_init, it, iterations) * H * W)))
+        side = min(max(side, 1), min(H, W) - 1)
+        r0 = np.floor(u[act, 0] * (H - side + 1)).astype(np.int64)
+        c0 = np.floor(u[act, 1] * (W - side + 1)).astype(np.int64)
+        window = (((rows >= r0[:, None]) & (rows < r0[:, None] + side))[:, :, None]
+                  & ((cols >= c0[:, None]) & (cols < c0[:, None] + side))[:, None, :])[:, None]  # (k, 1, H, W)
+        s = signs[act][:, :, None, None]
+        cand = np.where(window, np.where(s, up[act], down[act]), best[act])
+        same = (cand == best[act]).all(axis=(1, 2, 3))
+        if same.any():  # the window holds these signs already: propose the opposite ones
+            cand[same] = np.where(window[same], np.where(~s[same], up[act[same]], down[act[same]]), best[act[same]])
+        m, f = ask(act, cand)
+        used[act] += 1
+        keep = (m < margin[act]) | f
+        k = act[keep]
+        best[k], margin[k], fooled[k] = cand[keep], m[keep], f[keep]
+    return SquareAttackResult(x_adv=best.reshape(X.shape), fooled=fooled, queries=used, margin=margin)
