@@ -1,0 +1,164 @@
+"""Training in the binary domain (gnetlab.ehd.training): BPDA forward, classifier fine-tuning, EHD-aware
+training."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gnetlab import ehd
+from gnetlab.ehd import training as T
+from gnetlab.gnet.models import MODELS, GNet
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _dense(activation="rasu", seed=0, hidden=(24, 16), n_in=30, n_classes=4):
+    return GNet(MODELS["mnist_dense"](activation=activation, seed=seed, hidden=hidden, input_features=n_in,
+                                      n_classes=n_classes)).eval()
+
+
+def _conv(activation="tasu", seed=0):
+    cfg = {"input_shape": [2, 9, 8], "activation": activation, "n_classes": 3, "seed": seed,
+           "blocks": [{"kind": "conv2d", "out": 5, "kernel_size": 3, "padding": 1, "pool": 2, "bias_init": 0.05},
+                      {"kind": "dense", "out": 6}]}
+    return GNet(cfg).eval()
+
+
+def _x(model, n=12, seed=0):
+    return np.random.default_rng(seed).random((n, *model.input_shape)).astype(np.float32)
+
+
+@pytest.mark.parametrize("make,act", [(_dense, "rasu"), (_dense, "tasu"), (_conv, "tasu"), (_conv, "rasu")])
+@pytest.mark.parametrize("embedding", ["gaussian", "rademacher"])
+@pytest.mark.parametrize("path", ["float", "packed"])
+def test_bpda_forward_equals_ehd(make, act, embedding, path):
+    model = make(act)
+    e = ehd.embed_gnet(model, hyperdim=[130, 70, 90][-len(model.layers) - 1:], embedding=embedding, seed=5)
+    X = _x(model)
+    out = T.bpda_forward(model, e, torch.from_numpy(X), path=path)
+    N = e.classifier.hyperdim
+    ref = e.scores(X, path="float").astype(np.float32) * np.float32(math.pi / (2 * N))
+    np.testing.assert_array_equal(out.detach().numpy(), ref)
+    np.testing.assert_array_equal(out.argmax(1).numpy(), e.predict(X))
+    # the hidden EHD values are the EHD network's own (estimates -> activations)
+    hidden = []
+    T.bpda_forward(model, e, X, hidden=hidden)
+    z0 = e.estimates(X, path="float")[0]
+    a0 = model.activations[0].binary_pass(z0, e.layers[0].alpha)
+    if model.pools[0] > 1:
+        a0 = torch.nn.functional.max_pool2d(torch.from_numpy(a0), model.pools[0]).numpy()
+    np.testing.assert_array_equal(hidden[0].detach().numpy(), a0)
+
+
+def test_bpda_gradients_finite_and_reach_input_and_weights():
+    model = _conv("rasu")
+    e = ehd.embed_gnet(model, hyperdim=200, embedding="gaussian", seed=1)
+    x = torch.from_numpy(_x(model)).requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(8 * T.bpda_forward(model, e, x), torch.arange(12) % 3)
+    loss.backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert model.layers[0].weight.grad.abs().sum() > 0 and model.output.weight.grad.abs().sum() > 0
+    assert not model.training  # mode restored
+
+
+def _plain_float(model, x):
+    """The surrogate network written out independently: layers, activations, pools, arcsin(cos) head."""
+    h = (x - model.input_shift) / model.input_scale
+    for layer, act, pool in zip(model.layers, model.activations, model.pools):
+        if h.ndim > 2 and layer.weight.ndim == 2:
+            h = h.flatten(1)
+        h = act(layer(h))
+        if pool > 1:
+            h = torch.nn.functional.max_pool2d(h, pool)
+    h = h.flatten(1) + model.output.bias
+    c = model.output.normalized_weight()
+    cos = (h / (h.norm(dim=1, keepdim=True) + model.output.q)) @ (c / (c.norm(dim=0, keepdim=True) + model.output.q))
+    return torch.asin(cos.clamp(-1, 1))
+
+
+@pytest.mark.parametrize("make", [_dense, _conv])
+def test_bpda_gradient_is_the_float_gradient_without_embedding(make):
+    # with the EHD values replaced by the float layers' (ehd=None in the shared loop) the spliced forward
+    # is the surrogate network: same values and the same gradients in x and in every weight
+    model = make("rasu")
+    X = torch.from_numpy(_x(model))
+    w = torch.randn(12, model.n_classes, generator=torch.Generator().manual_seed(0))
+    grads = []
+    for f in (lambda x: T._spliced(model, None, x, "float", None), lambda x: _plain_float(model, x),
+              lambda x: T.surrogate_forward(model, x)):
+        model.zero_grad()
+        x = X.clone().requires_grad_(True)
+        (f(x) * w).sum().backward()
+        grads.append([x.grad.clone()] + [p.grad.clone() for p in model.parameters()])
+    for g in grads[1:]:
+        for a, b in zip(grads[0], g):
+            torch.testing.assert_close(a, b)
+
+
+def test_bpda_backward_is_the_float_layer_at_the_ehd_input():
+    # one hidden layer: d out / d x = J_layer0(x)^T J_head(h_ehd)
+    model = _dense("rasu", hidden=(20,))
+    e = ehd.embed_gnet(model, hyperdim=300, embedding="rademacher", seed=2)
+    X = torch.from_numpy(_x(model))
+    w = torch.randn(12, model.n_classes, generator=torch.Generator().manual_seed(1))
+    x = X.clone().requires_grad_(True)
+    (T.bpda_forward(model, e, x) * w).sum().backward()
+    hidden = []
+    T.bpda_forward(model, e, X, hidden=hidden)
+    h = hidden[0].detach().clone().requires_grad_(True)
+    (T._classifier_surrogate(model, h, "normalized") * w).sum().backward()
+    x2 = X.clone().requires_grad_(True)
+    with T._EvalMode(model):
+        a = model.activations[0](model.layers[0](model.prepare_input(x2)))
+    (a * h.grad).sum().backward()
+    torch.testing.assert_close(x.grad, x2.grad)
+
+
+def test_redraw_and_eot_module():
+    model = _dense("tasu")
+    e = ehd.embed_gnet(model, hyperdim=64, embedding="gaussian", seed=0)
+    X = _x(model, 20)
+    a = T.bpda_forward(model, e, X, seed=7).detach()
+    b = T.bpda_forward(model, ehd.embed_gnet(model, hyperdim=64, embedding="gaussian", seed=7), X).detach()
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert not torch.equal(a, T.bpda_forward(model, e, X).detach())
+    m = T.BPDAEHD(model, e, eot_seed=3)
+    o1, o2 = m(torch.from_numpy(X)), m(torch.from_numpy(X))
+    assert m.calls == 2 and not torch.equal(o1, o2)
+    torch.testing.assert_close(T.BPDAEHD(model, e, eot_seed=3)(X), o1, rtol=0, atol=0)
+
+
+def test_reembed_equals_embed_after_weight_change():
+    model = _dense("rasu")
+    e = ehd.embed_gnet(model, hyperdim=[50, 60, 70], embedding="rademacher", seed=4)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    fresh = ehd.embed_gnet(model, hyperdim=[50, 60, 70], embedding="rademacher", seed=4)
+    re = T.reembed(model, e)
+    X = _x(model)
+    np.testing.assert_array_equal(re.scores(X), fresh.scores(X))
+    for a, b in zip(re.all_layers, fresh.all_layers):
+        np.testing.assert_array_equal(a.weight_bits, b.weight_bits)
+        assert a.bias == b.bias and a.alpha == b.alpha
+
+
+def test_bpda_bad_input():
+    model = _dense()
+    e = ehd.embed_gnet(model, hyperdim=32, embedding="gaussian", seed=0)
+    with pytest.raises(TypeError, match="model"):
+        T.bpda_forward("net", e, _x(model))
+    with pytest.raises(TypeError, match="ehd"):
+        T.bpda_forward(model, object(), _x(model))
+    with pytest.raises(ValueError, match="ehd: not an embedding"):
+        T.bpda_forward(model, ehd.embed_gnet(_dense(hidden=(8,)), hyperdim=32, seed=0), _x(model))
+    with pytest.raises(ValueError, match="path"):
+        T.bpda_forward(model, e, _x(model), path="gpu")
+    with pytest.raises(ValueError, match="x"):
+        T.bpda_forward(model, e, np.zeros((3, 7), np.float32))
+    with pytest.raises(TypeError, match="hidden"):
+        T.bpda_forward(model, e, _x(model), hidden=())
