@@ -52,11 +52,33 @@ def _check_model(model, name: str) -> None:
                         f"{type(model).__name__}")
 
 
-def _grad(model, x, y):
+def _loss(out, y, loss):
+    if loss == "ce":
+        return F.cross_entropy(out, y)
+    own = out.gather(1, y[:, None])[:, 0]
+    other = out.masked_fill(F.one_hot(y, out.shape[1]).bool(), float("-inf")).amax(1)
+    return (other - own).sum()
+
+
+def _grad(model, x, y, loss="ce"):
     x = x.clone().requires_grad_(True)
-    loss = F.cross_entropy(model(x), y)
-    (g,) = torch.autograd.grad(loss, x)
+    value = _loss(model(x), y, loss)
+    (g,) = torch.autograd.grad(value, x)
     return g
+
+
+def _grad_models(grad_model, model):
+    """The gradient model(s): ``model``, one module, or a list (an EOT sample)."""
+    if grad_model is None:
+        return [model]
+    if isinstance(grad_model, (list, tuple)):
+        if not grad_model:
+            raise ValueError("grad_model: expected at least one model in the list, got an empty list")
+        for i, g in enumerate(grad_model):
+            _check_model(g, f"grad_model[{i}]")
+        return list(grad_model)
+    _check_model(grad_model, "grad_model")
+    return [grad_model]
 
 
 def fgsm(model, X, y, eps: float, *, grad_model=None) -> torch.Tensor:
@@ -91,11 +113,13 @@ def fgsm(model, X, y, eps: float, *, grad_model=None) -> torch.Tensor:
 
 
 def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = None, seed: int = 0,
-        random_start: bool = True, grad_model=None) -> torch.Tensor:
+        random_start: bool = True, grad_model=None, loss: str = "ce", eot_samples: int | None = None) -> torch.Tensor:
     """Projected gradient descent (Madry et al. 2018), L-infinity ball of radius ``eps``.
 
     ``steps`` iterations of x <- proj(x + step_size * sign(grad)), step_size default 2.5 eps / steps,
-    from a uniform random start in the ball (seeded) when ``random_start``.
+    from a uniform random start in the ball (seeded) when ``random_start``. With a list of gradient
+    models (expectation over transformation, Athalye et al. 2018: e.g. one model per random draw of a
+    randomised network), each step averages the gradients of ``eot_samples`` of them, taken in turn.
 
     Parameters
     ----------
@@ -115,8 +139,15 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
         Random start.
     random_start : bool, default True
         Start from a uniform point of the ball.
-    grad_model : torch.nn.Module, optional
-        Module whose gradient is used; default ``model``.
+    grad_model : torch.nn.Module or callable or list of them, optional
+        Whose gradient is used (BPDA/transfer surrogate); a list is a sample of models for expectation
+        over transformation. Default ``model``.
+    loss : {"ce", "margin"}, default "ce"
+        Loss ascended: cross-entropy of the outputs, or the margin ``max_{k != y} s_k - s_y`` (Carlini-
+        Wagner; independent of the outputs' scale, e.g. for cosine or arcsine logits).
+    eot_samples : int, optional
+        Gradient models averaged per step when ``grad_model`` is a list (step t uses the members
+        ``t * eot_samples + j`` modulo the list's length); default all of them.
 
     Returns
     -------
@@ -128,18 +159,20 @@ def pgd(model, X, y, eps: float, *, steps: int = 10, step_size: float | None = N
     if step_size is not None:
         step_size = check_real(step_size, "step_size", minimum=0, low_open=True)
     seed = check_seed(seed)
+    check_choice(loss, "loss", ("ce", "margin"))
     _check_model(model, "model")
-    if grad_model is not None:
-        _check_model(grad_model, "grad_model")
-    gm = grad_model or model
-    gm.eval()
+    gms = _grad_models(grad_model, model)
+    k = len(gms) if eot_samples is None else check_positive_int(eot_samples, "eot_samples")
+    for gm in gms:
+        if hasattr(gm, "eval"):
+            gm.eval()
     alpha = 2.5 * eps / steps if step_size is None else float(step_size)
     x = X.clone()
     if random_start and eps > 0:
         gen = torch.Generator().manual_seed(int(seed))
         x = (x + (torch.rand(x.shape, generator=gen) * 2 - 1) * eps).clamp(0, 1)
-    for _ in range(steps):
-        g = _grad(gm, x, y)
+    for t in range(steps):
+        g = sum(_grad(gms[(t * k + j) % len(gms)], x, y, loss) for j in range(k)) / k
         x = x + alpha * g.sign()
         x = torch.min(torch.max(x, X - eps), X + eps).clamp(0, 1).detach()
     return x

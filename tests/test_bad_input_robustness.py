@@ -59,3 +59,49 @@ def test_accuracy_issue_style_broadcast_is_refused():
 def test_bad_eps(eps):
     with pytest.raises(ValueError, match="eps: expected"):
         robustness.fgsm(M, X, Y, eps)
+
+
+SQ = robustness.square_attack
+IMG = (2, 3)
+SQ_CASES = [
+    ("square-fn", lambda: SQ("model", X, Y, 0.1, seed=0, image_shape=IMG), TypeError, "score_fn: expected a callable"),
+    ("square-seed-none", lambda: SQ(M, X, Y, 0.1, seed=None, image_shape=IMG), TypeError, "seed: an explicit seed"),
+    ("square-seed-float", lambda: SQ(M, X, Y, 0.1, seed=0.5, image_shape=IMG), TypeError, "seed: expected an int"),
+    ("square-eps-neg", lambda: SQ(M, X, Y, -0.1, seed=0, image_shape=IMG), ValueError, r"eps: expected a number in \[0"),
+    ("square-eps-vec-neg", lambda: SQ(M, X, Y, np.array([0.1, -0.1, 0.1, 0.1, 0.1]), seed=0, image_shape=IMG),
+     ValueError, "eps: expected radii >= 0"),
+    ("square-eps-vec-len", lambda: SQ(M, X, Y, np.array([0.1, 0.1]), seed=0, image_shape=IMG), ValueError,
+     "eps: expected a scalar or one radius per input"),
+    ("square-eps-vec-nan", lambda: SQ(M, X, Y, np.array([0.1, np.nan, 0.1, 0.1, 0.1]), seed=0, image_shape=IMG),
+     ValueError, "eps: contains non-finite"),
+    ("square-queries", lambda: SQ(M, X, Y, 0.1, queries=1, seed=0, image_shape=IMG), ValueError, "queries: expected an integer >= 2"),
+    ("square-queries-float", lambda: SQ(M, X, Y, 0.1, queries=10.0, seed=0, image_shape=IMG), TypeError, "queries: expected an integer"),
+    ("square-p", lambda: SQ(M, X, Y, 0.1, p_init=0.0, seed=0, image_shape=IMG), ValueError, r"p_init: expected a number in \(0"),
+    ("square-p-big", lambda: SQ(M, X, Y, 0.1, p_init=1.5, seed=0, image_shape=IMG), ValueError, "p_init: expected a number"),
+    ("square-flat-no-shape", lambda: SQ(M, X, Y, 0.1, seed=0), ValueError, "image_shape: required for inputs of shape"),
+    ("square-shape-size", lambda: SQ(M, X, Y, 0.1, seed=0, image_shape=(2, 2)), ValueError, "image_shape: .* has 4 values"),
+    ("square-shape-type", lambda: SQ(M, X, Y, 0.1, seed=0, image_shape="2x3"), TypeError, "image_shape: expected a tuple"),
+    ("square-shape-thin", lambda: SQ(M, X, Y, 0.1, seed=0, image_shape=(1, 6)), ValueError, "image_shape: squares need H, W >= 2"),
+    ("square-X-range", lambda: SQ(M, X + 1, Y, 0.1, seed=0, image_shape=IMG), ValueError, r"X: attacks expect inputs scaled to \[0, 1\]"),
+    ("square-X-int", lambda: SQ(M, X.astype(int), Y, 0.1, seed=0, image_shape=IMG), TypeError, "X: expected a float array"),
+    ("square-X-1d", lambda: SQ(M, X[0], Y[:1], 0.1, seed=0, image_shape=IMG), ValueError, "X: expected a batch of inputs"),
+    ("square-X-empty", lambda: SQ(M, X[:0], Y[:0], 0.1, seed=0, image_shape=IMG), ValueError, "X: expected at least one input"),
+    ("square-y-len", lambda: SQ(M, X, Y[:2], 0.1, seed=0, image_shape=IMG), ValueError, "X, y: 5 inputs vs 2 labels"),
+    ("square-y-none", lambda: SQ(M, X, None, 0.1, seed=0, image_shape=IMG), TypeError, "y: expected integer labels"),
+    ("square-y-range", lambda: SQ(M, X, Y + 5, 0.1, seed=0, image_shape=IMG), ValueError, "y: label 7 out of range for 3 scores"),
+    ("square-scores-shape", lambda: SQ(lambda x: np.zeros((len(x), 3, 1)), X, Y, 0.1, seed=0, image_shape=IMG), ValueError,
+     "score_fn output: expected a 2-D array"),
+    ("square-scores-nan", lambda: SQ(lambda x: np.full((len(x), 3), np.nan), X, Y, 0.1, seed=0, image_shape=IMG), ValueError,
+     "score_fn output: contains non-finite"),
+    ("square-fraction-it", lambda: robustness.square_fraction(0.5, 11, 10), ValueError, r"iteration: expected an integer in \[1, 10\]"),
+    ("pgd-loss", lambda: robustness.pgd(M, X, Y, 0.1, loss="hinge"), ValueError, "loss: unknown value 'hinge'"),
+    ("pgd-grad-empty", lambda: robustness.pgd(M, X, Y, 0.1, grad_model=[]), ValueError, "grad_model: expected at least one"),
+    ("pgd-grad-item", lambda: robustness.pgd(M, X, Y, 0.1, grad_model=[M, 3]), TypeError, r"grad_model\[1\]: expected a torch"),
+    ("pgd-eot", lambda: robustness.pgd(M, X, Y, 0.1, grad_model=[M], eot_samples=0), ValueError, "eot_samples: expected an integer >= 1"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in SQ_CASES], ids=[c[0] for c in SQ_CASES])
+def test_bad_input_square(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
