@@ -293,7 +293,7 @@ def square_fraction(p_init: float, iteration: int, iterations: int) -> float:
 class SquareAttackResult:
     """What :func:`square_attack` returns.
 
-    Attributes
+    Parameters
     ----------
     x_adv : numpy.ndarray, float32, shape of ``X``
         The best point found per input (the clean input where it was misclassified already or eps = 0).
