@@ -388,7 +388,8 @@ def edgeworth_floor(U, V) -> np.ndarray:
     Returns
     -------
     ndarray, float64, shape (p, q)
-        The approximate floors (NaN for pairs with |cos| = 1, where the expansion does not apply).
+        The approximate floors (NaN for pairs with |cos| within 1e-9 of 1, where the expansion, whose terms
+        grow like (1 - cos^2)^(-3/2), does not apply).
     """
     U, V = _pair(U, V)
     Un = U / np.linalg.norm(U, axis=1, keepdims=True)
@@ -401,7 +402,7 @@ def edgeworth_floor(U, V) -> np.ndarray:
         s22 = (Un**2) @ (Vn**2).T
         d4 = (2 / np.pi) * (s4 * (rho**3 / c**3 + 3 * rho / c) - 4 * s31 / c**3 + 6 * s22 * rho / c**3)
         out = -d4 / 12
-    return np.where(c > 0, out, np.nan)
+    return np.where(1.0 - np.abs(rho) > 1e-9, out, np.nan)
 
 
 def pairwise_error_curve(U, V, hyperdims, *, embedding: str, seed, chunk: int = 4096,
