@@ -13,8 +13,7 @@ Hoeffding's bound P(|avg - mean| >= t) <= 2 exp(-N t^2 / 2). This is what lets t
 each arcsine layer by binary arithmetic. With Rademacher G (iid +-1 entries) the identity holds only
 approximately: for spread-out vectors the projection <g, u> is close to Gaussian (central limit
 theorem) and the bias is small, but for sparse vectors it is not, and the bias does not vanish as N
-grows (:func:`rademacher_limit` computes the exact limit for vectors with few nonzeros;
-:mod:`gnetlab.rademacher` computes it for many pairs at once, for long vectors too).
+grows (:func:`rademacher_limit` computes the exact limit for vectors with few nonzeros).
 
 Conventions: sign(0) = +1 (a projection that is exactly zero counts as positive); embeddings are int8
 arrays of +-1, shape (..., N); use :func:`gnetlab.pack_signs` to store them as bits.
