@@ -17,14 +17,14 @@ import pytest
 from numpydoc import validate as numpydoc_validate
 
 PUBLIC = ["gnetlab.bits", "gnetlab.kernels", "gnetlab.protocol", "gnetlab.threads", "gnetlab.activations",
-          "gnetlab.io", "gnetlab.paths", "gnetlab.ehd", "gnetlab.embed", "gnetlab.gnet", "gnetlab.hdc",
-          "gnetlab.bnn", "gnetlab.rf", "gnetlab.theory", "gnetlab.datasets", "gnetlab.bench",
+          "gnetlab.io", "gnetlab.paths", "gnetlab.ehd", "gnetlab.embed", "gnetlab.rademacher", "gnetlab.gnet",
+          "gnetlab.hdc", "gnetlab.bnn", "gnetlab.rf", "gnetlab.theory", "gnetlab.datasets", "gnetlab.bench",
           "gnetlab.robustness", "gnetlab.plotting", "gnetlab.pipeline", "gnetlab.costs", "gnetlab.checkpoints",
           "gnetlab.reference", "gnetlab.zoo", "gnetlab.machine"]
 
 STRICT = {"gnetlab.bits", "gnetlab.protocol", "gnetlab.threads", "gnetlab.activations", "gnetlab.costs",
-          "gnetlab.io", "gnetlab.paths", "gnetlab.embed", "gnetlab.gnet", "gnetlab.ehd", "gnetlab.hdc",
-          "gnetlab.bnn", "gnetlab.rf", "gnetlab.robustness", "gnetlab.plotting", "gnetlab.pipeline"}
+          "gnetlab.io", "gnetlab.paths", "gnetlab.embed", "gnetlab.rademacher", "gnetlab.gnet", "gnetlab.ehd",
+          "gnetlab.hdc", "gnetlab.bnn", "gnetlab.rf", "gnetlab.robustness", "gnetlab.plotting", "gnetlab.pipeline"}
 
 # GL08 no docstring; SS01 no summary; PR02 a documented parameter that does not exist;
 # PR05/PR10 malformed parameter entries; RT05 malformed Returns; YD01 Yields missing on a generator;

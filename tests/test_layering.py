@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "bits": {"_validation"},
     "kernels": BASE | {"bits"},
     "embed": BASE,
+    "rademacher": BASE | {"embed"},
     "datasets": BASE,
     "theory": BASE | {"activations"},
     "checkpoints": BASE | {"machine"},

@@ -61,7 +61,8 @@ evaluation protocol is :func:`evaluate_chunks`: contiguous test chunks, fresh G 
 
 Modules: :mod:`~gnetlab.ehd.hyperdims` (N per layer), :mod:`~gnetlab.ehd.model` (the embedded network
 and its inference), :mod:`~gnetlab.ehd.build` (:func:`embed_gnet`), :mod:`~gnetlab.ehd.sweeps` (the
-chunked protocol). Bit flips live in :mod:`gnetlab.bits`, chunks and summaries in
+chunked protocol), :mod:`~gnetlab.ehd.vectors` (the vectors each layer embeds, :func:`layer_vectors`).
+Bit flips live in :mod:`gnetlab.bits`, chunks and summaries in
 :mod:`gnetlab.protocol`, the benchmark in :mod:`gnetlab.bench`; the names are re-exported here.
 """
 
@@ -77,6 +78,7 @@ from .build import CLASS_VECTORS, embed_gnet
 from .hyperdims import layer_sizes, resolve_hyperdims, round_hyperdim
 from .model import PATHS, EHDGNet, EHDLayer
 from .sweeps import evaluate_chunks, flip_sweep, hyperdim_sweep, sweep
+from .vectors import layer_vectors
 
 __all__ = [
     "EMBEDDINGS",
@@ -86,6 +88,7 @@ __all__ = [
     "EHDLayer",
     "EHDGNet",
     "embed_gnet",
+    "layer_vectors",
     "embed",
     "round_hyperdim",
     "layer_sizes",

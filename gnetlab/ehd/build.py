@@ -23,6 +23,14 @@ def _folded_rows(layer) -> np.ndarray:
     return np.ascontiguousarray((slope.astype(np.float32)[:, None] * W.reshape(W.shape[0], -1)))
 
 
+def _class_rows(out, class_vectors: str) -> np.ndarray:
+    """The classifier's class vectors, float32 (C, m): one per row, as :func:`embed_gnet` embeds them."""
+    W2 = out.weight.detach().numpy().astype(np.float32)
+    if class_vectors == "normalized":  # as NormalizedOutput.normalized_weight, in numpy
+        W2 = W2 / (np.linalg.norm(W2, axis=1, keepdims=True) + np.float32(out.q))
+    return np.ascontiguousarray(W2.T)
+
+
 def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian", seed,
           class_vectors: str = "normalized") -> EHDGNet:
     """Embed a trained :class:`gnetlab.gnet.GNet` into an :class:`EHDGNet`.
@@ -77,10 +85,7 @@ def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian",
                                    n_out=w.shape[0], bias=layer.bias.item(), activation=act, alpha=a.alpha.item(),
                                    binary_input=(i > 0 and act == "tasu"), embedding=embedding, **kw))
         out = model.output
-        W2 = out.weight.detach().numpy().astype(np.float32)
-        if class_vectors == "normalized":  # as NormalizedOutput.normalized_weight, in numpy
-            W2 = W2 / (np.linalg.norm(W2, axis=1, keepdims=True) + np.float32(out.q))
-        C = np.ascontiguousarray(W2.T)  # (C, m): one class vector per row
+        C = _class_rows(out, class_vectors)
         G = projection(Ns[-1], C.shape[1], embedding=embedding, seed=rngs[-1])
         clf = EHDLayer(kind="classifier", hyperdim=Ns[-1], projection=G, weight_bits=pack_bool((C @ G.T) < 0),
                        n_out=C.shape[0], bias=out.bias.item(), activation=None, alpha=1.0,
