@@ -50,6 +50,10 @@ def test_notebook_is_clean_and_runnable_by_ci(nb):
         for out in c.outputs:
             if out.get("name") == "stderr":
                 pytest.fail(f"{nb.name}: stderr output committed (progress bar or warning?): {out.text[:200]}")
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            machine = re.search(r"PosixPath|/(?:work|home|tmp|Users)/\S*", text)
+            assert not machine, (f"{nb.name}: committed output shows a machine path {machine.group(0)!r} "
+                                 "(assign save_figure's return value: _ = plotting.save_figure(...))")
 
 
 def test_paper_config_only_overrides_known_keys():
