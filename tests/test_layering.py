@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "checkpoints": BASE | {"machine"},
     "reference": BASE,
     "gnet": BASE | {"datasets", "checkpoints"},
-    "ehd": BASE | {"bits", "kernels", "embed", "gnet", "protocol"},
+    "ehd": BASE | {"bits", "kernels", "embed", "gnet", "protocol", "datasets"},
     "hdc": BASE | {"bits", "kernels", "protocol", "datasets"},
     "bnn": BASE | {"bits", "kernels", "datasets", "checkpoints"},
     "rf": BASE | {"bits", "kernels", "theory", "activations", "protocol"},
