@@ -34,6 +34,7 @@ from .model import PATHS, EHDGNet, EHDLayer, _activate, _layer_dot, _maxpool, _p
 
 __all__ = ["BPDAEHD", "bpda_forward", "surrogate_forward", "redraw", "reembed", "layer_output", "ehd_hidden",
            "fine_tune_classifier", "FINE_TUNE_METHODS"]
+# EHD-aware training of the whole float G-Net and its committed checkpoints: gnetlab.ehd.aware
 
 FINE_TUNE_METHODS = ("binary", "float")
 
@@ -564,3 +565,4 @@ def _normalized_columns(W2: torch.Tensor, class_vectors: str, q: float) -> torch
     if class_vectors == "raw":
         return W2
     return W2 / (torch.linalg.vector_norm(W2, dim=1, keepdim=True) + q)
+
