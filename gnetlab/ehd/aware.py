@@ -20,7 +20,8 @@ from .._validation import check_choice, check_seed
 from .model import PATHS
 from .training import _check_pair, _spliced, _split, reembed
 
-__all__ = ["train_ehd_aware", "check_spec", "train_from_spec", "load_model", "train_and_save"]
+__all__ = ["train_ehd_aware", "check_spec", "train_from_spec", "load_model", "train_and_save", "binary_training_sweep",
+           "SWEEP_METHODS"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -323,3 +324,95 @@ def train_and_save(name: str, spec: dict, path, *, progress: bool = True):
     from ..gnet.train import train_and_save as gnet_train_and_save
 
     return gnet_train_and_save(name, check_spec(spec), path, progress=progress, trainer=train_from_spec)
+
+
+# --------------------------------------------------------------------------------------------------
+# The comparison: post-hoc embedding vs a fine-tuned classifier, with the chunked protocol
+
+SWEEP_METHODS = ("post-hoc", "fine-tuned classifier")
+
+
+def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_hyperdims=(),
+                          embedding: str = "gaussian", n_chunks: int = 4, seed, finetune: dict | None = None,
+                          label: str = "", progress: bool = True):
+    """EHD accuracy vs N of ``model``, post hoc and with the classifier fine-tuned for each chunk's G.
+
+    The paper's protocol (:func:`gnetlab.ehd.hyperdim_sweep`): contiguous test chunks, chunk c embeds
+    with its own stream of ``seed`` at the largest N and truncates, so every model and method sees the
+    same G at a given (N, chunk). At each N of ``finetune_hyperdims`` (a subset of ``hyperdims``) the
+    classifier of that very embedding is then fine-tuned on ``(X_train, y_train)``
+    (:func:`gnetlab.ehd.training.fine_tune_classifier`, options ``finetune``, seed ``seed``) and
+    evaluated on the same chunk.
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The float network.
+    X, y : array_like
+        Test inputs and labels.
+    X_train, y_train : array_like
+        Training inputs and labels of the fine-tune.
+    hyperdims : sequence of int
+        N (the same in every layer).
+    finetune_hyperdims : sequence of int, default ()
+        The N (from ``hyperdims``) at which the classifier is also fine-tuned.
+    embedding : {"gaussian", "rademacher"}, default "gaussian"
+        Distribution of G.
+    n_chunks : int, default 4
+        Test chunks, a fresh G each.
+    seed : int
+        Chunk streams and fine-tuning.
+    finetune : dict, optional
+        Keyword options of :func:`~gnetlab.ehd.training.fine_tune_classifier` (not ``seed``).
+    label : str, default ""
+        The ``model`` column of the rows.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (N, chunk, method): ``model``, ``method`` (:data:`SWEEP_METHODS`), ``embedding``,
+        ``hyperdim``, ``chunk``, ``n_test``, ``accuracy`` (percent), ``float_accuracy`` (percent, the
+        float model on the chunk).
+    """
+    import pandas as pd
+
+    from .._validation import check_positive_int, check_sequence
+    from ..progress import progress as _progress
+    from ..protocol import chunk_bounds, chunk_streams
+    from .build import embed_gnet
+    from .sweeps import _check_eval_inputs
+    from .training import fine_tune_classifier
+
+    _check_pair(model, None)
+    X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
+    Ns = [check_positive_int(h, "hyperdims") for h in check_sequence(hyperdims, "hyperdims")]
+    if not Ns:
+        raise ValueError("hyperdims: expected at least one value")
+    ft = [check_positive_int(h, "finetune_hyperdims") for h in check_sequence(finetune_hyperdims, "finetune_hyperdims")]
+    if set(ft) - set(Ns):
+        raise ValueError(f"finetune_hyperdims: {sorted(set(ft) - set(Ns))} not in hyperdims {Ns}")
+    finetune = dict(finetune or {})
+    if not isinstance(finetune, dict) or "seed" in finetune:
+        raise ValueError("finetune: expected a dict of fine_tune_classifier options without 'seed'")
+    float_pred = model.predict(X)
+    streams = chunk_streams(seed, n_chunks)
+    bounds = chunk_bounds(X.shape[0], n_chunks)
+    rows = []
+    for c in _progress(range(n_chunks), desc=f"{label or 'model'} ({embedding})", total=n_chunks,
+                       disable=not progress):
+        full = embed_gnet(model, hyperdim=max(Ns), embedding=embedding, seed=np.random.default_rng(streams[c]))
+        idx = bounds[c]
+        for N in Ns:
+            e = full.truncated(N)
+            nets = [("post-hoc", e)]
+            if N in ft:
+                nets.append(("fine-tuned classifier",
+                             fine_tune_classifier(model, e, X_train, y_train, seed=seed, **finetune)[0]))
+            for method, net in nets:
+                pred = net.predict(X[idx])
+                rows.append({"model": label, "method": method, "embedding": embedding, "hyperdim": N, "chunk": c,
+                             "n_test": idx.size, "accuracy": 100.0 * np.mean(pred == y[idx]),
+                             "float_accuracy": 100.0 * np.mean(float_pred[idx] == y[idx])})
+    return pd.DataFrame(rows)
