@@ -243,15 +243,15 @@ def test_fine_tune_bad_input():
 
 # -- EHD-aware training ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("redraw", [True, False])
-def test_train_ehd_aware_improves_the_ehd_network_and_keeps_the_best_epoch(redraw):
+@pytest.mark.parametrize("redraw,hyperdim", [(True, 128), (False, 128), (True, [64, 256]), (False, [64, 256])])
+def test_train_ehd_aware_improves_the_ehd_network_and_keeps_the_best_epoch(redraw, hyperdim):
     from gnetlab.ehd import aware
 
     X, s = _task(n=400)
     y = _labels(s)
     model = _dense("rasu", n_classes=4, hidden=(32,))
     start = {k: v.clone() for k, v in model.state_dict().items()}
-    hist = aware.train_ehd_aware(model, X, y, hyperdim=128, redraw=redraw, epochs=6, lr=0.02, temperature=8.0,
+    hist = aware.train_ehd_aware(model, X, y, hyperdim=hyperdim, redraw=redraw, epochs=6, lr=0.02, temperature=8.0,
                                  batch_size=50, val_size=80, seed=0, progress=False)
     assert hist["val_acc"].max() > hist["val_acc"].iloc[0] + 0.1
     assert hist["train_acc"].iloc[1:].notna().all() and np.isfinite(hist["train_loss"].iloc[1:]).all()
@@ -271,6 +271,8 @@ def test_train_ehd_aware_bad_input():
         aware.train_ehd_aware(model, X, y, hyperdim=64, embedding="binary", seed=0)
     with pytest.raises(ValueError, match="hyperdim"):
         aware.train_ehd_aware(model, X, y, hyperdim=0, seed=0)
+    with pytest.raises(ValueError, match="hyperdim"):
+        aware.train_ehd_aware(model, X, y, hyperdim=[], seed=0)
     with pytest.raises(ValueError, match="batch_size"):
         aware.train_ehd_aware(model, X, y, hyperdim=64, batch_size=1, seed=0)
     with pytest.raises(ValueError, match="X, y"):

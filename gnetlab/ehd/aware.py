@@ -33,17 +33,18 @@ def train_ehd_aware(model, X, y, *, hyperdim, embedding: str = "gaussian", redra
                     val_size: int = 400, val_draws: int = 2, seed, path: str = "float", progress: bool = True):
     """Train ``model`` in place through the EHD forward pass at hyperdimension ``hyperdim``.
 
-    Every step embeds the current weights (:func:`gnetlab.ehd.embed_gnet` with a fresh G when ``redraw``,
-    else :func:`reembed` with one G drawn once) and minimises the cross-entropy of
+    Every step embeds the current weights at one N of ``hyperdim`` (drawn per step when it lists several)
+    (:func:`gnetlab.ehd.embed_gnet` with a fresh G when ``redraw``, else :func:`reembed` with one G drawn
+    once at the largest N, truncated) and minimises the cross-entropy of
     ``temperature * bpda_forward(...)``: the EHD values in the forward (signs), the float layers'
     gradient at the EHD inputs in the backward (straight-through = Grothendieck-smoothed, see the
     module docstring). The model runs in evaluation mode (running BatchNorm statistics fixed, no
     dropout): the folded rows change only through W and gamma. Adam; after every epoch the whole EHD
     network's accuracy on a stratified validation split (the split :func:`gnetlab.gnet.train.train`
     holds out with the same ``seed`` and ``val_size``: a fine-tune of a model trained so validates on
-    inputs the model was not trained on) (``val_draws`` G drawn once from the seed and
-    used at every epoch, or the training G when ``redraw`` is False) picks the epoch to keep, epoch 0
-    (the starting weights) included.
+    inputs the model was not trained on), averaged over the N of ``hyperdim`` and ``val_draws`` G drawn
+    once from the seed and used at every epoch (the training G when ``redraw`` is False), picks the epoch
+    to keep, epoch 0 (the starting weights) included.
 
     With ``redraw`` the weights are fitted to N, not to one G (the deployed network draws its own G);
     without, to the one G, which is then part of the model (draw it again with the same seed).
@@ -57,7 +58,7 @@ def train_ehd_aware(model, X, y, *, hyperdim, embedding: str = "gaussian", redra
     y : array_like, int, shape (n,)
         Labels.
     hyperdim : int or sequence of int
-        N per layer (as :func:`gnetlab.ehd.embed_gnet`).
+        N, the same in every layer; several: one of them drawn per step (weights for a range of N).
     embedding : {"gaussian", "rademacher"}, default "gaussian"
         Distribution of G.
     redraw : bool, default True
@@ -99,10 +100,13 @@ def train_ehd_aware(model, X, y, *, hyperdim, embedding: str = "gaussian", redra
     from ..progress import progress as _progress
     from ..threads import single_thread
     from .build import embed_gnet
-    from .hyperdims import resolve_hyperdims
+    from .._validation import check_sequence
 
     _check_pair(model, None)
-    Ns = resolve_hyperdims(model, hyperdim=hyperdim)
+    many = not isinstance(hyperdim, (int, np.integer)) or isinstance(hyperdim, bool)
+    Ns = [check_positive_int(h, "hyperdim") for h in (check_sequence(hyperdim, "hyperdim") if many else [hyperdim])]
+    if not Ns:
+        raise ValueError("hyperdim: expected an int or a non-empty list of ints")
     check_choice(embedding, "embedding", ("gaussian", "rademacher"))
     if not isinstance(redraw, bool):
         raise TypeError(f"redraw: expected a bool, got {redraw!r}")
@@ -127,15 +131,18 @@ def train_ehd_aware(model, X, y, *, hyperdim, embedding: str = "gaussian", redra
     shuffle_ss, val_ss, step_ss = np.random.SeedSequence([seed, 1]).spawn(3)
     Xv, yv = Xt[va].numpy(), y[va]
     Xtr, ytr = Xt[tr], yt[tr]
-    fixed = None if redraw else embed_gnet(model, hyperdim=Ns, embedding=embedding, seed=np.random.default_rng(step_ss))
+    fixed = None if redraw else embed_gnet(model, hyperdim=max(Ns), embedding=embedding,
+                                           seed=np.random.default_rng(step_ss))
     val_seeds = val_ss.spawn(val_draws)
 
-    def val_acc():
+    def embedded(N, seed):
         if fixed is not None:
-            return float(np.mean(reembed(model, fixed).predict(Xv, path=path) == yv))
-        return float(np.mean([np.mean(embed_gnet(model, hyperdim=Ns, embedding=embedding,
-                                                 seed=np.random.default_rng(s)).predict(Xv, path=path) == yv)
-                              for s in val_seeds]))
+            return reembed(model, fixed.truncated(N))
+        return embed_gnet(model, hyperdim=N, embedding=embedding, seed=seed)
+
+    def val_acc():
+        draws = [None] if fixed is not None else [np.random.default_rng(s) for s in val_seeds]
+        return float(np.mean([np.mean(embedded(N, s).predict(Xv, path=path) == yv) for N in Ns for s in draws]))
 
     def float_acc():
         return float(np.mean(model.predict(Xv) == yv))
@@ -150,17 +157,14 @@ def train_ehd_aware(model, X, y, *, hyperdim, embedding: str = "gaussian", redra
              "val_float_acc": float_acc()}]
     try:
         with single_thread():
-            for epoch in _progress(range(1, epochs + 1), desc=f"EHD-aware training (N={Ns[0]}, {embedding})",
+            for epoch in _progress(range(1, epochs + 1), desc=f"EHD-aware training (N={Ns}, {embedding})",
                                    total=epochs, disable=not progress):
                 perm = torch.randperm(Xtr.shape[0], generator=gen)
                 tot, correct, seen = 0.0, 0, 0
                 for i in range(0, perm.numel(), batch_size):
                     idx = perm[i:i + batch_size]
-                    if fixed is not None:
-                        e = reembed(model, fixed)
-                    else:
-                        e = embed_gnet(model, hyperdim=Ns, embedding=embedding, seed=step_rng)
-                    out = _spliced(model, e, Xtr[idx], path, None)
+                    N = Ns[int(step_rng.integers(len(Ns)))] if len(Ns) > 1 else Ns[0]
+                    out = _spliced(model, embedded(N, step_rng), Xtr[idx], path, None)
                     loss = F.cross_entropy(temperature * out, ytr[idx])
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
