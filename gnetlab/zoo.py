@@ -93,7 +93,11 @@ def retrain(names: list[str] | None = None, *, out: str | os.PathLike | None = N
     written = []
     for name in order:
         kind, spec = models[name]
-        if kind == "gnet":
+        if kind == "gnet" and "ehd_aware" in spec:  # a G-Net fine-tuned through its EHD embedding
+            from .ehd.aware import train_and_save as aware_train_and_save
+
+            written.append(aware_train_and_save(name, spec, out / f"{name}.pt", progress=progress))
+        elif kind == "gnet":
             from .gnet.train import train_and_save
 
             written.append(train_and_save(name, spec, out / f"{name}.pt", progress=progress))
@@ -145,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(spec, dict):
             parser.error(f"--spec: expected a JSON object (a gnet_models or bnn_models entry), got {args.spec!r}")
         try:  # a usage error for a malformed spec, before any data is loaded or trained
-            if args.kind == "gnet":
+            if args.kind == "gnet" and "ehd_aware" in spec:
+                from .ehd.aware import check_spec as aware_check_spec
+
+                aware_check_spec(spec)
+            elif args.kind == "gnet":
                 from .gnet.train import _check_spec
 
                 _check_spec(spec)
@@ -161,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.kind == "gnet":
             from .gnet.train import ensure_trained
 
-            ensure_trained(args.output, spec)
+            trainer = None
+            if "ehd_aware" in spec:
+                from .ehd.aware import train_from_spec as trainer
+            ensure_trained(args.output, spec, trainer=trainer)
         else:
             from .bnn import train_and_save
 

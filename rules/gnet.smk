@@ -3,7 +3,7 @@
 ALL_TARGETS += [f"figures/{slug}.png" for slug in
                 ("ehd_accuracy_vs_n", "ehd_activation_sweep", "ehd_bitflip_robustness")]
 
-GNET_MODELS = sorted(config["gnet_models"])
+GNET_MODELS = sorted(name for name, spec in config["gnet_models"].items() if "ehd_aware" not in spec)  # those: rules/ehd_training.smk
 
 
 wildcard_constraints:

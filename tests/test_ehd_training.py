@@ -162,3 +162,168 @@ def test_bpda_bad_input():
         T.bpda_forward(model, e, np.zeros((3, 7), np.float32))
     with pytest.raises(TypeError, match="hidden"):
         T.bpda_forward(model, e, _x(model), hidden=())
+
+
+# -- fine-tuning the classifier --------------------------------------------------------------------
+
+def _task(n=300, n_in=30, n_classes=4, seed=0):
+    """A learnable toy task: class = argmax of a fixed random projection of x."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, n_in)).astype(np.float32)
+    W = np.random.default_rng(99).standard_normal((n_in, n_classes))
+    return X, (X - 0.5) @ W
+
+
+def _labels(scores):
+    return scores.argmax(1).astype(np.int64)
+
+
+def test_ehd_hidden_is_the_classifier_input():
+    model = _dense("rasu")
+    e = ehd.embed_gnet(model, hyperdim=64, embedding="gaussian", seed=0)
+    X = _x(model)
+    hidden = []
+    T.bpda_forward(model, e, X, hidden=hidden)
+    np.testing.assert_array_equal(T.ehd_hidden(e, X, batch_size=5), hidden[-1].detach().numpy())
+
+
+@pytest.mark.parametrize("method", ["binary", "float"])
+def test_fine_tune_classifier_improves_training_accuracy(method):
+    X, s = _task()
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4)  # untrained: the embedded classifier is near chance
+    e = ehd.embed_gnet(model, hyperdim=256, embedding="gaussian", seed=1)
+    e2, hist = T.fine_tune_classifier(model, e, X, y, method=method, epochs=15, lr=0.05, batch_size=20,
+                                      val_size=60, seed=0)
+    assert hist["epoch"].tolist() == list(range(16)) and hist["best"].sum() == 1
+    # binary: N free signs per class fit the training set; float: 16-dimensional class vectors, less room
+    assert hist["train_acc"].iloc[-1] > hist["train_acc"].iloc[0] + (0.3 if method == "binary" else 0.1)
+    assert hist["val_acc"].max() >= hist["val_acc"].iloc[0]
+    # only the classifier's weight signs changed; the hidden layers are shared
+    assert all(a is b for a, b in zip(e2.layers, e.layers))
+    assert not np.array_equal(e2.classifier.weight_bits, e.classifier.weight_bits)
+    best = int(hist.loc[hist["best"], "epoch"].iloc[0])
+    assert best > 0
+    # the returned network's accuracy on the validation part is the recorded best
+    rng = np.random.default_rng(0)
+    from gnetlab.datasets import stratified_split
+    _, va = stratified_split(y, 60, rng)
+    assert np.mean(e2.predict(X[va]) == y[va]) == pytest.approx(hist["val_acc"].max(), abs=1e-6)
+
+
+def test_fine_tune_keeps_the_post_hoc_classifier_when_nothing_helps():
+    X, s = _task()
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4)
+    e = ehd.embed_gnet(model, hyperdim=64, embedding="rademacher", seed=1)
+    e2, hist = T.fine_tune_classifier(model, e, X, y, epochs=1, lr=1e-9, val_size=60, seed=0)
+    assert bool(hist["best"].iloc[0]) and np.array_equal(e2.classifier.weight_bits, e.classifier.weight_bits)
+
+
+def test_fine_tune_bad_input():
+    X, s = _task(n=100)
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4)
+    e = ehd.embed_gnet(model, hyperdim=64, seed=0)
+    with pytest.raises(ValueError, match="method"):
+        T.fine_tune_classifier(model, e, X, y, method="sgd", seed=0)
+    with pytest.raises(ValueError, match="epochs"):
+        T.fine_tune_classifier(model, e, X, y, epochs=0, seed=0)
+    with pytest.raises(ValueError, match="temperature"):
+        T.fine_tune_classifier(model, e, X, y, temperature=-1.0, seed=0)
+    with pytest.raises(ValueError, match="X, y"):
+        T.fine_tune_classifier(model, e, X, y[:-1], seed=0)
+    with pytest.raises(ValueError, match="y: labels"):
+        T.fine_tune_classifier(model, e, X, y + 4, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        T.fine_tune_classifier(model, e, X, y, seed=-1)
+    with pytest.raises(TypeError, match="ehd"):
+        T.ehd_hidden("net", X)
+
+
+# -- EHD-aware training ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("redraw,hyperdim", [(True, 128), (False, 128), (True, [64, 256]), (False, [64, 256])])
+def test_train_ehd_aware_improves_the_ehd_network_and_keeps_the_best_epoch(redraw, hyperdim):
+    from gnetlab.ehd import aware
+
+    X, s = _task(n=400)
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4, hidden=(32,))
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = aware.train_ehd_aware(model, X, y, hyperdim=hyperdim, redraw=redraw, epochs=6, lr=0.02, temperature=8.0,
+                                 batch_size=50, val_size=80, seed=0, progress=False)
+    assert hist["val_acc"].max() > hist["val_acc"].iloc[0] + 0.1
+    assert hist["train_acc"].iloc[1:].notna().all() and np.isfinite(hist["train_loss"].iloc[1:]).all()
+    assert not all(torch.equal(v, start[k]) for k, v in model.state_dict().items())
+    assert not model.training
+
+
+def test_train_ehd_aware_bad_input():
+    from gnetlab.ehd import aware
+
+    X, s = _task(n=100)
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4)
+    with pytest.raises(TypeError, match="redraw"):
+        aware.train_ehd_aware(model, X, y, hyperdim=64, redraw="yes", seed=0)
+    with pytest.raises(ValueError, match="embedding"):
+        aware.train_ehd_aware(model, X, y, hyperdim=64, embedding="binary", seed=0)
+    with pytest.raises(ValueError, match="hyperdim"):
+        aware.train_ehd_aware(model, X, y, hyperdim=0, seed=0)
+    with pytest.raises(ValueError, match="hyperdim"):
+        aware.train_ehd_aware(model, X, y, hyperdim=[], seed=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        aware.train_ehd_aware(model, X, y, hyperdim=64, batch_size=1, seed=0)
+    with pytest.raises(ValueError, match="X, y"):
+        aware.train_ehd_aware(model, X, y[:5], hyperdim=64, seed=0)
+
+
+def test_aware_spec_checking():
+    from gnetlab import pipeline
+    from gnetlab.ehd import aware
+    from gnetlab.gnet.train import train_from_spec
+
+    spec = pipeline.load_config()["gnet_models"]["ehd_rasu_aware_gaussian"]
+    assert aware.check_spec(spec)["ehd_aware"]["base"] == "ehd_rasu"
+    with pytest.raises(ValueError, match="gnetlab.ehd"):
+        train_from_spec(spec)  # the float trainer refuses, naming the right one
+    bad = {**spec, "ehd_aware": {**spec["ehd_aware"], "lr_typo": 1}}
+    with pytest.raises(ValueError, match="lr_typo"):
+        aware.check_spec(bad)
+    with pytest.raises(ValueError, match="missing keys"):
+        aware.check_spec({**spec, "ehd_aware": {"base": "ehd_rasu"}})
+    with pytest.raises(ValueError, match="ehd_aware"):
+        aware.check_spec({k: v for k, v in spec.items() if k != "ehd_aware"})
+    with pytest.raises(TypeError, match="ehd_aware"):
+        aware.check_spec({**spec, "ehd_aware": [1]})
+
+
+def test_committed_aware_model_loads_without_training(monkeypatch):
+    from gnetlab import pipeline
+    from gnetlab.ehd import aware
+
+    monkeypatch.setattr(aware, "train_from_spec", lambda *a, **k: pytest.fail("trained instead of loading"))
+    cfg = pipeline.load_config()
+    for name in ("ehd_rasu_aware_gaussian", "ehd_rasu_aware_rademacher"):
+        model, meta = aware.load_model(name, cfg["gnet_models"][name], progress=False)
+        assert meta["spec"]["ehd_aware"]["embedding"] in name and not model.training
+
+
+def test_binary_training_sweep_rows_and_pairing():
+    from gnetlab.ehd import aware
+
+    X, s = _task(n=300)
+    y = _labels(s)
+    model = _dense("rasu", n_classes=4)
+    df = aware.binary_training_sweep(model, X[:100], y[:100], X[100:], y[100:], hyperdims=[32, 64],
+                                     finetune_hyperdims=[64], n_chunks=2, seed=0,
+                                     finetune={"epochs": 2, "val_size": 40}, label="m", progress=False)
+    assert len(df) == 2 * 2 + 2 and set(df.method) == set(aware.SWEEP_METHODS)
+    post = df[df.method == "post-hoc"].set_index(["hyperdim", "chunk"]).accuracy
+    ref = ehd.hyperdim_sweep(model, X[:100], y[:100], hyperdims=[32, 64], n_chunks=2, seed=0, progress=False)
+    np.testing.assert_allclose(post.values, ref.accuracy.values)
+    with pytest.raises(ValueError, match="finetune_hyperdims"):
+        aware.binary_training_sweep(model, X[:100], y[:100], X, y, hyperdims=[32], finetune_hyperdims=[64], seed=0)
+    with pytest.raises(ValueError, match="finetune"):
+        aware.binary_training_sweep(model, X[:100], y[:100], X, y, hyperdims=[32], finetune={"seed": 1}, seed=0)

@@ -96,7 +96,7 @@ def test_version_ranges_not_pins():
 
 
 # Rules that run only when a model has no committed checkpoint of its spec (or retrain_models=true).
-TRAIN_RULES = {"train_gnet", "train_bnn"}
+TRAIN_RULES = {"train_gnet", "train_bnn", "train_ehd_aware"}
 
 
 def _dry_run(*extra):

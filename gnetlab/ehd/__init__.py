@@ -61,8 +61,10 @@ evaluation protocol is :func:`evaluate_chunks`: contiguous test chunks, fresh G 
 
 Modules: :mod:`~gnetlab.ehd.hyperdims` (N per layer), :mod:`~gnetlab.ehd.model` (the embedded network
 and its inference), :mod:`~gnetlab.ehd.build` (:func:`embed_gnet`), :mod:`~gnetlab.ehd.sweeps` (the
-chunked protocol), :mod:`~gnetlab.ehd.vectors` (the vectors each layer embeds, :func:`layer_vectors`).
-Bit flips live in :mod:`gnetlab.bits`, chunks and summaries in
+chunked protocol), :mod:`~gnetlab.ehd.vectors` (the vectors each layer embeds, :func:`layer_vectors`),
+:mod:`~gnetlab.ehd.training` (a layer-wise straight-through / BPDA forward, classifier fine-tuning on the EHD
+network's own hidden representations) and :mod:`~gnetlab.ehd.aware` (training the float G-Net through its
+EHD forward pass, and its committed checkpoints). Bit flips live in :mod:`gnetlab.bits`, chunks and summaries in
 :mod:`gnetlab.protocol`, the benchmark in :mod:`gnetlab.bench`; the names are re-exported here.
 """
 

@@ -32,7 +32,11 @@ import torch.nn.functional as F
 from .._validation import check_choice, check_seed
 from .model import PATHS, EHDGNet, EHDLayer, _activate, _layer_dot, _maxpool, _patches
 
-__all__ = ["BPDAEHD", "bpda_forward", "surrogate_forward", "redraw", "reembed", "layer_output"]
+__all__ = ["BPDAEHD", "bpda_forward", "surrogate_forward", "redraw", "reembed", "layer_output", "ehd_hidden",
+           "fine_tune_classifier", "FINE_TUNE_METHODS"]
+# EHD-aware training of the whole float G-Net and its committed checkpoints: gnetlab.ehd.aware
+
+FINE_TUNE_METHODS = ("binary", "float")
 
 
 def _check_pair(model, ehd):
@@ -336,3 +340,229 @@ def _rebuilt(l: EHDLayer, bits, bias, alpha, keep) -> EHDLayer:
     new = EHDLayer(**fields, weight_bits=bits, bias=bias, alpha=alpha)
     new._cache.update({k: v for k, v in l._cache.items() if k in keep})
     return new
+
+
+# --------------------------------------------------------------------------------------------------
+# Fine-tuning the classifier on the EHD network's own hidden representations
+
+
+def ehd_hidden(ehd: EHDGNet, X, *, path: str = "float", batch_size: int = 500) -> np.ndarray:
+    """The EHD network's last hidden representation (the classifier's input), by batches.
+
+    Parameters
+    ----------
+    ehd : EHDGNet
+        The embedded network.
+    X : array_like, shape (n, *input_shape) or (n, n_features)
+        Inputs as the float model takes them.
+    path : {"float", "packed"}, default "float"
+        Inference path (the same values).
+    batch_size : int, default 500
+        Inputs per pass.
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (n, features)
+        The activated, pooled output of the last arcsine layer, flattened.
+    """
+    from .._validation import check_positive_int
+    from .model import _as_model_input
+
+    if not isinstance(ehd, EHDGNet):
+        raise TypeError(f"ehd: expected a gnetlab.ehd.EHDGNet, got {type(ehd).__name__}")
+    check_choice(path, "path", PATHS)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    X = _as_model_input(X, ehd.input_shape)
+    out = []
+    for i in range(0, X.shape[0], batch_size):
+        h = (X[i:i + batch_size] - np.float32(ehd.input_shift)) / np.float32(ehd.input_scale)
+        for layer in ehd.layers:
+            if layer.kind == "dense":
+                h = h.reshape(h.shape[0], -1)
+            h = layer_output(layer, h, path=path)
+            if layer.pool > 1:
+                h = np.ascontiguousarray(_maxpool(h, layer.pool))
+        out.append(h.reshape(h.shape[0], -1))
+    return np.concatenate(out) if out else np.zeros((0, ehd.classifier.fan_in), np.float32)
+
+
+def _classifier_signs(clf: EHDLayer, H: np.ndarray) -> np.ndarray:
+    """The classifier's data embeddings sign(G (h + b)) of hidden rows H, float32 +-1 (n, N)."""
+    from .model import _data_signs
+
+    neg = _data_signs(clf, np.ascontiguousarray(H, dtype=np.float32), None, "float")
+    return np.where(neg, np.float32(-1), np.float32(1))
+
+
+class _SignSTE(torch.autograd.Function):
+    """sign (sign(0) = +1) with the clipped straight-through gradient 1{|v| <= 1} (BinaryConnect)."""
+
+    @staticmethod
+    def forward(ctx, v):
+        ctx.save_for_backward(v)
+        return torch.where(v >= 0, 1.0, -1.0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (v,) = ctx.saved_tensors
+        return grad * (v.abs() <= 1).to(grad.dtype)
+
+
+def _split(y, val_size, rng):
+    from ..datasets import stratified_split
+
+    return stratified_split(y, val_size, rng)
+
+
+def fine_tune_classifier(model, ehd: EHDGNet, X, y, *, method: str = "binary", epochs: int = 20,
+                         batch_size: int = 250, lr: float = 0.01, temperature: float = 16.0, val_size: int = 400,
+                         seed, path: str = "float", progress: bool = False):
+    """Retrain the EHD classifier's stored class vectors on the EHD network's own hidden representations.
+
+    The embedding's G (every layer's, the classifier's included) stays as it is; only the classifier's
+    weight signs a_j change. The training inputs go through the EHD layers once
+    (:func:`ehd_hidden`) and through the classifier's data embedding s = sign(G (h + b)); the loss is the
+    cross-entropy of ``temperature * (pi / (2N)) <s, a_j>`` (the EHD classifier's estimates).
+
+    ``method="binary"``: the a_j are trained directly in {-1, +1}^N: latent reals v (initialised to
+    the embedded a_j), a = sign(v) in the forward, the clipped straight-through gradient (BinaryConnect)
+    in the backward. ``method="float"``: the float class vectors c_j (initialised from ``model``) are
+    trained through the classifier's BPDA (EHD value, arcsin(cos(h + b, c_j)) gradient) and
+    re-embedded, a_j = sign(G c_j). Adam; a stratified validation split of ``val_size`` inputs picks the
+    best epoch, epoch 0 (the post-hoc classifier) included, so validation accuracy never drops.
+
+    Parameters
+    ----------
+    model : gnetlab.gnet.GNet
+        The float network ``ehd`` embeds.
+    ehd : EHDGNet
+        Its embedding (the G to fine-tune for).
+    X : array_like, shape (n, *input_shape) or (n, n_features)
+        Training inputs (as the float model takes them).
+    y : array_like, int, shape (n,)
+        Labels.
+    method : {"binary", "float"}, default "binary"
+        What is trained (see above).
+    epochs : int, default 20
+        Passes over the training part.
+    batch_size : int, default 250
+        Mini-batch size.
+    lr : float, default 0.01
+        Adam learning rate.
+    temperature : float, default 16.0
+        Scale of the estimates in the loss.
+    val_size : int, default 400
+        Validation inputs held out of ``X``.
+    seed : int
+        Split and shuffling.
+    path : {"float", "packed"}, default "float"
+        Inference path of the hidden representations.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    tuple of (EHDGNet, pandas.DataFrame)
+        The network with the fine-tuned classifier (everything else shared with ``ehd``), and the
+        history: one row per epoch (0 = before) with ``train_loss``, ``train_acc``, ``val_acc`` (accuracy
+        in [0, 1] of the whole EHD network) and ``best``.
+    """
+    import pandas as pd
+
+    from .._validation import as_array, check_positive_int, check_real
+    from ..bits import pack_bool
+    from ..progress import progress as _progress
+    from ..threads import single_thread
+
+    _check_pair(model, ehd)
+    check_choice(method, "method", FINE_TUNE_METHODS)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_real(lr, "lr", minimum=0, low_open=True)
+    temperature = check_real(temperature, "temperature", minimum=0, low_open=True)
+    val_size = check_positive_int(val_size, "val_size")
+    seed = check_seed(seed)
+    check_choice(path, "path", PATHS)
+    y = as_array(y, "y", dtype_kind="iu", ndim=1)
+    H = ehd_hidden(ehd, X, path=path)
+    if y.shape[0] != H.shape[0]:
+        raise ValueError(f"X, y: {H.shape[0]} samples but {y.shape[0]} labels")
+    if y.min() < 0 or y.max() >= ehd.n_classes:
+        raise ValueError(f"y: labels must lie in 0..{ehd.n_classes - 1}, got range {y.min()}..{y.max()}")
+    rng = np.random.default_rng(seed)
+    tr, va = _split(y, val_size, rng)
+    clf = ehd.classifier
+    N = clf.hyperdim
+    S = torch.from_numpy(_classifier_signs(clf, H))
+    yt = torch.from_numpy(y.astype(np.int64))
+    scale = float(np.pi / (2 * N))
+    if method == "binary":
+        param = torch.nn.Parameter(torch.from_numpy(clf.weight_float().copy()))
+
+        def signs():
+            return _SignSTE.apply(param)
+    else:
+        W2 = model.output.weight.detach().clone()
+        param = torch.nn.Parameter(W2)
+        G = torch.from_numpy(clf.projection)
+        Hb = torch.from_numpy(H) + float(clf.bias)
+        Hn = Hb / (torch.linalg.vector_norm(Hb, dim=1, keepdim=True) + model.output.q)
+
+        def signs():
+            c = _normalized_columns(param, ehd.class_vectors, model.output.q)  # (features, C)
+            return torch.where(c.T @ G.T < 0, -1.0, 1.0)  # (C, N), as pack_bool((C @ G.T) < 0)
+
+    def estimates(idx):
+        if method == "binary":
+            return S[idx] @ signs().T * scale
+        c = _normalized_columns(param, ehd.class_vectors, model.output.q)
+        sur = torch.asin(torch.clamp(Hn[idx] @ (c / (torch.linalg.vector_norm(c, dim=0, keepdim=True)
+                                                     + model.output.q)), -1.0, 1.0))
+        with torch.no_grad():
+            val = S[idx] @ signs().T * scale
+        return _Splice.apply(sur, val)
+
+    def accuracy(idx, A):
+        return float(((S[idx] @ A.T).argmax(1) == yt[idx]).float().mean())
+
+    opt = torch.optim.Adam([param], lr=lr)
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    tr_t, va_t = torch.from_numpy(tr), torch.from_numpy(va)
+    A0 = torch.from_numpy(clf.weight_float().copy())  # epoch 0: the post-hoc classifier, exactly
+    best = (accuracy(va_t, A0), 0, A0)
+    rows = [{"epoch": 0, "train_loss": float("nan"), "train_acc": accuracy(tr_t, A0), "val_acc": best[0]}]
+    with single_thread():
+        for epoch in _progress(range(1, epochs + 1), desc=f"fine-tune classifier ({method})", total=epochs,
+                               disable=not progress):
+            perm = tr_t[torch.randperm(tr_t.numel(), generator=gen)]
+            tot, correct = 0.0, 0
+            for i in range(0, perm.numel(), batch_size):
+                idx = perm[i:i + batch_size]
+                out = estimates(idx)
+                loss = F.cross_entropy(temperature * out, yt[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if method == "binary":
+                    with torch.no_grad():
+                        param.clamp_(-1.0, 1.0)
+                tot += loss.item() * idx.numel()
+                correct += int((out.argmax(1) == yt[idx]).sum())
+            with torch.no_grad():
+                A = signs().detach().clone()
+            val = accuracy(va_t, A)
+            rows.append({"epoch": epoch, "train_loss": tot / tr.size, "train_acc": correct / tr.size, "val_acc": val})
+            if val > best[0]:
+                best = (val, epoch, A)
+    hist = pd.DataFrame(rows)
+    hist["best"] = hist["epoch"] == best[1]
+    new = clf.with_weight_bits(pack_bool(best[2].numpy() < 0))
+    return ehd._replace_layers(ehd.layers + [new]), hist
+
+
+def _normalized_columns(W2: torch.Tensor, class_vectors: str, q: float) -> torch.Tensor:
+    """The class vectors as columns (features, C): W2 with unit-norm rows, or W2 itself."""
+    if class_vectors == "raw":
+        return W2
+    return W2 / (torch.linalg.vector_norm(W2, dim=1, keepdim=True) + q)
+

@@ -16,6 +16,10 @@ A spec is a JSON-able dict::
     {"dataset": "mnist5k", "data_seed": 0, "model": "mnist_dense",
      "model_kwargs": {"hidden": [256, 256]}, "activation": "rasu", "seed": 0,
      "train": {"epochs": 30, "batch_size": 200, "lr": 0.01, "weight_decay": 1e-5, "val_size": 400}}
+
+A spec with an ``"ehd_aware"`` dict is that model fine-tuned through its EHD embedding afterwards; this
+module only checks that the key holds a dict and refuses to train it: :mod:`gnetlab.ehd.training` trains it
+(``trainer=`` of :func:`load_model`, :func:`ensure_trained`, :func:`train_and_save`).
 """
 
 from __future__ import annotations
@@ -314,7 +318,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GNet, dict]:
 # Specs: what the pipeline trains
 
 
-_SPEC_KEYS = {"dataset", "data_seed", "model", "model_kwargs", "activation", "seed", "train"}
+_SPEC_KEYS = {"dataset", "data_seed", "model", "model_kwargs", "activation", "seed", "train", "ehd_aware"}
 _TRAIN_KEYS = {"epochs", "batch_size", "lr", "weight_decay", "val_size", "augment"}
 
 
@@ -329,6 +333,8 @@ def _check_spec(spec: dict) -> dict:
         raise TypeError(f"spec['train']: expected a dict of train() options, got {type(spec['train']).__name__}")
     if not isinstance(spec.get("model_kwargs", {}), dict):
         raise TypeError(f"spec['model_kwargs']: expected a dict, got {type(spec['model_kwargs']).__name__}")
+    if not isinstance(spec.get("ehd_aware", {}), dict):
+        raise TypeError(f"spec['ehd_aware']: expected a dict, got {type(spec['ehd_aware']).__name__}")
     check_seed(spec.get("seed", 0), "spec['seed']")
     check_seed(spec.get("data_seed", 0), "spec['data_seed']")
     t_unknown = set(spec["train"]) - _TRAIN_KEYS
@@ -362,6 +368,9 @@ def train_from_spec(spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
     from .. import datasets
 
     spec = _check_spec(spec)
+    if "ehd_aware" in spec:
+        raise ValueError("spec: an 'ehd_aware' spec (the float model fine-tuned through its EHD embedding) is "
+                         "trained by gnetlab.ehd.training.train_from_spec (python -m gnetlab.zoo retrain NAME)")
     X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
     Xte, yte = datasets.load(spec["dataset"], split="test", seed=spec["data_seed"])
     fingerprint = _data_fingerprint(X, y)
@@ -380,7 +389,8 @@ def _data_fingerprint(X, y) -> str:
     return data_fingerprint(X, y)
 
 
-def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
+def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True,
+                   trainer=None) -> tuple[GNet, dict]:
     """The model of ``spec``: loaded from ``path`` if it holds that spec, else trained and saved there.
 
     A checkpoint trained from a different spec, or on different training data (its sha256 of the
@@ -395,6 +405,9 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
         As :func:`train_from_spec`.
     progress : bool, default True
         Show a progress bar when training.
+    trainer : callable, optional
+        ``trainer(spec, progress=...) -> (model, metadata)``, default :func:`train_from_spec` (another
+        package's spec kind, e.g. :func:`gnetlab.ehd.training.train_from_spec`).
 
     Returns
     -------
@@ -413,7 +426,7 @@ def ensure_trained(path: str | os.PathLike, spec: dict, *, progress: bool = True
             X, y = datasets.load(spec["dataset"], split="train", seed=spec["data_seed"])
             if meta.get("data_sha256") == _data_fingerprint(X, y):
                 return model, meta
-    model, meta = train_from_spec(spec, progress=progress)
+    model, meta = (trainer or train_from_spec)(spec, progress=progress)
     _save_with_sidecar(model, meta, path)
     return model, meta
 
@@ -428,7 +441,8 @@ def _save_with_sidecar(model: GNet, meta: dict, path: Path) -> Path:
     return path
 
 
-def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: bool = True) -> Path:
+def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: bool = True,
+                   trainer=None) -> Path:
     """Train ``spec`` from scratch and write checkpoint + sidecar to ``path``.
 
     ``python -m gnetlab.zoo retrain`` uses it to refresh the committed defaults.
@@ -443,6 +457,8 @@ def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: 
         Checkpoint file to write (its sidecar goes beside it).
     progress : bool, default True
         Show a progress bar.
+    trainer : callable, optional
+        As :func:`ensure_trained`.
 
     Returns
     -------
@@ -450,7 +466,7 @@ def train_and_save(name: str, spec: dict, path: str | os.PathLike, *, progress: 
         ``path``.
     """
     spec = _check_spec(spec)
-    model, meta = train_from_spec(spec, progress=progress)
+    model, meta = (trainer or train_from_spec)(spec, progress=progress)
     return _save_with_sidecar(model, meta, Path(path))
 
 
@@ -474,7 +490,7 @@ def model_path(name: str) -> Path:
     return (models_dir_override() or paths.RESULTS / "models") / f"{check_name(name)}.pt"
 
 
-def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, dict]:
+def load_model(name: str, spec: dict, *, progress: bool = True, trainer=None) -> tuple[GNet, dict]:
     """The trained G-Net ``name`` of ``spec``: the notebooks' entry point.
 
     1. ``$GNETLAB_MODELS_DIR`` set (the pipeline's retraining mode): that directory's model, trained
@@ -493,6 +509,8 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
         As :func:`train_from_spec`.
     progress : bool, default True
         Show a progress bar when training.
+    trainer : callable, optional
+        As :func:`ensure_trained`.
 
     Returns
     -------
@@ -509,7 +527,7 @@ def load_model(name: str, spec: dict, *, progress: bool = True) -> tuple[GNet, d
     found = load_committed(name, spec, kind="gnet", load=load_checkpoint, data_sha256=_data_fingerprint(X, y))
     if found is not None:
         return found
-    return ensure_trained(model_path(name), spec, progress=progress)
+    return ensure_trained(model_path(name), spec, progress=progress, trainer=trainer)
 
 
 def spec_data(spec: dict, split: str = "test"):
