@@ -1,7 +1,7 @@
 # G-Net and EHD G-Net: trained float G-Nets (one rule, shared) and the three EHD figures built on them.
 
 ALL_TARGETS += [f"figures/{slug}.png" for slug in
-                ("ehd_accuracy_vs_n", "ehd_activation_sweep", "ehd_bitflip_robustness")]
+                ("ehd_accuracy_vs_n", "ehd_activation_sweep", "ehd_distortion_ablation", "ehd_bitflip_robustness")]
 
 GNET_MODELS = sorted(name for name, spec in config["gnet_models"].items() if "ehd_aware" not in spec)  # those: rules/ehd_training.smk
 
@@ -63,16 +63,20 @@ rule ehd_accuracy_vs_n:
 
 rule ehd_activation_sweep:
     """RASU vs TASU x Gaussian vs Rademacher EHD G-Nets, the same N in every layer (paper section B),
-    with the paper's MNIST curves overlaid. Makes figures/ehd_activation_sweep.{png,pdf} and
-    results/ehd_activation_sweep.csv from notebooks/09_ehd_activation_sweep.ipynb and the two trained
-    G-Nets (gnetlab.ehd, gnetlab.gnet, gnetlab.kernels, gnetlab/data/paper/gnet_official_results.csv.gz)."""
+    with the paper's MNIST curves overlaid, and the distortion ablation: the same architecture with plain
+    cosine layers + ReLU (no arcsine), its binary twin uncompensated and with the distortion inverted, the
+    layer estimates against the float cosine and every network's accuracy gap to its float G-Net. Makes
+    figures/ehd_activation_sweep.{png,pdf}, figures/ehd_distortion_ablation.{png,pdf} and their CSVs
+    from notebooks/09_ehd_activation_sweep.ipynb and the three trained G-Nets (gnetlab.ehd, gnetlab.gnet,
+    gnetlab.kernels, gnetlab/data/paper/gnet_official_results.csv.gz)."""
     input:
         notebook="notebooks/09_ehd_activation_sweep.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=_gnet_model_files("ehd_activation_sweep"),
         paper="gnetlab/data/paper/gnet_official_results.csv.gz",
     output:
-        **figure_outputs("ehd_activation_sweep", "G-Net and EHD G-Net"),
+        **{f"sweep_{k}": v for k, v in figure_outputs("ehd_activation_sweep", "G-Net and EHD G-Net").items()},
+        **{f"ablation_{k}": v for k, v in figure_outputs("ehd_distortion_ablation", "G-Net and EHD G-Net").items()},
     log:
         notebook="results/notebooks/09_ehd_activation_sweep.ipynb",
     params:

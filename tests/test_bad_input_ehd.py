@@ -8,6 +8,7 @@ from gnetlab import bench, ehd, gnet
 
 M = gnet.build_model("mnist_dense", activation="tasu", hidden=(8,), input_features=20, n_classes=3)
 E = ehd.embed_gnet(M, hyperdim=64, seed=0)
+MC = gnet.build_model("mnist_dense", activation="relu", kernel="cosine", hidden=(8,), input_features=20, n_classes=3)
 X = np.random.default_rng(0).random((6, 20)).astype(np.float32)
 Y = np.array([0, 1, 2, 0, 1, 2])
 SIGNS = np.ones((2, 10))
@@ -31,6 +32,12 @@ CASES = [
     ("embed-class-vectors", lambda: ehd.embed_gnet(M, hyperdim=64, class_vectors="scaled", seed=0), ValueError, "class_vectors: unknown value"),
     ("embed-seed-none", lambda: ehd.embed_gnet(M, hyperdim=64, seed=None), TypeError, "seed: an explicit seed"),
     ("embed-seed-neg", lambda: ehd.embed_gnet(M, hyperdim=64, seed=-1), ValueError, "seed: expected a non-negative"),
+    # the cosine kernel (distortion ablation)
+    ("embed-cosine-estimate-on-arcsine", lambda: ehd.embed_gnet(M, hyperdim=64, seed=0, cosine_estimate="inverted"), ValueError, "cosine_estimate: only for cosine-kernel G-Nets"),
+    ("embed-cosine-estimate-unknown", lambda: ehd.embed_gnet(MC, hyperdim=64, seed=0, cosine_estimate="arcsine"), ValueError, "cosine_estimate: unknown value 'arcsine'"),
+    ("embed-cosine-estimate-list", lambda: ehd.embed_gnet(MC, hyperdim=64, seed=0, cosine_estimate=["inverted"]), TypeError, "cosine_estimate: expected one of"),
+    ("sweep-cosine-estimate-on-arcsine", lambda: ehd.hyperdim_sweep(M, X, Y, hyperdims=[64], n_chunks=2, seed=0, progress=False, cosine_estimate="uncompensated"), ValueError, "cosine_estimate: only for cosine-kernel"),
+    ("layer-estimate-unknown", lambda: ehd.EHDLayer(**{**{f: getattr(E.layers[0], f) for f in E.layers[0].__dataclass_fields__ if f != "_cache"}, "estimate": "cosine"}), ValueError, "estimate: unknown value 'cosine'"),
     ("round-hyperdim-neg", lambda: ehd.round_hyperdim(-5), ValueError, "n: expected a finite non-negative"),
     ("round-hyperdim-nan", lambda: ehd.round_hyperdim(float("nan")), ValueError, "n: expected a finite non-negative"),
     ("truncated-larger", lambda: E.truncated(128), ValueError, "hyperdim: cannot truncate N = 64 to a larger N = 128"),

@@ -11,6 +11,13 @@ with folded weight rows w~_i (see :mod:`gnetlab.gnet.layers`) and a random G_l i
 Activations act on z^: RASU gives relu(alpha z^) (real), TASU gives sign(alpha z^) (binary,
 sign(0) = +1), ASU alpha z^. Convolutions use N random filters g_k shared by all positions:
 s_k(pos) = sign(<g_k, patch(pos)>), z^_j(pos) = (pi/(2N)) sum_k s_k(pos) sign(<g_k, w~_j>).
+*Cosine kernel (the distortion ablation).* A G-Net built with ``kernel="cosine"`` (plain cosine layers
+and ReLU units, :mod:`gnetlab.gnet.layers`) has no arcsine to match: the same sign embeddings give
+h_i = <s, a_i> / N -> (2/pi) arcsin(cos(x + b, w~_i)), not the cosine. ``embed_gnet(...,
+cosine_estimate=...)`` chooses what each layer hands its activation (:class:`EHDLayer` ``estimate``):
+``"uncompensated"`` (default) h_i itself, used as if it were the cosine, distorted at every N by up
+to 0.21 (at |cos| = 0.77); ``"inverted"`` sin((pi/2) h_i), which tends to the cosine. The arcsine
+layers need neither: their estimate (pi/2) h_i tends to exactly what the float layer computes.
 The classifier embeds the last hidden vector and the class vectors c_j (columns of the output layer's
 row-normalised W2 by default; ``class_vectors="raw"`` embeds the raw W2 columns as the official code
 does) with its own G and predicts argmax_j <sign(G (x + b)), sign(G c_j)>, i.e. the class with the
@@ -76,9 +83,9 @@ import warnings
 from ..bits import FLIP_MODELS, flip_packed, flip_signs
 from ..embed import EMBEDDINGS
 from ..protocol import chunk_summary
-from .build import CLASS_VECTORS, embed_gnet
+from .build import CLASS_VECTORS, COSINE_ESTIMATES, embed_gnet
 from .hyperdims import layer_sizes, resolve_hyperdims, round_hyperdim
-from .model import PATHS, EHDGNet, EHDLayer
+from .model import ESTIMATES, PATHS, EHDGNet, EHDLayer
 from .sweeps import evaluate_chunks, flip_sweep, hyperdim_sweep, sweep
 from .vectors import layer_vectors
 
@@ -87,6 +94,8 @@ __all__ = [
     "FLIP_MODELS",
     "PATHS",
     "CLASS_VECTORS",
+    "COSINE_ESTIMATES",
+    "ESTIMATES",
     "EHDLayer",
     "EHDGNet",
     "embed_gnet",

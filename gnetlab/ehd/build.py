@@ -10,9 +10,24 @@ from ..embed import EMBEDDINGS
 from .hyperdims import resolve_hyperdims
 from .model import EHDGNet, EHDLayer
 
-__all__ = ["embed_gnet", "CLASS_VECTORS", "EMBEDDINGS"]
+__all__ = ["embed_gnet", "CLASS_VECTORS", "COSINE_ESTIMATES", "EMBEDDINGS"]
 
 CLASS_VECTORS = ("normalized", "raw")
+# The estimates a cosine-kernel layer can hand on (EHDLayer.estimate): the normalised Hamming
+# similarity used as if it were the cosine, or its distortion inverted, sin((pi/2) h).
+COSINE_ESTIMATES = ("uncompensated", "inverted")
+
+
+def _layer_estimate(model, cosine_estimate) -> str:
+    """EHDLayer.estimate of every hidden layer of ``model`` (checks ``cosine_estimate`` against its kernel)."""
+    if model.kernel == "arcsine":
+        if cosine_estimate is not None:
+            raise ValueError(f"cosine_estimate: only for cosine-kernel G-Nets; this model has the arcsine kernel "
+                             f"(its estimate is always (pi/2) h), got {cosine_estimate!r}")
+        return "arcsine"
+    if cosine_estimate is None:
+        return "uncompensated"
+    return check_choice(cosine_estimate, "cosine_estimate", COSINE_ESTIMATES)
 
 
 def _folded_rows(layer) -> np.ndarray:
@@ -32,7 +47,7 @@ def _class_rows(out, class_vectors: str) -> np.ndarray:
 
 
 def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian", seed,
-          class_vectors: str = "normalized") -> EHDGNet:
+               class_vectors: str = "normalized", cosine_estimate: str | None = None) -> EHDGNet:
     """Embed a trained :class:`gnetlab.gnet.GNet` into an :class:`EHDGNet`.
 
     Parameters
@@ -51,6 +66,11 @@ def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian",
     class_vectors : {"normalized", "raw"}, default "normalized"
         Columns of the row-normalised W2 the float model multiplies, or raw W2 columns (the official
         code).
+    cosine_estimate : {"uncompensated", "inverted"}, optional
+        Only for a cosine-kernel G-Net (``model.kernel == "cosine"``; default ``"uncompensated"``): what
+        each hidden layer hands its activation, from h = <s, a_i> / N -> (2/pi) arcsin(cos):
+        h itself, used as the cosine (distorted at every N), or sin((pi/2) h), which tends to the
+        cosine. Giving it for an arcsine G-Net is an error.
 
     Returns
     -------
@@ -67,6 +87,7 @@ def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian",
         raise TypeError(f"model: expected a gnetlab.gnet.GNet, got {type(model).__name__}")
     check_choice(embedding, "embedding", EMBEDDINGS)
     check_choice(class_vectors, "class_vectors", CLASS_VECTORS)
+    estimate = _layer_estimate(model, cosine_estimate)
     Ns = resolve_hyperdims(model, hyperdim=hyperdim, ratio=ratio)
     rng = resolve_rng(seed)
     rngs = rng.spawn(len(Ns))
@@ -83,7 +104,8 @@ def embed_gnet(model, *, hyperdim=None, ratio=None, embedding: str = "gaussian",
             kind = "dense" if isinstance(layer, ArcsineDense) else ("conv1d" if layer.weight.ndim == 3 else "conv2d")
             layers.append(EHDLayer(kind=kind, hyperdim=Ns[i], projection=G, weight_bits=pack_bool((w @ G.T) < 0),
                                    n_out=w.shape[0], bias=layer.bias.item(), activation=act, alpha=a.alpha.item(),
-                                   binary_input=(i > 0 and act == "tasu"), embedding=embedding, **kw))
+                                   binary_input=(i > 0 and act == "tasu"), embedding=embedding, estimate=estimate,
+                                   **kw))
         out = model.output
         C = _class_rows(out, class_vectors)
         G = projection(Ns[-1], C.shape[1], embedding=embedding, seed=rngs[-1])

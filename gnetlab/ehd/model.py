@@ -15,9 +15,11 @@ import numpy as np
 from .._validation import as_array, check_choice, check_positive_int, check_sequence, resolve_rng
 from ..bits import FLIP_MODELS, check_fraction, flip_mask, flip_packed, pack_bool, truncate_words, unpack_float
 
-__all__ = ["EHDLayer", "EHDGNet", "PATHS"]
+__all__ = ["EHDLayer", "EHDGNet", "PATHS", "ESTIMATES"]
 
 PATHS = ("packed", "float")
+# How a layer turns its integer <s, a_i> into the estimate its activation receives (see EHDLayer).
+ESTIMATES = ("arcsine", "uncompensated", "inverted")
 _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (memory cap)
 # Real-input Rademacher projections of fewer rows than this run on the one-bit kernel
 # (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
@@ -54,7 +56,7 @@ class EHDLayer:
         m, output units (classes for the classifier).
     bias : float
         The bias-trick scalar b.
-    activation : {"asu", "rasu", "tasu"} or None
+    activation : {"asu", "rasu", "tasu", "relu"} or None
         Activation (None for the classifier).
     alpha : float
         The activation's trained scale.
@@ -64,6 +66,11 @@ class EHDLayer:
         Distribution of G.
     kernel_size, stride, padding, pool, in_channels : int
         Convolution geometry (unused for dense layers).
+    estimate : {"arcsine", "uncompensated", "inverted"}, default "arcsine"
+        The value handed to the activation, from h = <s, a_i> / N, which tends to
+        (2/pi) arcsin(cos(x + b, w~_i)): ``"arcsine"`` z^ = (pi/2) h, the estimate of the arcsine
+        layer's arcsin(cos) (every paper G-Net); for a cosine-kernel layer ``"uncompensated"`` h itself,
+        used as if it were the cosine, and ``"inverted"`` sin((pi/2) h), which tends to the cosine.
     _cache : dict
         Derived arrays (float weights, packed G), filled on first use.
     """
@@ -83,7 +90,11 @@ class EHDLayer:
     padding: int = 0
     pool: int = 1
     in_channels: int = 0
+    estimate: str = "arcsine"
     _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        check_choice(self.estimate, "estimate", ESTIMATES)
 
     @property
     def fan_in(self) -> int:
@@ -308,7 +319,7 @@ class EHDGNet:
             if layer.kind == "classifier":
                 x = dot
             else:
-                z = dot.astype(np.float32) * np.float32(np.pi / (2 * layer.hyperdim))
+                z = _estimate(dot, layer)
                 if spatial is not None:  # (B*L, m) -> (B, m, *spatial)
                     z = np.moveaxis(z.reshape((B, *spatial, layer.n_out)), -1, 1)
                 if collect is not None:
@@ -324,7 +335,8 @@ class EHDGNet:
     def _fast_ok(self) -> bool:
         """Whether the fused packed path applies: Rademacher G, dense layers, TASU (binary after layer 0)."""
         return (self.embedding == "rademacher" and all(l.embedding == "rademacher" for l in self.all_layers)
-                and all(l.kind == "dense" and l.activation == "tasu" and l.pool == 1 for l in self.layers)
+                and all(l.kind == "dense" and l.activation == "tasu" and l.pool == 1 and l.estimate == "arcsine"
+                        for l in self.layers)
                 and all(l.binary_input for l in self.all_layers[1:]) and not self.all_layers[0].binary_input)
 
     def _forward_fast(self, x, timings):
@@ -385,6 +397,16 @@ def _as_model_input(X, input_shape) -> np.ndarray:
         raise ValueError(f"X: values beyond the float32 range (max |X| = {float(np.abs(X).max()):.3g}); "
                          "the EHD G-Net computes in float32, rescale X first")
     return out
+
+
+def _estimate(dot: np.ndarray, layer: EHDLayer) -> np.ndarray:
+    """The layer's estimate from the integers <s, a_i> (float32, the shape of ``dot``); see
+    :class:`EHDLayer` ``estimate``."""
+    if layer.estimate == "arcsine":
+        return dot.astype(np.float32) * np.float32(np.pi / (2 * layer.hyperdim))
+    if layer.estimate == "uncompensated":
+        return dot.astype(np.float32) * np.float32(1.0 / layer.hyperdim)
+    return np.sin(dot.astype(np.float32) * np.float32(np.pi / (2 * layer.hyperdim)))
 
 
 def _activate(z: np.ndarray, layer: EHDLayer) -> np.ndarray:

@@ -43,7 +43,8 @@ def _chunk_row(c, idx, pred, y, float_pred, ehd, model, embedding, **settings):
 def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = "gaussian", n_chunks: int = 20,
                     seed, path: str = "packed", class_vectors: str = "normalized", weight_flip: float = 0.0,
                     data_flip: float = 0.0, data_flip_layers: Sequence[int] = (0,), flip_model: str = "exact",
-                    batch_size: int = 256, progress: bool = True, desc: str | None = None) -> pd.DataFrame:
+                    batch_size: int = 256, progress: bool = True, desc: str | None = None,
+                    cosine_estimate: str | None = None) -> pd.DataFrame:
     """The paper's protocol: the test set in ``n_chunks`` contiguous chunks, a fresh G per chunk.
 
     Returns one row per chunk: ``chunk``, ``n_test``, ``accuracy`` (percent), ``agreement`` (percent
@@ -72,6 +73,8 @@ def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = 
         Inference path (identical predictions).
     class_vectors : {"normalized", "raw"}, default "normalized"
         As :func:`gnetlab.ehd.embed_gnet`.
+    cosine_estimate : {"uncompensated", "inverted"}, optional
+        As :func:`gnetlab.ehd.embed_gnet` (cosine-kernel G-Nets only).
     batch_size : int, default 256
         Inputs per forward pass.
     progress : bool, default True
@@ -101,7 +104,7 @@ def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = 
     for c in _progress(range(n_chunks), desc=desc or "EHD chunks", total=n_chunks, disable=not progress):
         rng = np.random.default_rng(children[c])
         ehd = embed_gnet(model, hyperdim=hyperdim, ratio=ratio, embedding=embedding, seed=rng,
-                         class_vectors=class_vectors)
+                         class_vectors=class_vectors, cosine_estimate=cosine_estimate)
         if weight_flip > 0:
             ehd = ehd.with_weight_flips(weight_flip, model=flip_model, seed=rng)
         idx = bounds[c]
@@ -114,7 +117,7 @@ def evaluate_chunks(model, X, y, *, hyperdim=None, ratio=None, embedding: str = 
 
 def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussian", n_chunks: int = 20, seed,
                    path: str = "packed", class_vectors: str = "normalized", batch_size: int = 256,
-                   progress: bool = True, desc: str | None = None) -> pd.DataFrame:
+                   progress: bool = True, desc: str | None = None, cosine_estimate: str | None = None) -> pd.DataFrame:
     """:func:`evaluate_chunks` for every entry of ``hyperdims`` (ints, or per-layer lists), embedding the
     weights once per chunk at the largest N and truncating (:meth:`EHDGNet.truncated`): the same rows
     as separate :func:`evaluate_chunks` calls with this seed, at the embedding cost of one.
@@ -139,6 +142,8 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
         Inference path (identical predictions).
     class_vectors : {"normalized", "raw"}, default "normalized"
         As :func:`gnetlab.ehd.embed_gnet`.
+    cosine_estimate : {"uncompensated", "inverted"}, optional
+        As :func:`gnetlab.ehd.embed_gnet` (cosine-kernel G-Nets only).
     batch_size : int, default 256
         Inputs per forward pass.
     progress : bool, default True
@@ -163,7 +168,7 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
     rows = []
     for c in _progress(range(n_chunks), desc=desc or "EHD N-sweep", total=n_chunks, disable=not progress):
         full = embed_gnet(model, hyperdim=top, embedding=embedding, seed=np.random.default_rng(children[c]),
-                     class_vectors=class_vectors)
+                          class_vectors=class_vectors, cosine_estimate=cosine_estimate)
         idx = bounds[c]
         for h, Ns in zip(hyperdims, grid):
             e = full.truncated(Ns)
@@ -176,7 +181,8 @@ def hyperdim_sweep(model, X, y, *, hyperdims: Sequence, embedding: str = "gaussi
 def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weights", hyperdim=None, ratio=None,
                embedding: str = "gaussian", n_chunks: int = 20, seed, flip_model: str = "exact",
                data_flip_layers: Sequence[int] = (0,), path: str = "packed", class_vectors: str = "normalized",
-               batch_size: int = 256, progress: bool = True, desc: str | None = None) -> pd.DataFrame:
+               batch_size: int = 256, progress: bool = True, desc: str | None = None,
+               cosine_estimate: str | None = None) -> pd.DataFrame:
     """Accuracy under sign flips for every fraction in ``fractions``, with the chunked protocol.
 
     target: ``"weights"`` (all stored weight embeddings, classifier included, as the paper's RASU vs
@@ -212,6 +218,8 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
         Inference path (identical predictions).
     class_vectors : {"normalized", "raw"}, default "normalized"
         As :func:`gnetlab.ehd.embed_gnet`.
+    cosine_estimate : {"uncompensated", "inverted"}, optional
+        As :func:`gnetlab.ehd.embed_gnet` (cosine-kernel G-Nets only).
     batch_size : int, default 256
         Inputs per forward pass.
     progress : bool, default True
@@ -234,7 +242,8 @@ def flip_sweep(model, X, y, *, fractions: Sequence[float], target: str = "weight
     rows = []
     for c in _progress(range(n_chunks), desc=desc or "EHD flips", total=n_chunks, disable=not progress):
         ehd = embed_gnet(model, hyperdim=hyperdim, ratio=ratio, embedding=embedding,
-                    seed=np.random.default_rng(children[c]), class_vectors=class_vectors)
+                         seed=np.random.default_rng(children[c]), class_vectors=class_vectors,
+                         cosine_estimate=cosine_estimate)
         idx = bounds[c]
         first_cache: dict = {}  # weight flips leave the first layer's data signs unchanged
         for k, (p, ss) in enumerate(zip(fractions, keyed_streams(seed, c, len(fractions)))):

@@ -22,6 +22,11 @@ layers use ``||w~_i|| + eps`` and ``||x|| + eps``. Cosines are clamped to [-1, 1
 (the eps terms already keep them strictly inside in exact arithmetic). The official dense layer also
 adds ``eps * sign`` to the cosine before the arcsine; that nudge is dropped here.
 
+*Kernel.* ``kernel="arcsine"`` (the default, the paper's layer) outputs ``arcsin(cos)`` as above.
+``kernel="cosine"`` outputs the clamped cosine itself, with no arcsine: the ablation of the paper's
+distortion compensation (a sign embedding estimates ``(2/pi) arcsin(cos)``, not ``cos``; see
+:mod:`gnetlab.ehd`). Everything else (bias trick, folded rows, norms) is the same.
+
 Activations (``z`` = arcsine pre-activation, ``alpha`` a learnable scalar):
 
 =========  ===========================  ===========  ===========================================
@@ -30,7 +35,13 @@ name       float G-Net                  alpha init   binary (EHD) pass, see :mod
 ``asu``    ``alpha * z``                2/pi         ``alpha * z^`` (the arcsine unit itself)
 ``rasu``   ``relu(alpha * z)``          5            ``relu(alpha * z^)`` (real-valued)
 ``tasu``   ``tanh(alpha * z)``          10           ``sign(alpha * z^)``, sign(0) = +1 (binary)
+``relu``   ``relu(alpha * c)``          5            ``relu(alpha * c^)`` (real-valued)
 =========  ===========================  ===========  ===========================================
+
+``relu`` is the unit of the cosine kernel (``c`` = the cosine, ``c^`` its EHD estimate): the plain
+cosine + ReLU network of the distortion ablation. The arcsine units (``asu``, ``rasu``, ``tasu``) go
+with the arcsine kernel, ``relu`` with the cosine kernel (:data:`KERNEL_ACTIVATIONS`;
+:func:`check_kernel` enforces the pairing).
 
 The output layer (:class:`NormalizedOutput`) has no arcsine: ``logits = x^ @ W2n`` where ``x^`` is the
 unit-normalised (bias-tricked) input and ``W2n`` is ``W2`` (shape ``(in_features, n_classes)``) with
@@ -53,7 +64,11 @@ __all__ = [
     "ASU",
     "RASU",
     "TASU",
+    "ReLU",
     "ACTIVATIONS",
+    "KERNELS",
+    "KERNEL_ACTIVATIONS",
+    "check_kernel",
     "make_activation",
     "NormalizedOutput",
 ]
@@ -62,6 +77,21 @@ __all__ = [
 def _normal_(t: torch.Tensor, std: float, generator: torch.Generator | None) -> torch.Tensor:
     with torch.no_grad():
         return t.normal_(0.0, std, generator=generator)
+
+
+KERNELS = ("arcsine", "cosine")
+
+
+def _check_kernel_name(kernel) -> str:
+    from .._validation import check_choice
+
+    return check_choice(kernel, "kernel", KERNELS)
+
+
+def _apply_kernel(cos: torch.Tensor, kernel: str) -> torch.Tensor:
+    """arcsin(clamp(cos)) for the arcsine kernel, clamp(cos) for the cosine kernel."""
+    cos = torch.clamp(cos, -1.0, 1.0)
+    return torch.asin(cos) if kernel == "arcsine" else cos
 
 
 class _BNFold(nn.Module):
@@ -122,19 +152,23 @@ class ArcsineDense(_BNFold):
         Running-statistics momentum.
     generator : torch.Generator, optional
         Source of the initial weights.
+    kernel : {"arcsine", "cosine"}, default "arcsine"
+        Output ``arcsin(cos)`` (the paper's layer) or the cosine itself (the distortion ablation).
     """
 
     def __init__(self, in_features: int, out_features: int, *, weight_std: float = 0.1, bn_std: float = 0.1,
                  bias_init: float = 5e-6, eps: float = 1e-4, momentum: float = 0.1,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, kernel: str = "arcsine"):
         from .._validation import check_positive_int
 
         check_positive_int(in_features, "in_features")
         check_positive_int(out_features, "out_features")
+        kernel = _check_kernel_name(kernel)
         super().__init__(out_features, bn_std=bn_std, bias_init=bias_init, eps=eps, momentum=momentum,
                          generator=generator)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        self.kernel = kernel
         self.weight = nn.Parameter(_normal_(torch.empty(out_features, in_features), weight_std, generator))
 
     @property
@@ -155,10 +189,11 @@ class ArcsineDense(_BNFold):
         w = slope[:, None] * self.weight
         denom = (torch.linalg.vector_norm(w, dim=1) + self.eps)[None, :] * \
                 (torch.linalg.vector_norm(x, dim=1, keepdim=True) + self.eps)
-        return torch.asin(torch.clamp(pre * slope / denom, -1.0, 1.0))
+        return _apply_kernel(pre * slope / denom, self.kernel)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        k = "" if self.kernel == "arcsine" else f", kernel={self.kernel!r}"
+        return f"in_features={self.in_features}, out_features={self.out_features}{k}"
 
 
 class _ArcsineConvNd(_BNFold):
@@ -166,9 +201,12 @@ class _ArcsineConvNd(_BNFold):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1,
                  padding: int = 0, weight_std: float = 0.05, bn_std: float = 0.05, bias_init: float = 1e-3,
-                 eps: float = 1e-4, momentum: float = 0.1, generator: torch.Generator | None = None):
+                 eps: float = 1e-4, momentum: float = 0.1, generator: torch.Generator | None = None,
+                 kernel: str = "arcsine"):
+        kernel = _check_kernel_name(kernel)
         super().__init__(out_channels, bn_std=bn_std, bias_init=bias_init, eps=eps, momentum=momentum,
                          generator=generator)
+        self.kernel = kernel
         for name, v, lo in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
                             ("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)):
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -209,11 +247,12 @@ class _ArcsineConvNd(_BNFold):
         norm_w = torch.sqrt(w.square().sum(dim=tuple(range(1, self._dims + 2))) + self.eps)
         norm_p = torch.sqrt(self._conv(x.square(), self.norm_filter) + self.eps) + self.eps
         cos = pre * slope.view(view) / (norm_w.view(view) * norm_p)
-        return torch.asin(torch.clamp(cos, -1.0, 1.0))
+        return _apply_kernel(cos, self.kernel)
 
     def extra_repr(self) -> str:
+        k = "" if self.kernel == "arcsine" else f", kernel={self.kernel!r}"
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+                f"stride={self.stride}, padding={self.padding}{k}")
 
 
 class ArcsineConv1d(_ArcsineConvNd):
@@ -241,6 +280,8 @@ class ArcsineConv1d(_ArcsineConvNd):
         Running-statistics momentum.
     generator : torch.Generator, optional
         Source of the initial weights.
+    kernel : {"arcsine", "cosine"}, default "arcsine"
+        Output ``arcsin(cos)`` per patch (the paper's layer) or the cosine itself (the ablation).
     """
 
     _dims = 1
@@ -271,6 +312,8 @@ class ArcsineConv2d(_ArcsineConvNd):
         Running-statistics momentum.
     generator : torch.Generator, optional
         Source of the initial weights.
+    kernel : {"arcsine", "cosine"}, default "arcsine"
+        Output ``arcsin(cos)`` per patch (the paper's layer) or the cosine itself (the ablation).
     """
 
     _dims = 2
@@ -370,7 +413,56 @@ class TASU(_Activation):
         return np.where(np.float32(alpha) * z >= 0, np.float32(1), np.float32(-1))
 
 
-ACTIVATIONS = {"asu": ASU, "rasu": RASU, "tasu": TASU}
+class ReLU(RASU):
+    """``relu(alpha * c)`` on the cosine kernel's output c, alpha learnable, init 5: the unit of the plain
+    cosine + ReLU G-Net (the distortion ablation). The same function as :class:`RASU`, on the cosine
+    instead of its arcsine; its binary pass is ``relu(alpha * c^)`` on the EHD estimate c^.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Initial learnable scale (default 5).
+    """
+
+    name = "relu"
+
+
+ACTIVATIONS = {"asu": ASU, "rasu": RASU, "tasu": TASU, "relu": ReLU}
+
+# The units each kernel takes: the arcsine units compensate the sign embedding's arcsine distortion
+# (they act on arcsin(cos)); "relu" is the uncompensated cosine network's unit.
+KERNEL_ACTIVATIONS = {"arcsine": ("asu", "rasu", "tasu"), "cosine": ("relu",)}
+
+
+def check_kernel(kernel, activation) -> str:
+    """Validate a (kernel, activation) pair and return the kernel.
+
+    Parameters
+    ----------
+    kernel : {"arcsine", "cosine"}
+        The layers' kernel.
+    activation : str
+        The activation name; must be one of ``KERNEL_ACTIVATIONS[kernel]``.
+
+    Returns
+    -------
+    str
+        ``kernel``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kernel or activation, or a unit of the other kernel.
+    """
+    from .._validation import check_choice
+
+    kernel = _check_kernel_name(kernel)
+    check_choice(activation, "activation", ACTIVATIONS)
+    if activation not in KERNEL_ACTIVATIONS[kernel]:
+        other = next(k for k, acts in KERNEL_ACTIVATIONS.items() if activation in acts)
+        raise ValueError(f"activation: {activation!r} is a unit of the {other!r} kernel, but kernel is {kernel!r}; "
+                         f"the {kernel!r} kernel takes {', '.join(map(repr, KERNEL_ACTIVATIONS[kernel]))}")
+    return kernel
 
 
 def make_activation(name: str, alpha: float | None = None) -> _Activation:
@@ -378,7 +470,7 @@ def make_activation(name: str, alpha: float | None = None) -> _Activation:
 
     Parameters
     ----------
-    name : {"asu", "rasu", "tasu"}
+    name : {"asu", "rasu", "tasu", "relu"}
         The activation.
     alpha : float, optional
         Overrides its initial scale.
@@ -386,7 +478,7 @@ def make_activation(name: str, alpha: float | None = None) -> _Activation:
     Returns
     -------
     torch.nn.Module
-        An :class:`ASU`, :class:`RASU` or :class:`TASU`.
+        An :class:`ASU`, :class:`RASU`, :class:`TASU` or :class:`ReLU`.
     """
     if name not in ACTIVATIONS:
         raise ValueError(f"activation: unknown name {name!r}; expected one of {', '.join(map(repr, ACTIVATIONS))}")

@@ -11,7 +11,10 @@ code. Config keys:
 ``input_shape``      list: ``[n]`` for dense input, ``[C, L]`` (conv1d) or ``[C, H, W]`` (conv2d).
 ``input_shift``,     the model computes ``(x - input_shift) / input_scale`` first (the official MNIST
 ``input_scale``      code maps pixels in [0, 1] to [-1, 1]: shift 0.5, scale 0.5).
-``activation``       ``"asu" | "rasu" | "tasu"`` for every block (each block has its own alpha).
+``activation``       ``"asu" | "rasu" | "tasu" | "relu"`` for every block (each block has its own alpha).
+``kernel``           optional, ``"arcsine"`` (default; the key is then left out) or ``"cosine"``: the
+                     layers output arcsin(cos) (the paper's G-Net) or the cosine itself (the distortion
+                     ablation, with ``activation="relu"``); see :data:`~gnetlab.gnet.layers.KERNEL_ACTIVATIONS`.
 ``blocks``           list of dicts: ``kind`` (``"dense" | "conv1d" | "conv2d"``), ``out`` (units or
                      channels), conv only: ``kernel_size``, ``padding`` (0), ``stride`` (1), ``pool``
                      (max-pool window, 1 = none); all: ``dropout`` (0; channel dropout after a conv
@@ -39,7 +42,8 @@ from torch import nn
 import torch.nn.functional as F
 
 from .._validation import as_array, check_choice, check_positive_int, check_real, check_seed
-from .layers import ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, make_activation
+from .layers import (ACTIVATIONS, ArcsineConv1d, ArcsineConv2d, ArcsineDense, NormalizedOutput, check_kernel,
+                     make_activation)
 
 __all__ = ["GNet", "MODELS", "build_model", "model_names", "paper_model_name", "PAPER_FLOAT_ACCURACY", "op_counts"]
 
@@ -71,6 +75,7 @@ class GNet(nn.Module):
         gen = torch.Generator().manual_seed(int(config["seed"]))
         shape = tuple(config["input_shape"])
         self.input_shape = shape
+        kernel = config.get("kernel", "arcsine")
         self.layers = nn.ModuleList()
         self.activations = nn.ModuleList()
         self.pools: list[int] = []
@@ -80,7 +85,7 @@ class GNet(nn.Module):
             init = {k: spec[k] for k in ("weight_std", "bn_std", "bias_init") if k in spec}
             p = float(spec.get("dropout", 0.0))
             if kind == "dense":
-                layer = ArcsineDense(int(np.prod(shape)), spec["out"], generator=gen, **init)
+                layer = ArcsineDense(int(np.prod(shape)), spec["out"], generator=gen, kernel=kernel, **init)
                 shape = (spec["out"],)
                 pool = 1
                 drop = nn.Dropout(p) if p > 0 else nn.Identity()
@@ -91,7 +96,7 @@ class GNet(nn.Module):
                                      f"but the previous stage gives shape {list(shape)}")
                 layer = _LAYER_CLASSES[kind](shape[0], spec["out"], spec["kernel_size"],
                                              stride=spec.get("stride", 1), padding=spec.get("padding", 0),
-                                             generator=gen, **init)
+                                             generator=gen, kernel=kernel, **init)
                 pool = int(spec.get("pool", 1))
                 spatial = [layer.output_length(s) // pool for s in shape[1:]]
                 if min(spatial) < 1:
@@ -125,6 +130,11 @@ class GNet(nn.Module):
         return self.config["activation"]
 
     @property
+    def kernel(self) -> str:
+        """``"arcsine"`` (the paper's layers) or ``"cosine"`` (the distortion ablation)."""
+        return self.config.get("kernel", "arcsine")
+
+    @property
     def n_classes(self) -> int:
         return int(self.config["n_classes"])
 
@@ -138,14 +148,19 @@ class GNet(nn.Module):
         x = as_input(x, self.input_shape)
         return (x - self.input_shift) / self.input_scale
 
-    def forward(self, x, *, sign_tasu: bool = False) -> torch.Tensor:
+    def forward(self, x, *, sign_tasu: bool = False, distort_cosine: bool = False) -> torch.Tensor:
         """Logits ``(B, n_classes)``. ``sign_tasu=True`` replaces tanh(alpha z) by sign(alpha z) (sign(0)
-        = +1), the function a TASU EHD G-Net converges to as N grows (its binary pass uses sign)."""
+        = +1), the function a TASU EHD G-Net converges to as N grows (its binary pass uses sign).
+        ``distort_cosine=True`` (cosine-kernel models only) replaces every layer's cosine c by
+        (2/pi) arcsin(c), the function the uncompensated EHD twin converges to as N grows."""
+        self._check_distort(distort_cosine)
         x = self.prepare_input(x)
         for layer, act, pool, drop in zip(self.layers, self.activations, self.pools, self.dropouts):
             if isinstance(layer, ArcsineDense) and x.ndim > 2:
                 x = x.reshape(x.shape[0], -1)
             z = layer(x)
+            if distort_cosine:
+                z = torch.asin(z) * (2 / math.pi)
             if sign_tasu and act.name == "tasu":
                 x = torch.where(act.alpha * z >= 0, 1.0, -1.0)
             else:
@@ -155,19 +170,25 @@ class GNet(nn.Module):
             x = drop(x)
         return self.output(x.reshape(x.shape[0], -1))
 
+    def _check_distort(self, distort_cosine) -> None:
+        if distort_cosine and self.kernel != "cosine":
+            raise ValueError(f"distort_cosine: only for cosine-kernel G-Nets; this model's kernel is {self.kernel!r}")
+
     @torch.no_grad()
-    def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False) -> np.ndarray:
+    def predict(self, x, *, batch_size: int = 1000, sign_tasu: bool = False,
+                distort_cosine: bool = False) -> np.ndarray:
         """Predicted classes (int64 numpy ``(B,)``), in evaluation mode (the mode is restored);
-        ``sign_tasu``: see :meth:`forward`."""
+        ``sign_tasu``, ``distort_cosine``: see :meth:`forward`."""
         from ..threads import single_thread
 
         batch_size = check_positive_int(batch_size, "batch_size")
+        self._check_distort(distort_cosine)
         was = self.training
         self.eval()
         try:
             xs = as_input(x, self.input_shape)
             with single_thread():
-                out = [self(xs[i:i + batch_size], sign_tasu=sign_tasu).argmax(1)
+                out = [self(xs[i:i + batch_size], sign_tasu=sign_tasu, distort_cosine=distort_cosine).argmax(1)
                        for i in range(0, xs.shape[0], batch_size)]
         finally:
             self.train(was)
@@ -212,6 +233,12 @@ def _check_config(config: dict) -> dict:
         raise ValueError(f"config['input_shape']: expected a non-empty list of positive integers, got {shape!r}")
     config["input_shape"] = [check_positive_int(s, f"config['input_shape'][{i}]") for i, s in enumerate(shape)]
     check_choice(config["activation"], "activation", ACTIVATIONS)
+    if "kernel" in config:
+        check_kernel(config["kernel"], config["activation"])
+        if config["kernel"] == "arcsine":
+            del config["kernel"]  # the default is left out, so a paper G-Net's config is the same either way
+    else:
+        check_kernel("arcsine", config["activation"])
     if not isinstance(config["blocks"], (list, tuple)) or not config["blocks"]:
         raise ValueError(f"config['blocks']: at least one arcsine block (a list of dicts) is required, "
                          f"got {config['blocks']!r}")
@@ -402,15 +429,19 @@ def paper_model_name(dataset: str) -> str:
     return dataset
 
 
-def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs: Any) -> GNet:
+def build_model(name: str, *, activation: str = "rasu", kernel: str = "arcsine", seed: int = 0,
+                **kwargs: Any) -> GNet:
     """Build a G-Net by architecture name.
 
     Parameters
     ----------
     name : str
         One of :func:`model_names`.
-    activation : {"asu", "rasu", "tasu"}, default "rasu"
-        Activation of every arcsine layer.
+    activation : {"asu", "rasu", "tasu", "relu"}, default "rasu"
+        Activation of every arcsine layer (``"relu"`` only with ``kernel="cosine"``).
+    kernel : {"arcsine", "cosine"}, default "arcsine"
+        The layers' output: arcsin(cos) (the paper's G-Net) or the cosine (the distortion ablation;
+        a spec passes it in ``model_kwargs``).
     seed : int, default 0
         Initial weights.
     **kwargs
@@ -423,7 +454,7 @@ def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs:
     """
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"name: unknown architecture {name!r}; expected one of {', '.join(map(repr, MODELS))}")
-    check_choice(activation, "activation", ACTIVATIONS)
+    kernel = check_kernel(kernel, activation)
     seed = check_seed(seed)
     import inspect
 
@@ -431,4 +462,7 @@ def build_model(name: str, *, activation: str = "rasu", seed: int = 0, **kwargs:
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise TypeError(f"build_model({name!r}): unexpected options {unknown}; expected a subset of {sorted(allowed)}")
-    return GNet(MODELS[name](activation=activation, seed=seed, **kwargs))
+    config = MODELS[name](activation=activation, seed=seed, **kwargs)
+    if kernel != "arcsine":
+        config["kernel"] = kernel
+    return GNet(config)
