@@ -1,0 +1,141 @@
+"""8-bit unsigned inputs times one-bit weights, exact in int32: the first layer of a binary network on pixels.
+
+``acc[r, j] = sum_k p[r, k] s[j, k]`` for pixels ``p`` in 0..255 and weights ``s = +-1``. The weights
+are held unpacked as signed bytes in the layout of VPDPBUSD (``weight_layout``): ``w[q, j]`` is one
+int32 holding the 4 bytes ``s[j, 4q .. 4q + 3]`` (0 for padding), ``N`` padded to a multiple of 64.
+The inputs are the matching int32 words of 4 pixels (rows ``(R, K4)``).
+
+Paths (``vnni_available``):
+
+``vnni``      AVX-512 VNNI (``llvm.x86.avx512.vpdpbusd.512``, unsigned byte x signed byte, 4 products
+              summed into each int32 lane): a register tile of 4 input rows x 64 outputs (16 zmm
+              accumulators) per step of 4 inputs = 16 VPDPBUSD = 1,024 multiply-accumulates. Only
+              compiled when numba's target has ``avx512vnni`` and the kernel path is
+              ``avx512_vpopcntdq`` (``gnetlab.kernels.cpu_features``); forcing another path
+              (``GNETLAB_KERNEL_PATH``) uses the portable kernel.
+``portable``  the same sums in numba loops (int32; LLVM vectorises the output loop for the target).
+
+Both are exact (``|acc| <= 255 K`` fits int32 for K < 8 million).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+__all__ = ["vnni_available", "weight_layout", "ROWS", "COLS"]
+
+#: Input rows per register tile / output columns per tile (the padding unit of ``weight_layout``).
+ROWS, COLS = 4, 64
+
+_I32 = ir.IntType(32)
+
+
+@functools.lru_cache(maxsize=None)
+def _target_has_vnni() -> bool:
+    from gnetlab.kernels.cpu_features import numba_target
+
+    t = numba_target()
+    feats = set(t["features"].split(","))
+    return t["triple"].startswith("x86_64") and {"+avx512vnni", "+avx512bw", "+avx512f"} <= feats
+
+
+def vnni_available(path: str | None = None) -> bool:
+    """Whether the VNNI kernel runs here: numba compiles for a target with AVX-512 VNNI (named in its
+    feature string) and the kernel path (``path``, default ``$GNETLAB_KERNEL_PATH`` / auto) is
+    ``avx512_vpopcntdq``."""
+    from gnetlab.kernels.cpu_features import resolve_path
+
+    return resolve_path(path) == "avx512_vpopcntdq" and _target_has_vnni()
+
+
+def weight_layout(signs: np.ndarray) -> np.ndarray:
+    """int32 ``(ceil(K / 4), ceil(n / 64) * 64)`` VPDPBUSD words of a +-1 (or 0/+-1) matrix ``(n, K)``."""
+    n, k = signs.shape
+    k4 = -(-k // 4)
+    npad = -(-n // COLS) * COLS
+    b = np.zeros((npad, 4 * k4), np.int8)
+    b[:n, :k] = signs
+    # (npad, k4, 4) -> (k4, npad, 4): word (q, j) holds s[j, 4q:4q+4], little-endian bytes
+    return np.ascontiguousarray(b.reshape(npad, k4, 4).transpose(1, 0, 2)).view(np.int32).reshape(k4, npad)
+
+
+@intrinsic
+def vnni_tile(typingctx, pix, w, acc, j):
+    """``acc[0:4, j:j+64] = sum_q vpdpbusd(pix[0:4, q], w[q, j:j+64])``: pix (4, K4) int32 words of
+    unsigned bytes, w (K4, Npad) int32 words of signed bytes, acc (4, Npad) int32 (C-contiguous)."""
+    sig = types.void(pix, w, acc, types.intp)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        p_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        w_arr = context.make_array(signature.args[1])(context, builder, args[1])
+        o_arr = context.make_array(signature.args[2])(context, builder, args[2])
+        j = args[3]
+        vec = ir.VectorType(_I32, 16)
+        k4 = cgutils.unpack_tuple(builder, p_arr.shape)[1]
+        npad = cgutils.unpack_tuple(builder, w_arr.shape)[1]
+        dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
+        accs = []
+        for _ in range(ROWS * 4):
+            ptr = cgutils.alloca_once(builder, vec)
+            builder.store(ir.Constant(vec, None), ptr)
+            accs.append(ptr)
+        rows = [builder.gep(p_arr.data, [builder.mul(ir.Constant(intp, r), k4)]) for r in range(ROWS)]
+        undef = ir.Constant(vec, ir.Undefined)
+        zeros = ir.Constant(ir.VectorType(_I32, 16), [0] * 16)
+        with cgutils.for_range(builder, k4, intp=intp) as loop:
+            q = loop.index
+            base = builder.add(builder.mul(q, npad), j)
+            wv = [builder.load(builder.bitcast(builder.gep(w_arr.data, [builder.add(base, ir.Constant(intp, 16 * c))]),
+                                               vec.as_pointer()), align=4) for c in range(4)]
+            for r in range(ROWS):
+                a = builder.load(builder.gep(rows[r], [q]))
+                av = builder.shuffle_vector(builder.insert_element(undef, a, ir.Constant(_I32, 0)), undef, zeros)
+                for c in range(4):
+                    ptr = accs[4 * r + c]
+                    builder.store(builder.call(dp, [builder.load(ptr), av, wv[c]]), ptr)
+        for r in range(ROWS):
+            for c in range(4):
+                off = builder.add(builder.mul(ir.Constant(intp, r), npad), builder.add(j, ir.Constant(intp, 16 * c)))
+                optr = builder.bitcast(builder.gep(o_arr.data, [off]), vec.as_pointer())
+                builder.store(builder.load(accs[4 * r + c]), optr, align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _llvm_fn(builder, name, ret, args):
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, args), name)
+
+
+@njit(cache=True, nogil=True)
+def first_layer_vnni(pix, w, acc):
+    """acc (4, Npad) = pix (4, K4) x w (K4, Npad) with VPDPBUSD tiles (target must have AVX-512 VNNI)."""
+    for j in range(0, w.shape[1], COLS):
+        vnni_tile(pix, w, acc, j)
+
+
+@njit(cache=True, nogil=True)
+def first_layer_portable(pix, w, acc):
+    """The same sums as :func:`first_layer_vnni` in plain loops (any CPU)."""
+    k4, npad = w.shape
+    p8 = pix.view(np.uint8)
+    w8 = w.view(np.int8)  # (K4, 4 Npad): byte t of word (q, j) at [q, 4 j + t]
+    for r in range(pix.shape[0]):
+        for j in range(npad):
+            acc[r, j] = 0
+    for q in range(k4):
+        for r in range(pix.shape[0]):
+            p0 = np.int32(p8[r, 4 * q])
+            p1 = np.int32(p8[r, 4 * q + 1])
+            p2 = np.int32(p8[r, 4 * q + 2])
+            p3 = np.int32(p8[r, 4 * q + 3])
+            for j in range(npad):
+                acc[r, j] += (p0 * np.int32(w8[q, 4 * j]) + p1 * np.int32(w8[q, 4 * j + 1])
+                              + p2 * np.int32(w8[q, 4 * j + 2]) + p3 * np.int32(w8[q, 4 * j + 3]))
