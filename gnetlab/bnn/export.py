@@ -126,6 +126,15 @@ class PackedBinaryMLP:
         from ..kernels import binary_matmul, sign_weight_matmul
         from .fast import pack_bn_sign
 
+        if (backend in ("auto", "numba") and type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2
+                and X.shape[0] and X.shape[1] == self.in_features and X.flags.c_contiguous):
+            # batch-1 latency: the kernel's own pixel check refuses NaN / inf too, so the full
+            # validation below only runs when it declines
+            from .fast import pixel_forward
+
+            out = pixel_forward(X, self.kernel_arrays())
+            if out is not None:
+                return out
         X = as_array(X, "X", dtype_kind="f", ndim=2, finite=True, dtype=np.float32)
         if X.shape[1] != self.in_features:
             raise ValueError(f"X: expected {self.in_features} features, got {X.shape[1]}")

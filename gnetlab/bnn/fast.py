@@ -105,7 +105,32 @@ def _pixels(X, r0, pix):
 
 
 @njit(cache=True, nogil=True)
-def _after_first(acc, r0, nrows, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, cur, nxt, sums):
+def _unit_popcounts(x, hw, woff, n_out, nw, sums):
+    """``sums[j] = sum_q popcount(x[q] ^ hw[woff + q n_out + j])`` (unit loop innermost: vectorised)."""
+    for j in range(n_out):
+        sums[j] = 0
+    for q in range(nw):
+        xq = x[q]
+        w = hw[woff + q * n_out: woff + (q + 1) * n_out]
+        for j in range(n_out):
+            sums[j] += np.int64(popcount64(xq ^ w[j]))
+
+
+@njit(cache=True, nogil=True)
+def _pack_at_most(sums, hthr, hflip, toff, n_out, words):
+    """Packed signs: bit j is 1 (sign -1) exactly when ``(sums[j] <= hthr[toff + j]) == hflip[toff + j]``."""
+    thr = hthr[toff: toff + n_out]
+    flip = hflip[toff: toff + n_out]
+    for w in range((n_out + 63) // 64):
+        word = np.uint64(0)
+        base = 64 * w
+        for t in range(min(64, n_out - base)):
+            word |= np.uint64((sums[base + t] <= thr[base + t]) == flip[base + t]) << np.uint64(t)
+        words[w] = word
+
+
+@njit(cache=True, nogil=True)
+def _after_first(acc, r0, nrows, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, cur, sums):
     """Everything after the first layer's integer sums, row by row, in integers: the folded BatchNorm +
     sign of layer 0 is ``acc >= thr0`` (XOR flip) into packed words; each XOR-popcount layer counts
     ``s = popcount(x ^ w)`` for all its units at once (weights stored word-major, ``hw[q, j]``, so the
@@ -127,23 +152,9 @@ def _after_first(acc, r0, nrows, thr0, flip0, hw, meta, hthr, hflip, scale, shif
             k = meta[layer, 2]
             woff = meta[layer, 3]
             toff = meta[layer, 4]
-            for j in range(n_out):
-                sums[j] = 0
-            for q in range(nw):
-                x = cur[q]
-                row = woff + q * n_out
-                for j in range(n_out):
-                    sums[j] += np.int64(popcount64(x ^ hw[row + j]))
+            _unit_popcounts(cur, hw, woff, n_out, nw, sums)
             if layer < n_layers - 1:
-                for w in range((n_out + 63) // 64):
-                    word = np.uint64(0)
-                    base = 64 * w
-                    for t in range(min(64, n_out - base)):
-                        j = base + t
-                        word |= np.uint64((sums[j] <= hthr[toff + j]) == hflip[toff + j]) << np.uint64(t)
-                    nxt[w] = word
-                for w in range((n_out + 63) // 64):
-                    cur[w] = nxt[w]
+                _pack_at_most(sums, hthr, hflip, toff, n_out, cur)
             else:
                 for j in range(n_out):
                     out[r0 + r, j] = np.float64(k - 2 * sums[j]) * scale[j] + shift[j]
@@ -156,12 +167,11 @@ def _block_vnni(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out,
         ok[b] = False
         return
     acc = np.empty((_ROWS, w0.shape[1]), np.int32)
-    first_layer_vnni(pix, w0, acc)
+    first_layer_vnni(pix, w0, acc, min(_ROWS, X.shape[0] - _ROWS * b))
     cur = np.empty(max_words, np.uint64)
-    nxt = np.empty(max_words, np.uint64)
     sums = np.empty(max_units, np.int64)
     _after_first(acc, _ROWS * b, min(_ROWS, X.shape[0] - _ROWS * b), thr0, flip0, hw, meta, hthr, hflip,
-                 scale, shift, out, cur, nxt, sums)
+                 scale, shift, out, cur, sums)
 
 
 @njit(cache=True, nogil=True)
@@ -171,12 +181,11 @@ def _block_portable(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, 
         ok[b] = False
         return
     acc = np.empty((_ROWS, w0.shape[1]), np.int32)
-    first_layer_portable(pix, w0, acc)
+    first_layer_portable(pix, w0, acc, min(_ROWS, X.shape[0] - _ROWS * b))
     cur = np.empty(max_words, np.uint64)
-    nxt = np.empty(max_words, np.uint64)
     sums = np.empty(max_units, np.int64)
     _after_first(acc, _ROWS * b, min(_ROWS, X.shape[0] - _ROWS * b), thr0, flip0, hw, meta, hthr, hflip,
-                 scale, shift, out, cur, nxt, sums)
+                 scale, shift, out, cur, sums)
 
 
 # one driver per (first-layer kernel, threading): numba caches a function by its source location, and
@@ -187,24 +196,28 @@ def _block_portable(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, 
 def _run_vnni(X, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units):
     for b in range(ok.shape[0]):
         _block_vnni(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units)
+    return ok.all()
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_vnni_par(X, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units):
     for b in prange(ok.shape[0]):
         _block_vnni(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units)
+    return ok.all()
 
 
 @njit(cache=True, nogil=True)
 def _run_portable(X, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units):
     for b in range(ok.shape[0]):
         _block_portable(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units)
+    return ok.all()
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_portable_par(X, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units):
     for b in prange(ok.shape[0]):
         _block_portable(X, b, w0, thr0, flip0, hw, meta, hthr, hflip, scale, shift, out, ok, max_words, max_units)
+    return ok.all()
 
 
 _RUN = {(True, False): _run_vnni, (True, True): _run_vnni_par,
@@ -256,7 +269,17 @@ def fused_path(path: str | None = None) -> str:
     str
         ``"vnni"`` or ``"portable"``.
     """
-    return "vnni" if vnni_available(path) else "portable"
+    import os
+
+    from ..kernels.cpu_features import ENV_VAR
+
+    key = (path, os.environ.get(ENV_VAR))
+    if key not in _FUSED_PATHS:
+        _FUSED_PATHS[key] = "vnni" if vnni_available(path) else "portable"
+    return _FUSED_PATHS[key]
+
+
+_FUSED_PATHS: dict = {}
 
 
 def pixel_forward(X: np.ndarray, arrays: dict, *, path: str | None = None):
@@ -282,19 +305,22 @@ def pixel_forward(X: np.ndarray, arrays: dict, *, path: str | None = None):
     ndarray, float64, shape (B, n_classes), or None
         None as soon as a value of ``X`` is not an 8-bit pixel (the caller then takes the float path).
     """
-    import numba
-
     B = X.shape[0]
     n_blocks = -(-B // _ROWS)
     out = np.empty((B, arrays["scale"].shape[0]), np.float64)
     ok = np.ones(n_blocks, np.bool_)
-    par = numba.get_num_threads() > 1 and n_blocks >= _PARALLEL_BLOCKS
+    par = False
+    if n_blocks >= _PARALLEL_BLOCKS:
+        import numba
+
+        par = numba.get_num_threads() > 1
     if par:
         from ..threads import quiesce_blas, start_numba_workers
 
         start_numba_workers()
         quiesce_blas()
     a = arrays
-    _RUN[(fused_path(path) == "vnni", par)](X, a["w0"], a["thr0"], a["flip0"], a["hw"], a["meta"], a["hthr"],
-                                           a["hflip"], a["scale"], a["shift"], out, ok, a["max_words"], a["max_units"])
-    return out if ok.all() else None
+    done = _RUN[(fused_path(path) == "vnni", par)](X, a["w0"], a["thr0"], a["flip0"], a["hw"], a["meta"], a["hthr"],
+                                                  a["hflip"], a["scale"], a["shift"], out, ok, a["max_words"],
+                                                  a["max_units"])
+    return out if done else None

@@ -9,7 +9,7 @@ Paths (``vnni_available``):
 
 ``vnni``      AVX-512 VNNI (``llvm.x86.avx512.vpdpbusd.512``, unsigned byte x signed byte, 4 products
               summed into each int32 lane): a register tile of 4 input rows x 64 outputs (16 zmm
-              accumulators) per step of 4 inputs = 16 VPDPBUSD = 1,024 multiply-accumulates. Only
+              accumulators; 1 row x 64 for the last rows of a batch) per step of 4 inputs = 16 VPDPBUSD = 1,024 multiply-accumulates. Only
               compiled when numba's target has ``avx512vnni`` and the kernel path is
               ``avx512_vpopcntdq`` (``gnetlab.kernels.cpu_features``); forcing another path
               (``GNETLAB_KERNEL_PATH``) uses the portable kernel.
@@ -65,49 +65,59 @@ def weight_layout(signs: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(b.reshape(npad, k4, 4).transpose(1, 0, 2)).view(np.int32).reshape(k4, npad)
 
 
-@intrinsic
-def vnni_tile(typingctx, pix, w, acc, j):
-    """``acc[0:4, j:j+64] = sum_q vpdpbusd(pix[0:4, q], w[q, j:j+64])``: pix (4, K4) int32 words of
-    unsigned bytes, w (K4, Npad) int32 words of signed bytes, acc (4, Npad) int32 (C-contiguous)."""
-    sig = types.void(pix, w, acc, types.intp)
+def _make_vnni_tile(n_rows: int):
+    @intrinsic
+    def vnni_tile(typingctx, pix, w, acc, r0, j):
+        """``acc[r0:r0+n_rows, j:j+64] = sum_q vpdpbusd(pix[r0:r0+n_rows, q], w[q, j:j+64])``: pix
+        (R, K4) int32 words of unsigned bytes, w (K4, Npad) int32 words of signed bytes, acc (R, Npad)
+        int32 (C-contiguous)."""
+        sig = types.void(pix, w, acc, types.intp, types.intp)
 
-    def codegen(context, builder, signature, args):
-        intp = context.get_value_type(types.intp)
-        p_arr = context.make_array(signature.args[0])(context, builder, args[0])
-        w_arr = context.make_array(signature.args[1])(context, builder, args[1])
-        o_arr = context.make_array(signature.args[2])(context, builder, args[2])
-        j = args[3]
-        vec = ir.VectorType(_I32, 16)
-        k4 = cgutils.unpack_tuple(builder, p_arr.shape)[1]
-        npad = cgutils.unpack_tuple(builder, w_arr.shape)[1]
-        dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
-        accs = []
-        for _ in range(ROWS * 4):
-            ptr = cgutils.alloca_once(builder, vec)
-            builder.store(ir.Constant(vec, None), ptr)
-            accs.append(ptr)
-        rows = [builder.gep(p_arr.data, [builder.mul(ir.Constant(intp, r), k4)]) for r in range(ROWS)]
-        undef = ir.Constant(vec, ir.Undefined)
-        zeros = ir.Constant(ir.VectorType(_I32, 16), [0] * 16)
-        with cgutils.for_range(builder, k4, intp=intp) as loop:
-            q = loop.index
-            base = builder.add(builder.mul(q, npad), j)
-            wv = [builder.load(builder.bitcast(builder.gep(w_arr.data, [builder.add(base, ir.Constant(intp, 16 * c))]),
-                                               vec.as_pointer()), align=4) for c in range(4)]
-            for r in range(ROWS):
-                a = builder.load(builder.gep(rows[r], [q]))
-                av = builder.shuffle_vector(builder.insert_element(undef, a, ir.Constant(_I32, 0)), undef, zeros)
+        def codegen(context, builder, signature, args):
+            intp = context.get_value_type(types.intp)
+            p_arr = context.make_array(signature.args[0])(context, builder, args[0])
+            w_arr = context.make_array(signature.args[1])(context, builder, args[1])
+            o_arr = context.make_array(signature.args[2])(context, builder, args[2])
+            r0, j = args[3], args[4]
+            vec = ir.VectorType(_I32, 16)
+            k4 = cgutils.unpack_tuple(builder, p_arr.shape)[1]
+            npad = cgutils.unpack_tuple(builder, w_arr.shape)[1]
+            dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
+            accs = []
+            for _ in range(n_rows * 4):
+                ptr = cgutils.alloca_once(builder, vec)
+                builder.store(ir.Constant(vec, None), ptr)
+                accs.append(ptr)
+            rows = [builder.gep(p_arr.data, [builder.mul(builder.add(r0, ir.Constant(intp, r)), k4)])
+                    for r in range(n_rows)]
+            undef = ir.Constant(vec, ir.Undefined)
+            zeros = ir.Constant(ir.VectorType(_I32, 16), [0] * 16)
+            with cgutils.for_range(builder, k4, intp=intp) as loop:
+                q = loop.index
+                base = builder.add(builder.mul(q, npad), j)
+                wv = [builder.load(builder.bitcast(builder.gep(w_arr.data, [builder.add(base, ir.Constant(intp, 16 * c))]),
+                                                   vec.as_pointer()), align=4) for c in range(4)]
+                for r in range(n_rows):
+                    a = builder.load(builder.gep(rows[r], [q]))
+                    av = builder.shuffle_vector(builder.insert_element(undef, a, ir.Constant(_I32, 0)), undef, zeros)
+                    for c in range(4):
+                        ptr = accs[4 * r + c]
+                        builder.store(builder.call(dp, [builder.load(ptr), av, wv[c]]), ptr)
+            for r in range(n_rows):
                 for c in range(4):
-                    ptr = accs[4 * r + c]
-                    builder.store(builder.call(dp, [builder.load(ptr), av, wv[c]]), ptr)
-        for r in range(ROWS):
-            for c in range(4):
-                off = builder.add(builder.mul(ir.Constant(intp, r), npad), builder.add(j, ir.Constant(intp, 16 * c)))
-                optr = builder.bitcast(builder.gep(o_arr.data, [off]), vec.as_pointer())
-                builder.store(builder.load(accs[4 * r + c]), optr, align=4)
-        return context.get_dummy_value()
+                    off = builder.add(builder.mul(builder.add(r0, ir.Constant(intp, r)), npad),
+                                      builder.add(j, ir.Constant(intp, 16 * c)))
+                    optr = builder.bitcast(builder.gep(o_arr.data, [off]), vec.as_pointer())
+                    builder.store(builder.load(accs[4 * r + c]), optr, align=4)
+            return context.get_dummy_value()
 
-    return sig, codegen
+        return sig, codegen
+
+    return vnni_tile
+
+
+_vnni_tile4 = _make_vnni_tile(ROWS)
+_vnni_tile1 = _make_vnni_tile(1)
 
 
 def _llvm_fn(builder, name, ret, args):
@@ -115,23 +125,28 @@ def _llvm_fn(builder, name, ret, args):
 
 
 @njit(cache=True, nogil=True)
-def first_layer_vnni(pix, w, acc):
-    """acc (4, Npad) = pix (4, K4) x w (K4, Npad) with VPDPBUSD tiles (target must have AVX-512 VNNI)."""
+def first_layer_vnni(pix, w, acc, n_rows):
+    """acc[:n_rows] (Npad) = pix[:n_rows] (K4) x w (K4, Npad) with VPDPBUSD tiles of 4 rows (1 row for
+    a short block); the target must have AVX-512 VNNI."""
     for j in range(0, w.shape[1], COLS):
-        vnni_tile(pix, w, acc, j)
+        if n_rows == ROWS:
+            _vnni_tile4(pix, w, acc, 0, j)
+        else:
+            for r in range(n_rows):
+                _vnni_tile1(pix, w, acc, r, j)
 
 
 @njit(cache=True, nogil=True)
-def first_layer_portable(pix, w, acc):
+def first_layer_portable(pix, w, acc, n_rows):
     """The same sums as :func:`first_layer_vnni` in plain loops (any CPU)."""
     k4, npad = w.shape
     p8 = pix.view(np.uint8)
     w8 = w.view(np.int8)  # (K4, 4 Npad): byte t of word (q, j) at [q, 4 j + t]
-    for r in range(pix.shape[0]):
+    for r in range(n_rows):
         for j in range(npad):
             acc[r, j] = 0
     for q in range(k4):
-        for r in range(pix.shape[0]):
+        for r in range(n_rows):
             p0 = np.int32(p8[r, 4 * q])
             p1 = np.int32(p8[r, 4 * q + 1])
             p2 = np.int32(p8[r, 4 * q + 2])
