@@ -263,9 +263,13 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     """EHD inference throughput: bit-packed vs float-simulated path, same model, same G, same batch.
 
     model: a G-Net; default an untrained ``mnist_dense`` TASU model, 784-256-256-10 (throughput does not
-    depend on training). With TASU and Rademacher G everything after the first layer's real-valued
-    projection sign(G x) is +-1 arithmetic; that projection is the same float32 product in both paths
-    (it is what makes their predictions identical), so it bounds the end-to-end ratio (Amdahl).
+    depend on training). Inputs: random 8-bit images ``p / 255`` (p uniform in 0..255, the way
+    :mod:`gnetlab.datasets` scales MNIST). With TASU and Rademacher G everything after the first
+    layer's real-valued projection sign(G x) is +-1 arithmetic; both paths decide that projection's
+    signs exactly (the float path from a BLAS float32 product, re-summing the entries within rounding
+    of the threshold; the packed path, from 16 images on and on CPUs with AVX-512 VNNI, from exact
+    integer products of the pixel codes, ``gnetlab.ehd.fast.pixel_projection_signs``), which is what
+    makes their scores identical.
 
     Method (as the kernel benchmarks): one warm-up call per path (numba compiles or loads its cache),
     then ``repeats`` rounds in which the float path and the packed path run back to back on the same
@@ -295,7 +299,7 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     rows = []
     for bs in batch_sizes:
         bs = check_positive_int(bs, "batch_sizes")
-        X = rng.random((bs, model.n_features), dtype=np.float32)
+        X = rng.integers(0, 256, (bs, model.n_features)).astype(np.float32) / np.float32(255)  # 8-bit images
         ref = {p: ehd.scores(X, path=p, batch_size=bs) for p in PATHS}  # warm-up
         tot = {p: [] for p in PATHS}
         first = {p: [] for p in PATHS}

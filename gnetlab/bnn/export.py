@@ -96,14 +96,20 @@ class PackedBinaryMLP:
                 max_units=int(max(W.words.shape[0] for W in self.hidden_weights)))
         return self._arrays
 
+    def _fused(self) -> bool:
+        from .fast import fused_path
+
+        return fused_path() == "vnni"
+
     def decision_function(self, X, *, backend: str = "auto") -> np.ndarray:
         """Logits, float64 ``(B, n_classes)``.
 
         8-bit images (every value ``float32(p) / float32(255)``, p in 0..255, as :mod:`gnetlab.datasets`
-        loads MNIST) with backend "auto" / "numba": the whole network in one compiled call
+        loads MNIST) with backend "auto" / "numba" where the CPU has AVX-512 VNNI
+        (:func:`gnetlab.bnn.fast.fused_path`): the whole network in one compiled call
         (:func:`gnetlab.bnn.fast.pixel_forward`), its first layer exact in integers,
         ``(2x - 1) . sign(W0) = (2 p . sign(W0) - 255 sum sign(W0)) / 255``. Otherwise (other inputs, or
-        backend "numpy" / "cupy"):
+        backend "numpy" / "cupy", or no VNNI: the portable integer kernel is slower than this path):
         layer 0 multiplies the centred real inputs ``2x - 1`` (float32) by the packed sign(W0) with
         :func:`gnetlab.kernels.sign_weight_matmul` (one-bit weights, float32 sums); every folded
         BatchNorm + sign then writes its +-1 outputs straight into packed words
@@ -126,7 +132,7 @@ class PackedBinaryMLP:
         from ..kernels import binary_matmul, sign_weight_matmul
         from .fast import pack_bn_sign
 
-        if (backend in ("auto", "numba") and type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2
+        if (backend in ("auto", "numba") and self._fused() and type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2
                 and X.shape[0] and X.shape[1] == self.in_features and X.flags.c_contiguous):
             # batch-1 latency: the kernel's own pixel check refuses NaN / inf too, so the full
             # validation below only runs when it declines
@@ -139,7 +145,7 @@ class PackedBinaryMLP:
         if X.shape[1] != self.in_features:
             raise ValueError(f"X: expected {self.in_features} features, got {X.shape[1]}")
         check_choice(backend, "backend", ("auto", "numpy", "numba", "cupy"))
-        if backend in ("auto", "numba") and X.shape[0]:
+        if backend in ("auto", "numba") and X.shape[0] and self._fused():
             from .fast import pixel_forward
 
             out = pixel_forward(np.ascontiguousarray(X), self.kernel_arrays())

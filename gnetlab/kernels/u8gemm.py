@@ -24,11 +24,11 @@ import functools
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["vnni_available", "weight_layout", "ROWS", "COLS"]
+__all__ = ["vnni_available", "weight_layout", "pixel_codes", "matmul", "ROWS", "COLS"]
 
 #: Input rows per register tile / output columns per tile (the padding unit of ``weight_layout``).
 ROWS, COLS = 4, 64
@@ -154,3 +154,89 @@ def first_layer_portable(pix, w, acc, n_rows):
             for j in range(npad):
                 acc[r, j] += (p0 * np.int32(w8[q, 4 * j]) + p1 * np.int32(w8[q, 4 * j + 1])
                               + p2 * np.int32(w8[q, 4 * j + 2]) + p3 * np.int32(w8[q, 4 * j + 3]))
+
+
+@njit(cache=True, nogil=True)
+def pixel_codes(X, pix):
+    """The 8-bit codes p of ``X`` (float32 (R, K), every value ``float32(p) / float32(255)``) into the
+    bytes of ``pix`` (int32 (R', ceil(K / 4)), R' >= R; other bytes 0). False when a value is not of that
+    form (p = rint(255 x) recovers p from such a value: its float32 error is below 255 x 2^-23; NaN and
+    inf fail the check). Branch-free inner loop (vectorised)."""
+    p8 = pix.view(np.uint8)
+    R, K = X.shape
+    bad = False
+    for r in range(pix.shape[0]):
+        if r >= R:
+            for k in range(p8.shape[1]):
+                p8[r, k] = 0
+            continue
+        for k in range(K):
+            v = X[r, k]
+            p = min(max(np.float32(np.rint(v * np.float32(255.0))), np.float32(0.0)), np.float32(255.0))
+            bad |= p / np.float32(255.0) != v
+            p8[r, k] = np.uint8(p)
+        for k in range(K, p8.shape[1]):
+            p8[r, k] = 0
+    return not bad
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _matmul_vnni(pix, w, out):
+    n_tiles = w.shape[1] // COLS
+    for t in prange(n_tiles):  # a 64-column slice of w (K4 x 256 bytes) stays in L1/L2 for all rows
+        for r0 in range(0, pix.shape[0], ROWS):
+            _vnni_tile4(pix, w, out, r0, t * COLS)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _matmul_portable(pix, w, out):
+    k4, npad = w.shape
+    p8 = pix.view(np.uint8)
+    w8 = w.view(np.int8)
+    n_tiles = npad // COLS
+    for t in prange(n_tiles):
+        for r in range(pix.shape[0]):
+            for j in range(t * COLS, t * COLS + COLS):
+                out[r, j] = 0
+            for q in range(k4):
+                p0 = np.int32(p8[r, 4 * q])
+                p1 = np.int32(p8[r, 4 * q + 1])
+                p2 = np.int32(p8[r, 4 * q + 2])
+                p3 = np.int32(p8[r, 4 * q + 3])
+                for j in range(t * COLS, t * COLS + COLS):
+                    out[r, j] += (p0 * np.int32(w8[q, 4 * j]) + p1 * np.int32(w8[q, 4 * j + 1])
+                                  + p2 * np.int32(w8[q, 4 * j + 2]) + p3 * np.int32(w8[q, 4 * j + 3]))
+
+
+def matmul(pix: np.ndarray, w: np.ndarray, *, path: str | None = None) -> np.ndarray:
+    """Exact int32 ``(R', Npad)`` products of 8-bit codes (``pixel_codes`` words, R' a multiple of 4) with
+    the one-bit weights of ``weight_layout``; threads split the 64-column tiles (one thread below
+    ``gnetlab.threads.SERIAL_WORK`` words of work).
+
+    Parameters
+    ----------
+    pix : ndarray, int32, shape (R', K4)
+        Codes, 4 per word; R' a multiple of 4.
+    w : ndarray, int32, shape (K4, Npad)
+        :func:`weight_layout`.
+    path : str, optional
+        Kernel path (``gnetlab.kernels.cpu_features``); the VNNI kernel runs where
+        :func:`vnni_available`.
+
+    Returns
+    -------
+    ndarray, int32, shape (R', Npad)
+        ``codes @ signs.T`` (padding columns 0).
+    """
+    from gnetlab.threads import SERIAL_WORK, quiesce_blas, serial_below, start_numba_workers
+
+    if pix.shape[0] % ROWS or pix.shape[1] != w.shape[0]:
+        raise ValueError(f"pix: expected (multiple of {ROWS}, {w.shape[0]}) words, got {pix.shape}")
+    out = np.empty((pix.shape[0], w.shape[1]), np.int32)
+    work = pix.shape[0] * w.size // 16
+    if work >= SERIAL_WORK:
+        start_numba_workers()
+        quiesce_blas()
+    with serial_below(work):
+        (_matmul_vnni if vnni_available(path) else _matmul_portable)(pix, w, out)
+    return out
