@@ -46,16 +46,37 @@ def _target_has_vnni() -> bool:
 
 
 def vnni_available(path: str | None = None) -> bool:
-    """Whether the VNNI kernel runs here: numba compiles for a target with AVX-512 VNNI (named in its
-    feature string) and the kernel path (``path``, default ``$GNETLAB_KERNEL_PATH`` / auto) is
-    ``avx512_vpopcntdq``."""
+    """Whether the VNNI kernel runs here.
+
+    Parameters
+    ----------
+    path : str, optional
+        Kernel path (default ``$GNETLAB_KERNEL_PATH`` / auto, ``gnetlab.kernels.cpu_features``).
+
+    Returns
+    -------
+    bool
+        True when numba compiles for a target with AVX-512 VNNI (named in its feature string) and the
+        path is ``avx512_vpopcntdq``.
+    """
     from gnetlab.kernels.cpu_features import resolve_path
 
     return resolve_path(path) == "avx512_vpopcntdq" and _target_has_vnni()
 
 
 def weight_layout(signs: np.ndarray) -> np.ndarray:
-    """int32 ``(ceil(K / 4), ceil(n / 64) * 64)`` VPDPBUSD words of a +-1 (or 0/+-1) matrix ``(n, K)``."""
+    """The VPDPBUSD layout of a one-bit weight matrix.
+
+    Parameters
+    ----------
+    signs : ndarray, int8, shape (n, K)
+        +-1 (or 0) weights.
+
+    Returns
+    -------
+    ndarray, int32, shape (ceil(K / 4), ceil(n / 64) * 64)
+        Word ``(q, j)`` holds the bytes ``signs[j, 4q .. 4q + 3]`` (0 for padding).
+    """
     n, k = signs.shape
     k4 = -(-k // 4)
     npad = -(-n // COLS) * COLS
@@ -158,10 +179,23 @@ def first_layer_portable(pix, w, acc, n_rows):
 
 @njit(cache=True, nogil=True)
 def pixel_codes(X, pix):
-    """The 8-bit codes p of ``X`` (float32 (R, K), every value ``float32(p) / float32(255)``) into the
-    bytes of ``pix`` (int32 (R', ceil(K / 4)), R' >= R; other bytes 0). False when a value is not of that
-    form (p = rint(255 x) recovers p from such a value: its float32 error is below 255 x 2^-23; NaN and
-    inf fail the check). Branch-free inner loop (vectorised)."""
+    """The 8-bit codes of images scaled to [0, 1], checked (compiled; branch-free inner loop).
+
+    ``p = rint(255 x)`` recovers p from ``x = float32(p) / float32(255)`` (its float32 error is below
+    255 x 2^-23); ``p / 255 == x`` then refuses every other value (NaN and inf included).
+
+    Parameters
+    ----------
+    X : ndarray, float32, shape (R, K)
+        Inputs.
+    pix : ndarray, int32, shape (R', ceil(K / 4)), R' >= R
+        Written: the codes as bytes, 4 per word (other bytes 0).
+
+    Returns
+    -------
+    bool
+        False when some value of ``X`` is not an 8-bit code / 255.
+    """
     p8 = pix.view(np.uint8)
     R, K = X.shape
     bad = False
