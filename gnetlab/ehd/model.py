@@ -357,7 +357,6 @@ class EHDGNet:
             act = pack_tasu(dot, layer.hyperdim, layer.alpha)
         raise AssertionError("no classifier")  # pragma: no cover
 
-
     def _pixel_signs(self, first, raw, blk):
         """The first layer's signs by exact integer products when the inputs are 8-bit images and the CPU
         has AVX-512 VNNI (``gnetlab.ehd.fast.pixel_projection_signs``), else None."""
