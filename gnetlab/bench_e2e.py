@@ -85,11 +85,15 @@ def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, see
               clock: str = "wall") -> pd.DataFrame:
     """Packed BinaryNet (:class:`gnetlab.bnn.PackedBinaryMLP`) against a torch fp32 MLP of the same shape.
 
-    Both get the same float32 inputs in [0, 1]; the packed model's first layer multiplies the real
-    inputs by one-bit weights (``PackedBinaryMLP.decision_function``), its later layers are
-    XOR-popcount products. The baseline is ``bnn.build_model("fp32", hidden)`` in eval mode under
-    ``torch.inference_mode`` (torch's own BLAS, the same threads). Untrained weights (speed does not
-    depend on training).
+    Both get the same float32 inputs: random 8-bit images ``p / 255`` (p uniform in 0..255, the way
+    :mod:`gnetlab.datasets` scales MNIST). The packed model recognises them and runs the whole network in
+    one compiled call (``PackedBinaryMLP.decision_function``): first layer ``(2x - 1) . sign(W0)``
+    exact in integers from the pixels (``(2 p . sign(W0) - 255 sum sign(W0)) / 255``, AVX-512 VNNI where
+    available), the later layers XOR-popcount products; ``first_layer`` names the kernel. The
+    baseline is ``bnn.build_model("fp32", hidden)`` in eval mode under ``torch.inference_mode`` (torch's
+    own BLAS, the same threads). Untrained weights (speed does not depend on training); the BinaryNet's
+    BatchNorm statistics come from one batch of such images (the untrained thresholds, all 0, would be
+    exact ties that the float32 reference decides by its rounding).
 
     Parameters
     ----------
@@ -116,18 +120,26 @@ def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, see
     import torch
 
     from gnetlab import bnn
+    from gnetlab.bnn.fast import fused_path
 
     now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
     repeats = check_positive_int(repeats, "repeats")
     hidden = tuple(int(h) for h in hidden)
-    binet = bnn.build_model("binarynet", hidden=hidden, seed=seed).eval()
+    rng = resolve_rng(seed)
+
+    def images(n):  # 8-bit images scaled as gnetlab.datasets scales MNIST
+        return rng.integers(0, 256, (n, 784)).astype(np.float32) / np.float32(255)
+
+    binet = bnn.build_model("binarynet", hidden=hidden, seed=seed)
+    with torch.no_grad():  # BatchNorm statistics from one batch (untrained BN thresholds are all 0:
+        binet.train()(torch.from_numpy(images(512)))  # exact ties that float32 rounding decides at random)
+    binet.eval()
     packed = bnn.export_binarynet(binet)
     fp32 = bnn.build_model("fp32", hidden=hidden, seed=seed).eval()
-    rng = resolve_rng(seed)
     rows = []
     for bs in batch_sizes:
         bs = check_positive_int(bs, "batch_sizes")
-        X = rng.random((bs, 784), dtype=np.float32)
+        X = images(bs)
         Xt = torch.from_numpy(X)
         with torch.inference_mode():
             ref = binet(Xt).numpy().argmax(1)
@@ -140,6 +152,7 @@ def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, see
                      "us_per_image_fast": 1e6 * row["seconds_fast"] / bs,
                      "us_per_image_baseline": 1e6 * row["seconds_baseline"] / bs,
                      "identical_predictions": bool(np.array_equal(packed.predict(X), ref)),
+                     "first_layer": f"uint8 exact ({fused_path()})",
                      "clock": clock, **machine_columns("numba")})
     return pd.DataFrame(rows)
 
@@ -250,9 +263,13 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     """EHD inference throughput: bit-packed vs float-simulated path, same model, same G, same batch.
 
     model: a G-Net; default an untrained ``mnist_dense`` TASU model, 784-256-256-10 (throughput does not
-    depend on training). With TASU and Rademacher G everything after the first layer's real-valued
-    projection sign(G x) is +-1 arithmetic; that projection is the same float32 product in both paths
-    (it is what makes their predictions identical), so it bounds the end-to-end ratio (Amdahl).
+    depend on training). Inputs: random 8-bit images ``p / 255`` (p uniform in 0..255, the way
+    :mod:`gnetlab.datasets` scales MNIST). With TASU and Rademacher G everything after the first
+    layer's real-valued projection sign(G x) is +-1 arithmetic; both paths decide that projection's
+    signs exactly (the float path from a BLAS float32 product, re-summing the entries within rounding
+    of the threshold; the packed path, from 16 images on and on CPUs with AVX-512 VNNI, from exact
+    integer products of the pixel codes, ``gnetlab.ehd.fast.pixel_projection_signs``), which is what
+    makes their scores identical.
 
     Method (as the kernel benchmarks): one warm-up call per path (numba compiles or loads its cache),
     then ``repeats`` rounds in which the float path and the packed path run back to back on the same
@@ -282,7 +299,7 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     rows = []
     for bs in batch_sizes:
         bs = check_positive_int(bs, "batch_sizes")
-        X = rng.random((bs, model.n_features), dtype=np.float32)
+        X = rng.integers(0, 256, (bs, model.n_features)).astype(np.float32) / np.float32(255)  # 8-bit images
         ref = {p: ehd.scores(X, path=p, batch_size=bs) for p in PATHS}  # warm-up
         tot = {p: [] for p in PATHS}
         first = {p: [] for p in PATHS}

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pack_less", "pack_tasu", "exact_projection_signs", "projection_error_bound", "sign_project",
+__all__ = ["pack_less", "pack_tasu", "exact_projection_signs", "pixel_projection_signs", "projection_error_bound", "sign_project",
            "pack_conv_binary"]
 
 # Below this much work (32-bit words, or entries for the packing kernels) a kernel runs on the calling
@@ -463,3 +463,145 @@ def sign_project(x: np.ndarray, gbits: np.ndarray, out: np.ndarray | None = None
     else:
         _table_project(xp, g8, out, tab)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _int_rows(S, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words, r0, r1):
+    """As :func:`_exact_rows`, from exact integer products: the projection of row r on g_k is
+    ``alpha S[r, k] + beta gsum[k]`` within ``bound`` of its exact value."""
+    N = gsum.shape[0]
+    K = x.shape[1]
+    W = words.shape[1]
+    left = 0
+    for r in range(r0, r1):
+        t = np.float64(thr[r])
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            amb = 0
+            for j in range(top):  # branch-free, vectorised
+                a = alpha * np.float64(S[r, base + j]) + beta * np.float64(gsum[base + j])
+                word |= np.uint64(a < t) << np.uint64(j)
+                amb += abs(a - t) <= bound
+            if amb:
+                for j in range(top):
+                    k = base + j
+                    if abs(alpha * np.float64(S[r, k]) + beta * np.float64(gsum[k]) - t) > bound:
+                        continue
+                    s = 0.0
+                    ab = 0.0
+                    for i in range(K):
+                        v = np.float64(x[r, i])
+                        ab += abs(v)
+                        if (gbits[k, i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
+                            s -= v
+                        else:
+                            s += v
+                    bit = np.uint64(1) << np.uint64(j)
+                    if abs(s - t) <= gamma64 * ab + 1e-300:
+                        left += 1
+                    elif s < t:
+                        word |= bit
+                    else:
+                        word &= ~bit
+            words[r, w] = word
+    return left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _int_par(S, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words, n_blocks):
+    R = x.shape[0]
+    per = (R + n_blocks - 1) // n_blocks
+    left = np.zeros(n_blocks, np.int64)
+    for blk in prange(n_blocks):
+        left[blk] = _int_rows(S, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words, min(R, blk * per),
+                              min(R, blk * per + per))
+    return left.sum()
+
+
+def pixel_projection_signs(raw: np.ndarray, x: np.ndarray, values: np.ndarray, gbits: np.ndarray, layout: np.ndarray,
+                           threshold: np.ndarray, projection: np.ndarray | None = None,
+                           gsum: np.ndarray | None = None) -> np.ndarray | None:
+    """:func:`exact_projection_signs` for inputs that are 8-bit images, from exact integer products.
+
+    When every entry of ``raw`` is ``float32(p) / float32(255)`` (p in 0..255) and ``x = values[p]``
+    entry by entry (``values``: what the model's float32 input map makes of each code), the projection
+    ``<g_k, x_r> = sum_i g_ki values[p_ri]`` equals ``alpha S_rk + beta sum_i g_ki + E`` with
+    ``S = p @ G.T`` exact in int32 (:func:`gnetlab.kernels.u8gemm.matmul`, VPDPBUSD), ``alpha``,
+    ``beta`` the line through ``values[0]``, ``values[255]`` and ``|E| <= K max_p |values[p] - alpha p
+    - beta|``. Entries farther than that bound (plus float64 evaluation slack) from the threshold are
+    decided from the integers; the others exactly as :func:`exact_projection_signs` does (float64 sum
+    with its rounding bound, else :func:`math.fsum`). Same signs, bit for bit, as the float path.
+
+    Parameters
+    ----------
+    raw : ndarray, float32, shape (R, K)
+        The model's inputs before its input map.
+    x : ndarray, float32, shape (R, K)
+        The layer's real inputs (``values`` of the codes of ``raw``).
+    values : ndarray, float32, shape (256,)
+        The input map applied to ``float32(p) / float32(255)``, with the float32 operations of the model.
+    gbits : ndarray, uint64, shape (N, ceil(K / 64))
+        Packed G.
+    layout : ndarray, int32
+        G in :func:`gnetlab.kernels.u8gemm.weight_layout`.
+    threshold : ndarray, float32, shape (R,)
+        t_r (e.g. minus the tie tolerance).
+    projection : ndarray, float32, shape (N, K), optional
+        G as floats for the fsum fallback.
+    gsum : ndarray, int64, shape (N,), optional
+        ``sum_i g_ki`` (computed from ``gbits`` when absent).
+
+    Returns
+    -------
+    ndarray, uint64, shape (R, ceil(N / 64)), or None
+        Bit 1 where the exact projection is < t_r; None when ``raw`` is not made of 8-bit codes or
+        ``x`` is not ``values`` of them.
+    """
+    import numba
+
+    from ..kernels import u8gemm
+
+    R, K = x.shape
+    N = gbits.shape[0]
+    pix = np.empty((-(-R // u8gemm.ROWS) * u8gemm.ROWS, layout.shape[0]), np.int32)
+    if not u8gemm.pixel_codes(np.ascontiguousarray(raw, dtype=np.float32), pix):
+        return None
+    xc = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.array_equal(values[pix.view(np.uint8)[:R, :K]], xc):  # x must be the map of the codes
+        return None
+    S = u8gemm.matmul(pix, layout)
+    v = values.astype(np.float64)
+    beta = v[0]
+    alpha = (v[255] - v[0]) / 255.0
+    scale = abs(alpha) * 255 + abs(beta)
+    e = np.abs(v - (alpha * np.arange(256) + beta)).max() + 2.0**-50 * scale  # + its float64 evaluation
+    bound = K * e * (1 + 2.0**-40) + 2.0**-49 * scale * K + 1e-30  # + evaluating alpha S + beta gsum
+    if gsum is None:
+        from ..bits import popcount
+
+        gsum = K - 2 * popcount(np.ascontiguousarray(gbits)).sum(axis=1, dtype=np.int64)
+    thr = np.ascontiguousarray(threshold, dtype=np.float32)
+    words = np.empty((R, -(-N // 64)), np.uint64)
+    gamma64 = 2.0 * _gamma(K, _U64)
+    threads = numba.get_num_threads()
+    if threads > 1 and R * N >= _SERIAL_ENTRIES and R >= threads:
+        _handoff()
+        left = _int_par(S, alpha, beta, gsum, xc, gbits, thr, bound, gamma64, words, threads)
+    else:
+        left = _int_rows(S, alpha, beta, gsum, xc, gbits, thr, bound, gamma64, words, 0, R)
+    if left:  # within float64 rounding of the threshold: correctly rounded sums
+        t64 = thr.astype(np.float64)
+        approx = alpha * S[:R, :N].astype(np.float64) + beta * gsum[None, :].astype(np.float64)
+        rows, cols = np.nonzero(np.abs(approx - t64[:, None]) <= bound)
+        for r, k in zip(rows, cols):
+            g = projection[k] if projection is not None else np.where(
+                (gbits[k, np.arange(K) >> 6] >> (np.arange(K) & 63).astype(np.uint64)) & np.uint64(1), -1.0, 1.0)
+            s = math.fsum([np.float64(gi) * np.float64(xi) for gi, xi in zip(g, xc[r])] + [-t64[r]])
+            bit = np.uint64(1) << np.uint64(k & 63)
+            if s < 0:
+                words[r, k >> 6] |= bit
+            else:
+                words[r, k >> 6] &= ~bit
+    return words

@@ -302,9 +302,9 @@ class EHDGNet:
     def _forward(self, x, path, flip_layers, flip_p, flip_model, rng, timings, collect=None, first_cache=None):
         # first_cache: the first layer's data signs of this batch, reused by fault sweeps that change
         # only stored weights (same input, same G): a dict filled on first use.
-        x = (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
+        raw, x = x, (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
         if path == "packed" and not flip_layers and collect is None and first_cache is None and self._fast_ok():
-            return self._forward_fast(x, timings)
+            return self._forward_fast(x, timings, raw)
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()
@@ -339,7 +339,7 @@ class EHDGNet:
                         for l in self.layers)
                 and all(l.binary_input for l in self.all_layers[1:]) and not self.all_layers[0].binary_input)
 
-    def _forward_fast(self, x, timings):
+    def _forward_fast(self, x, timings, raw):
         """The packed path of a dense TASU network with Rademacher G, fused: signs go from the integer
         products straight into packed words (``gnetlab.ehd.fast``), no boolean or +-1 float arrays.
         Computes exactly the integers of the generic path."""
@@ -350,7 +350,9 @@ class EHDGNet:
         t0 = now()
         first = self.all_layers[0]
         blk = x.reshape(B, -1) + np.float32(first.bias)
-        words = _real_rademacher_signs(first, blk, "packed")
+        words = self._pixel_signs(first, raw.reshape(B, -1), blk) if B >= _ONE_BIT_MAX_ROWS else None
+        if words is None:
+            words = _real_rademacher_signs(first, blk, "packed")
         t1 = now()
         if timings is not None:
             timings["layer0:data"] = timings.get("layer0:data", 0.0) + t1 - t0
@@ -366,6 +368,21 @@ class EHDGNet:
                 return dot
             act = pack_tasu(dot, layer.hyperdim, layer.alpha)
         raise AssertionError("no classifier")  # pragma: no cover
+
+    def _pixel_signs(self, first, raw, blk):
+        """The first layer's signs by exact integer products when the inputs are 8-bit images and the CPU
+        has AVX-512 VNNI (``gnetlab.ehd.fast.pixel_projection_signs``), else None."""
+        from ..kernels.u8gemm import vnni_available, weight_layout
+        from .fast import pixel_projection_signs
+
+        if not vnni_available():
+            return None
+        p = np.arange(256, dtype=np.float32) / np.float32(255)  # each code through the same float32 map
+        values = (p - np.float32(self.input_shift)) / np.float32(self.input_scale) + np.float32(first.bias)
+        layout = first.cached("u8_layout", lambda: weight_layout(np.where(first.projection < 0, -1, 1).astype(np.int8)))
+        thr = np.ascontiguousarray(-tie_tolerance(blk, first)[:, 0])
+        gsum = first.cached("gsum_int", lambda: np.rint(first.projection_rowsum()).astype(np.int64))
+        return pixel_projection_signs(raw, blk, values, first.projection_bits(), layout, thr, first.projection, gsum)
 
 
 def _clock(timings):
