@@ -327,3 +327,17 @@ def test_binary_training_sweep_rows_and_pairing():
         aware.binary_training_sweep(model, X[:100], y[:100], X, y, hyperdims=[32], finetune_hyperdims=[64], seed=0)
     with pytest.raises(ValueError, match="finetune"):
         aware.binary_training_sweep(model, X[:100], y[:100], X, y, hyperdims=[32], finetune={"seed": 1}, seed=0)
+    per = aware.binary_training_sweep(model, X[:100], y[:100], X[100:], y[100:], hyperdims=[32, 64],
+                                      finetune_hyperdims=[64], n_chunks=2, seed=0,
+                                      finetune={"epochs": 2, "val_size": 40}, label="m", per_image=True,
+                                      progress=False)
+    assert len(per) == 100 * (2 + 1) and sorted(set(per.image)) == list(range(100))
+    acc = per.groupby(["method", "hyperdim", "chunk"]).correct.mean().mul(100)
+    np.testing.assert_allclose(acc.values, df.set_index(["method", "hyperdim", "chunk"]).accuracy.loc[acc.index].values)
+    from gnetlab.ehd.training import ehd_hidden, fine_tune_classifier, layer_output
+
+    e = ehd.embed_gnet(model, hyperdim=64, seed=3)
+    net = fine_tune_classifier(model, e, X[100:], y[100:], epochs=2, val_size=40, seed=0)[0]
+    np.testing.assert_array_equal(layer_output(net.classifier, ehd_hidden(e, X[:100])).argmax(1), net.predict(X[:100]))
+    with pytest.raises(TypeError, match="per_image"):
+        aware.binary_training_sweep(model, X[:100], y[:100], X, y, hyperdims=[32], per_image=1, seed=0)

@@ -338,7 +338,7 @@ SWEEP_METHODS = ("post-hoc", "fine-tuned classifier")
 
 def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_hyperdims=(),
                           embedding: str = "gaussian", n_chunks: int = 4, seed, finetune: dict | None = None,
-                          label: str = "", progress: bool = True):
+                          label: str = "", per_image: bool = False, progress: bool = True):
     """EHD accuracy vs N of ``model``, post hoc and with the classifier fine-tuned for each chunk's G.
 
     The paper's protocol (:func:`gnetlab.ehd.hyperdim_sweep`): contiguous test chunks, chunk c embeds
@@ -370,6 +370,8 @@ def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_
         Keyword options of :func:`~gnetlab.ehd.training.fine_tune_classifier` (not ``seed``).
     label : str, default ""
         The ``model`` column of the rows.
+    per_image : bool, default False
+        One row per test image instead of per chunk (for paired standard errors).
     progress : bool, default True
         Show a progress bar.
 
@@ -378,7 +380,9 @@ def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_
     pandas.DataFrame
         One row per (N, chunk, method): ``model``, ``method`` (:data:`SWEEP_METHODS`), ``embedding``,
         ``hyperdim``, ``chunk``, ``n_test``, ``accuracy`` (percent), ``float_accuracy`` (percent, the
-        float model on the chunk).
+        float model on the chunk). With ``per_image``: one row per (N, chunk, method, test image), with
+        ``image`` (index into ``X``), ``correct`` and ``float_correct`` (bool) in place of ``n_test``,
+        ``accuracy`` and ``float_accuracy``.
     """
     import pandas as pd
 
@@ -387,7 +391,7 @@ def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_
     from ..protocol import chunk_bounds, chunk_streams
     from .build import embed_gnet
     from .sweeps import _check_eval_inputs
-    from .training import fine_tune_classifier
+    from .training import ehd_hidden, fine_tune_classifier, layer_output
 
     _check_pair(model, None)
     X, y, n_chunks = _check_eval_inputs(model, X, y, n_chunks, seed)
@@ -400,6 +404,8 @@ def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_
     finetune = dict(finetune or {})
     if not isinstance(finetune, dict) or "seed" in finetune:
         raise ValueError("finetune: expected a dict of fine_tune_classifier options without 'seed'")
+    if not isinstance(per_image, bool):
+        raise TypeError(f"per_image: expected a bool, got {per_image!r}")
     float_pred = model.predict(X)
     streams = chunk_streams(seed, n_chunks)
     bounds = chunk_bounds(X.shape[0], n_chunks)
@@ -414,9 +420,14 @@ def binary_training_sweep(model, X, y, X_train, y_train, *, hyperdims, finetune_
             if N in ft:
                 nets.append(("fine-tuned classifier",
                              fine_tune_classifier(model, e, X_train, y_train, seed=seed, **finetune)[0]))
+            H = ehd_hidden(e, X[idx])  # the hidden layers are shared: only the classifier differs
             for method, net in nets:
-                pred = net.predict(X[idx])
-                rows.append({"model": label, "method": method, "embedding": embedding, "hyperdim": N, "chunk": c,
-                             "n_test": idx.size, "accuracy": 100.0 * np.mean(pred == y[idx]),
-                             "float_accuracy": 100.0 * np.mean(float_pred[idx] == y[idx])})
+                pred = layer_output(net.classifier, H).argmax(1)  # = net.predict(X[idx]) (ties: lowest class)
+                key = {"model": label, "method": method, "embedding": embedding, "hyperdim": N, "chunk": c}
+                if per_image:
+                    rows.extend({**key, "image": int(i), "correct": bool(p == y[i]), "float_correct":
+                                 bool(float_pred[i] == y[i])} for i, p in zip(idx, pred))
+                else:
+                    rows.append({**key, "n_test": idx.size, "accuracy": 100.0 * np.mean(pred == y[idx]),
+                                 "float_accuracy": 100.0 * np.mean(float_pred[idx] == y[idx])})
     return pd.DataFrame(rows)
