@@ -41,10 +41,10 @@ rule train_ehd_aware:
 
 
 rule ehd_binary_training:
-    """Training EHD G-Nets in the binary domain: EHD accuracy vs N of the dense RASU G-Net post hoc, with
-    its binary class vectors fine-tuned for each chunk's G, of its EHD-aware fine-tunes (one per
-    embedding), and of both, for Gaussian and Rademacher G, with the float accuracy and the share of the
-    gap each method recovers. Makes figures/ehd_binary_training.{png,pdf} and
+    """Training EHD G-Nets in the binary domain: EHD accuracy vs N of the dense and the conv RASU G-Net
+    post hoc, with their binary class vectors fine-tuned for each chunk's G, of their EHD-aware fine-tunes
+    (one per embedding), and of both, for Gaussian and Rademacher G, with the float accuracy and the share
+    of the gap each method recovers (with standard errors). Makes figures/ehd_binary_training.{png,pdf} and
     results/ehd_binary_training.csv from notebooks/15_ehd_binary_training.ipynb (gnetlab.ehd.training,
     gnetlab.ehd.aware, gnetlab.gnet)."""
     input:
