@@ -51,7 +51,8 @@ rule ehd_binary_training:
         notebook="notebooks/15_ehd_binary_training.ipynb",
         code=gnetlab_modules("ehd", "gnet", "embed", "bits", "kernels", "datasets"),
         models=model_files(config["ehd_binary_training"]["models"]),
-        aware_models=model_files(config["ehd_binary_training"]["aware_models"]),
+        aware_models=[f for per_model in config["ehd_binary_training"]["aware_models"].values()
+                      for f in model_files(per_model)],
     output:
         **figure_outputs("ehd_binary_training", "G-Net and EHD G-Net"),
     log:

@@ -305,7 +305,8 @@ def test_committed_aware_model_loads_without_training(monkeypatch):
 
     monkeypatch.setattr(aware, "train_from_spec", lambda *a, **k: pytest.fail("trained instead of loading"))
     cfg = pipeline.load_config()
-    for name in ("ehd_rasu_aware_gaussian", "ehd_rasu_aware_rademacher"):
+    for name in ("ehd_rasu_aware_gaussian", "ehd_rasu_aware_rademacher", "conv_rasu_aware_gaussian",
+                 "conv_rasu_aware_rademacher"):
         model, meta = aware.load_model(name, cfg["gnet_models"][name], progress=False)
         assert meta["spec"]["ehd_aware"]["embedding"] in name and not model.training
 
