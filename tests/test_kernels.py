@@ -443,3 +443,34 @@ def test_uint8_sign_matmul_refuses_out_of_range():
         uint8_sign_matmul(np.array([[0, 256, 1]]), w)
     with pytest.raises(TypeError):
         uint8_sign_matmul(np.ones((1, 3)), w)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_gemm_drivers_split_cells_exactly_for_any_number_of_parts(path):
+    """The drivers split (b block, tile of a, unit of b) cells into ``n_parts`` equal ranges, which
+    may start and end inside a (block, tile) run: every part count and block size gives the exact
+    product (each output written once, with its first / last K block flags)."""
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(21)
+    for m, n, k in [(37, 53, 64 * 9 + 7), (8, 200, 300), (64, 49, 64 * 5)]:
+        a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+        ref = (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int32)
+        wa, wb = pack_signs(a).words, pack_signs(b).words
+        nw = wa.shape[1]
+        for n_parts in (1, 2, 3, 7):
+            for jb_units, kb_words in ((1, 2), (2, nw), (5, 3)):
+                if path == "avx512_vpopcntdq":
+                    groups = -(-n // (8 * pg.BCAST_RG)) * pg.BCAST_RG
+                    bil = np.zeros((groups, nw, 8), np.uint64)
+                    for r in range(n):
+                        bil[r // 8, :, r % 8] = wb[r]
+                    out = np.full((m, n), -7, np.int32)
+                    pg._gemm_bcast(wa, bil, out, k, jb_units, kb_words, n_parts)
+                    np.testing.assert_array_equal(out, ref)
+                ra, rb, lanes, byte_counters = pg.TILES[path]
+                kb = min(kb_words * lanes, 31 * lanes) if byte_counters else kb_words * lanes
+                ap, bp = pg._pad_rows(wa, ra), pg._pad_rows(wb, rb)
+                out = np.full((ap.shape[0], bp.shape[0]), -7, np.int32)
+                pg._DRIVERS[path](ap, bp, out, k, jb_units, kb, n_parts)
+                np.testing.assert_array_equal(out[:m, :n], ref)
