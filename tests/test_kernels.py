@@ -474,3 +474,27 @@ def test_gemm_drivers_split_cells_exactly_for_any_number_of_parts(path):
                 out = np.full((ap.shape[0], bp.shape[0]), -7, np.int32)
                 pg._DRIVERS[path](ap, bp, out, k, jb_units, kb, n_parts)
                 np.testing.assert_array_equal(out[:m, :n], ref)
+
+
+@pytest.mark.parametrize("path", [p for p in SUPPORTED if p != "portable"])
+def test_table_kernel_rows_do_not_depend_on_batch_or_table_build(path):
+    """Small calls build the tables serially, large ones in parallel: both give the same bits, so a
+    row's product is bitwise the same alone and inside a batch; parallel and serial builds agree."""
+    from gnetlab.kernels import numba_backend as nbk
+
+    rng = np.random.default_rng(22)
+    k = 64 * 250 + 17
+    x = rng.standard_normal((40, k)).astype(np.float32)
+    w = pack_signs(_signs(rng, (19, k))).words
+    assert 40 * 2 * w.shape[1] >= nbk._PARALLEL_TABLE_WORDS > 2 * w.shape[1]
+    batch = nbk.sign_weight_matmul(x, w, k, kernel="tables", path=path)
+    for e in (0, 17, 39):
+        alone = nbk.sign_weight_matmul(x[e : e + 1], w, k, kernel="tables", path=path)
+        assert np.array_equal(alone.view(np.uint32), batch[e : e + 1].view(np.uint32))
+    xp = np.zeros((40, 64 * w.shape[1]), np.float32)
+    xp[:, :k] = x
+    t_par = np.empty((40, 2 * w.shape[1], 11, 8), np.float32)
+    t_ser = np.empty_like(t_par)
+    nbk._build_tables(xp, t_par)
+    nbk._fill_tables(xp, t_ser, 0, t_ser.shape[1])
+    assert np.array_equal(t_par.view(np.uint32), t_ser.view(np.uint32))
