@@ -470,7 +470,8 @@ def test_gemm_drivers_split_cells_exactly_for_any_number_of_parts(path):
                     np.testing.assert_array_equal(out, ref)
                 ra, rb, lanes, byte_counters = pg.TILES[path]
                 kb = min(kb_words * lanes, 31 * lanes) if byte_counters else kb_words * lanes
-                ap, bp = pg._pad_rows(wa, ra), pg._pad_rows(wb, rb)
+                sa, sb = (pg.spread_nibbles(wa), pg.spread_nibbles(wb)) if path in pg._NIBBLE_PATHS else (wa, wb)
+                ap, bp = pg._pad_rows(sa, ra), pg._pad_rows(sb, rb)
                 out = np.full((ap.shape[0], bp.shape[0]), -7, np.int32)
                 pg._DRIVERS[path](ap, bp, out, k, jb_units, kb, n_parts)
                 np.testing.assert_array_equal(out[:m, :n], ref)
@@ -498,3 +499,16 @@ def test_table_kernel_rows_do_not_depend_on_batch_or_table_build(path):
     nbk._build_tables(xp, t_par)
     nbk._fill_tables(xp, t_ser, 0, t_ser.shape[1])
     assert np.array_equal(t_par.view(np.uint32), t_ser.view(np.uint32))
+
+
+def test_spread_nibbles_keeps_every_bit_and_the_xor_popcounts():
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(23)
+    w = rng.integers(0, 2**64 - 1, size=(5, 7), dtype=np.uint64, endpoint=True)
+    s = pg.spread_nibbles(np.asfortranarray(w))
+    assert s.shape == (5, 14) and s.flags.c_contiguous
+    assert not (s & np.uint64(0xF0F0F0F0F0F0F0F0)).any()
+    np.testing.assert_array_equal(s[:, :7] | (s[:, 7:] << np.uint64(4)), w)
+    pc = lambda x: np.unpackbits(x.view(np.uint8), axis=-1).sum(axis=-1)  # noqa: E731
+    np.testing.assert_array_equal(pc(s[:1] ^ s[1:]), pc(w[:1] ^ w[1:]))
