@@ -470,11 +470,15 @@ def test_gemm_drivers_split_cells_exactly_for_any_number_of_parts(path):
                     np.testing.assert_array_equal(out, ref)
                 ra, rb, lanes, byte_counters = pg.TILES[path]
                 kb = min(kb_words * lanes, 31 * lanes) if byte_counters else kb_words * lanes
-                sa, sb = (pg.spread_nibbles(wa), pg.spread_nibbles(wb)) if path in pg._NIBBLE_PATHS else (wa, wb)
-                ap, bp = pg._pad_rows(sa, ra), pg._pad_rows(sb, rb)
+                ap, bp = pg._pad_rows(wa, ra), pg._pad_rows(wb, rb)
                 out = np.full((ap.shape[0], bp.shape[0]), -7, np.int32)
                 pg._DRIVERS[path](ap, bp, out, k, jb_units, kb, n_parts)
                 np.testing.assert_array_equal(out[:m, :n], ref)
+                if path in pg._NIBBLE_DRIVERS:
+                    sa, sb = pg._pad_rows(pg.spread_nibbles(wa), ra), pg._pad_rows(pg.spread_nibbles(wb), rb)
+                    out = np.full((sa.shape[0], sb.shape[0]), -7, np.int32)
+                    pg._NIBBLE_DRIVERS[path](sa, sb, out, k, jb_units, min(kb_words * lanes, 63 * lanes), n_parts)
+                    np.testing.assert_array_equal(out[:m, :n], ref)
 
 
 @pytest.mark.parametrize("path", [p for p in SUPPORTED if p != "portable"])
@@ -512,3 +516,17 @@ def test_spread_nibbles_keeps_every_bit_and_the_xor_popcounts():
     np.testing.assert_array_equal(s[:, :7] | (s[:, 7:] << np.uint64(4)), w)
     pc = lambda x: np.unpackbits(x.view(np.uint8), axis=-1).sum(axis=-1)  # noqa: E731
     np.testing.assert_array_equal(pc(s[:1] ^ s[1:]), pc(w[:1] ^ w[1:]))
+
+
+@pytest.mark.skipif("avx2" not in SUPPORTED, reason="needs the avx2 path")
+def test_avx2_gemm_on_long_operands_goes_through_the_nibble_driver_exactly():
+    from gnetlab.kernels import numba_backend
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(24)
+    m, n, k = 520, 517, 64 * 70 + 5  # m n / (m + n) >= NIBBLE_MIN; K: several 63-step blocks + a tail
+    assert m * n >= pg.NIBBLE_MIN * (m + n)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    ref = a.astype(np.float64) @ b.astype(np.float64).T
+    wb = np.asfortranarray(pack_signs(b).words)
+    np.testing.assert_array_equal(numba_backend.binary_matmul(pack_signs(a).words, wb, k, path="avx2"), ref)
