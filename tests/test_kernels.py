@@ -443,3 +443,90 @@ def test_uint8_sign_matmul_refuses_out_of_range():
         uint8_sign_matmul(np.array([[0, 256, 1]]), w)
     with pytest.raises(TypeError):
         uint8_sign_matmul(np.ones((1, 3)), w)
+
+
+@pytest.mark.parametrize("path", SUPPORTED)
+def test_gemm_drivers_split_cells_exactly_for_any_number_of_parts(path):
+    """The drivers split (b block, tile of a, unit of b) cells into ``n_parts`` equal ranges, which
+    may start and end inside a (block, tile) run: every part count and block size gives the exact
+    product (each output written once, with its first / last K block flags)."""
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(21)
+    for m, n, k in [(37, 53, 64 * 9 + 7), (8, 200, 300), (64, 49, 64 * 5)]:
+        a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+        ref = (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int32)
+        wa, wb = pack_signs(a).words, pack_signs(b).words
+        nw = wa.shape[1]
+        for n_parts in (1, 2, 3, 7):
+            for jb_units, kb_words in ((1, 2), (2, nw), (5, 3)):
+                if path == "avx512_vpopcntdq":
+                    groups = -(-n // (8 * pg.BCAST_RG)) * pg.BCAST_RG
+                    bil = np.zeros((groups, nw, 8), np.uint64)
+                    for r in range(n):
+                        bil[r // 8, :, r % 8] = wb[r]
+                    out = np.full((m, n), -7, np.int32)
+                    pg._gemm_bcast(wa, bil, out, k, jb_units, kb_words, n_parts)
+                    np.testing.assert_array_equal(out, ref)
+                ra, rb, lanes, byte_counters = pg.TILES[path]
+                kb = min(kb_words * lanes, 31 * lanes) if byte_counters else kb_words * lanes
+                ap, bp = pg._pad_rows(wa, ra), pg._pad_rows(wb, rb)
+                out = np.full((ap.shape[0], bp.shape[0]), -7, np.int32)
+                pg._DRIVERS[path](ap, bp, out, k, jb_units, kb, n_parts)
+                np.testing.assert_array_equal(out[:m, :n], ref)
+                if path in pg._NIBBLE_DRIVERS:
+                    sa, sb = pg._pad_rows(pg.spread_nibbles(wa), ra), pg._pad_rows(pg.spread_nibbles(wb), rb)
+                    out = np.full((sa.shape[0], sb.shape[0]), -7, np.int32)
+                    pg._NIBBLE_DRIVERS[path](sa, sb, out, k, jb_units, min(kb_words * lanes, 63 * lanes), n_parts)
+                    np.testing.assert_array_equal(out[:m, :n], ref)
+
+
+@pytest.mark.parametrize("path", [p for p in SUPPORTED if p != "portable"])
+def test_table_kernel_rows_do_not_depend_on_batch_or_table_build(path):
+    """Small calls build the tables serially, large ones in parallel: both give the same bits, so a
+    row's product is bitwise the same alone and inside a batch; parallel and serial builds agree."""
+    from gnetlab.kernels import numba_backend as nbk
+
+    rng = np.random.default_rng(22)
+    k = 64 * 250 + 17
+    x = rng.standard_normal((40, k)).astype(np.float32)
+    w = pack_signs(_signs(rng, (19, k))).words
+    assert 40 * 2 * w.shape[1] >= nbk._PARALLEL_TABLE_WORDS > 2 * w.shape[1]
+    batch = nbk.sign_weight_matmul(x, w, k, kernel="tables", path=path)
+    for e in (0, 17, 39):
+        alone = nbk.sign_weight_matmul(x[e : e + 1], w, k, kernel="tables", path=path)
+        assert np.array_equal(alone.view(np.uint32), batch[e : e + 1].view(np.uint32))
+    xp = np.zeros((40, 64 * w.shape[1]), np.float32)
+    xp[:, :k] = x
+    t_par = np.empty((40, 2 * w.shape[1], 11, 8), np.float32)
+    t_ser = np.empty_like(t_par)
+    nbk._build_tables(xp, t_par)
+    nbk._fill_tables(xp, t_ser, 0, t_ser.shape[1])
+    assert np.array_equal(t_par.view(np.uint32), t_ser.view(np.uint32))
+
+
+def test_spread_nibbles_keeps_every_bit_and_the_xor_popcounts():
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(23)
+    w = rng.integers(0, 2**64 - 1, size=(5, 7), dtype=np.uint64, endpoint=True)
+    s = pg.spread_nibbles(np.asfortranarray(w))
+    assert s.shape == (5, 14) and s.flags.c_contiguous
+    assert not (s & np.uint64(0xF0F0F0F0F0F0F0F0)).any()
+    np.testing.assert_array_equal(s[:, :7] | (s[:, 7:] << np.uint64(4)), w)
+    pc = lambda x: np.unpackbits(x.view(np.uint8), axis=-1).sum(axis=-1)  # noqa: E731
+    np.testing.assert_array_equal(pc(s[:1] ^ s[1:]), pc(w[:1] ^ w[1:]))
+
+
+@pytest.mark.skipif("avx2" not in SUPPORTED, reason="needs the avx2 path")
+def test_avx2_gemm_on_long_operands_goes_through_the_nibble_driver_exactly():
+    from gnetlab.kernels import numba_backend
+    from gnetlab.kernels import popcount_gemm as pg
+
+    rng = np.random.default_rng(24)
+    m, n, k = 520, 517, 64 * 70 + 5  # m n / (m + n) >= NIBBLE_MIN; K: several 63-step blocks + a tail
+    assert m * n >= pg.NIBBLE_MIN * (m + n)
+    a, b = _signs(rng, (m, k)), _signs(rng, (n, k))
+    ref = a.astype(np.float64) @ b.astype(np.float64).T
+    wb = np.asfortranarray(pack_signs(b).words)
+    np.testing.assert_array_equal(numba_backend.binary_matmul(pack_signs(a).words, wb, k, path="avx2"), ref)

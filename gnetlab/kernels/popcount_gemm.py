@@ -14,17 +14,31 @@ XORs every (a, b) pair, counts bits and accumulates:
                       (tile 4 rows x 24 columns, ``_make_bcast_tile``; ~15% faster than the tile
                       below at K = 4096). Otherwise tile 4 x 4 whose 16 sums go through a
                       transposing add network, with a masked-load tail.
-``avx2``              256-bit ``<4 x i64>``, ``llvm.ctpop.v32i8`` (the PSHUFB nibble-table popcount)
-                      into byte counters, summed horizontally once per block of 31 steps (a byte never
-                      exceeds 8 x 31 = 248); tile 4 x 2 (16 ymm registers).
-``portable``          the same byte-counter scheme on 128-bit ``<2 x i64>`` (NEON ``cnt`` on ARM,
+``avx2``              256-bit ``<4 x i64>``, ``llvm.ctpop.v32i8`` (the PSHUFB nibble-table popcount:
+                      two lookups, a shift, two masks) into byte counters, summed horizontally once
+                      per block of 31 steps (a byte never exceeds 8 x 31 = 248); tile 4 x 2 (16 ymm
+                      registers). When both operands are long (``NIBBLE_MIN``) on nibble-spread
+                      operands instead (``spread_nibbles``: each byte holds 4 of the bits, twice the
+                      words): XOR + one VPSHUFB lookup + VPADDB per 128 binary MACs (6 instead of 8
+                      vector ops per 256 MACs; 1.15x faster measured at 1024 x 1024 x 4096), summed
+                      by VPSADBW once per block of 63 steps (a byte never exceeds 4 x 63 = 252).
+``portable``          the general byte-counter scheme (``llvm.ctpop.v16i8``, blocks of 31 steps) on
+                      128-bit ``<2 x i64>`` (NEON ``cnt`` on ARM,
                       SSE2 bit tricks on old x86); generic IR only.
 
 Trailing words that do not fill a vector use scalar ``llvm.ctpop.i64``. The driver pads ``a`` to a
 multiple of RA rows and ``b`` to a multiple of RB rows (zero rows, sliced off), keeps a block of ``b``
-(~128 KiB) hot in L2 while each thread's tiles of ``a`` stream past it, and splits (b block, a tile)
-jobs over threads with one ``prange`` (one parallel region per call; no operand swap or transposed
-copy is needed when ``a`` is short).
+(~128 KiB) hot in L2 while each thread's tiles of ``a`` stream past it, and splits the (b block, a
+tile, b unit) cells into one equal contiguous range per thread with one ``prange`` (one parallel
+region per call, equal work per thread whatever the block sizes; no operand swap or transposed copy
+is needed when ``a`` is short).
+
+Peak (AMD EPYC Zen 4, 3.55 GHz): a 512-bit XOR, VPOPCNTQ and VPADDQ each take two of the four 256-bit
+vector pipes, so 512 binary MACs cost at least 1.5 cycles (341 MACs per cycle and core); the broadcast
+tile runs at ~335 per cycle on one core (CPU time, 1024 x 1024 x 4096), i.e. at that bound; other
+register tiles (8 x 3, 6 x 4, 8 x 2 groups) and K / b block sizes measured within 5% of it. Beyond
+it only fewer instructions per bit would help; sharing the work with scalar POPCNT on the integer
+pipes did not (a C test loop mixing both was no faster than the vector part alone).
 """
 
 from __future__ import annotations
@@ -61,10 +75,15 @@ def popcount64(typingctx, x):
     return sig, codegen
 
 
-def _make_tile(ra: int, rb: int, lanes: int, byte_counters: bool):
+def _make_tile(ra: int, rb: int, lanes: int, byte_counters: bool, nibbles: bool = False):
     """Intrinsic ``tile(a, b, i, j, w0, w1) -> UniTuple(int64, ra * rb)``: entry ``ra_idx * rb + rb_idx``
     is ``sum_{w in [w0, w1)} popcount(a[i + ra_idx, w] ^ b[j + rb_idx, w])``. a, b uint64 C-contiguous;
-    the rows must exist; with byte counters ``(w1 - w0) // lanes <= 31``."""
+    the rows must exist; with byte counters ``(w1 - w0) // lanes <= 31``.
+
+    ``nibbles`` (AVX2 only): every byte of a and b holds at most 4 bits, in its low nibble (see
+    :func:`spread_nibbles`), so one VPSHUFB lookup of a 16-entry table is the byte's popcount (the
+    general byte popcount needs two lookups, a shift and two masks); byte counters then take
+    ``(w1 - w0) // lanes <= 63``."""
     vec = ir.VectorType(_I64, lanes)
     if byte_counters:
         acc_t = ir.VectorType(_I8, 8 * lanes)
@@ -98,7 +117,17 @@ def _make_tile(ra: int, rb: int, lanes: int, byte_counters: bool):
                 ptr = cgutils.alloca_once(builder, acc_t)
                 builder.store(ir.Constant(acc_t, None), ptr)
                 accs.append(ptr)
-            ctpop = _llvm_fn(builder, ctpop_name, acc_t, [acc_t])
+            if nibbles:
+                pshufb = _llvm_fn(builder, "llvm.x86.avx2.pshuf.b", acc_t, [acc_t, acc_t])
+                lut = ir.Constant(acc_t, [bin(v % 16).count("1") for v in range(8 * lanes)])
+
+                def count(x):
+                    return builder.call(pshufb, [lut, x])
+            else:
+                ctpop = _llvm_fn(builder, ctpop_name, acc_t, [acc_t])
+
+                def count(x):
+                    return builder.call(ctpop, [x])
             step = ir.Constant(intp, lanes)
             n_steps = builder.sdiv(builder.sub(w1, w0), step)
             with cgutils.for_range(builder, n_steps, intp=intp) as loop:
@@ -115,13 +144,18 @@ def _make_tile(ra: int, rb: int, lanes: int, byte_counters: bool):
                         if byte_counters:
                             x = builder.bitcast(x, acc_t)
                         acc = accs[t * rb + u]
-                        builder.store(builder.add(builder.load(acc), builder.call(ctpop, [x])), acc)
+                        builder.store(builder.add(builder.load(acc), count(x)), acc)
             reduce_add = _llvm_fn(builder, reduce_name, wide_t.element if byte_counters else _I64,
                                   [wide_t if byte_counters else vec])
+            if byte_counters and nibbles:  # AVX2: VPSADBW sums each 8 bytes into a 64-bit lane
+                psad = _llvm_fn(builder, "llvm.x86.avx2.psad.bw", ir.VectorType(_I64, 4), [acc_t, acc_t])
+                reduce4 = _llvm_fn(builder, "llvm.vector.reduce.add.v4i64", _I64, [ir.VectorType(_I64, 4)])
             totals = []
             for acc in accs:
                 v = builder.load(acc)
-                if byte_counters:
+                if byte_counters and nibbles:
+                    s = builder.call(reduce4, [builder.call(psad, [v, ir.Constant(acc_t, None)])])
+                elif byte_counters:
                     s = builder.zext(builder.call(reduce_add, [builder.zext(v, wide_t)]), _I64)
                 else:
                     s = builder.call(reduce_add, [v])
@@ -341,94 +375,157 @@ TILES = {
     "portable": (4, 2, 2, True),
 }
 _tile_b256 = _make_tile(*TILES["avx2"])
+_tile_n256 = _make_tile(*TILES["avx2"], nibbles=True)
 _tile_b128 = _make_tile(*TILES["portable"])
 
 # The three drivers differ only in the micro-kernel they call (numba caches a function by its source
 # location, so each path gets its own function rather than a closure).
 
 
-# Parallel jobs are (b block, 4-row tile of a) pairs, b block outermost: each thread takes a
-# contiguous range of jobs (numba's static schedule), so it sweeps its tiles of a past one b block
-# (kept in L2) before moving on, and a short a (a single query) still gives every thread work.
+# Work is split in cells: (b block, tile of a, unit of b), where a unit is one register tile's worth of
+# b rows (RB rows, or RG groups of 8 for the broadcast tile), ordered b block outermost. Each of the
+# ``n_parts`` parallel iterations (one per thread) takes an equal contiguous range of cells, so the
+# threads do equal work whatever the block sizes (whole (block, tile) jobs split unevenly when the
+# last b block is short: 58% / 42% for 1024 x 1024 x 4096 before), and each sweeps its tiles of a past
+# one b block (kept in L2) before moving on; a short a (a single query) still gives every thread work.
+
+
+@njit(cache=True, nogil=True)
+def _cell_run(c, c1, n_tiles, n_units, jb_units):
+    """(tile of a, first unit of b, units) of the run of cells that starts at cell ``c``: up to ``c1``
+    or the end of the (b block, tile) it lies in."""
+    span = n_tiles * jb_units
+    blk = c // span
+    off = c - blk * span
+    size = min(jb_units, n_units - blk * jb_units)
+    tile = off // size
+    u0 = off - tile * size
+    return tile, blk * jb_units + u0, min(size - u0, c1 - c)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _gemm_q512(a, b, out, k, jb_rows, kb_words):
+def _gemm_q512(a, b, out, k, jb_units, kb_words, n_parts):
     m, nw = a.shape
-    n = b.shape[0]
     n_tiles = m // 4
-    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
-    for job in prange(n_jobs):
-        i = 4 * (job % n_tiles)
-        j_start = (job // n_tiles) * jb_rows
-        j_stop = min(n, j_start + jb_rows)
-        for k_start in range(0, nw, kb_words):
-            k_stop = min(nw, k_start + kb_words)
-            for j in range(j_start, j_stop, 4):
-                _tile_q512_store(a, b, out, i, j, k_start, k_stop, k, k_start == 0, k_stop == nw)
+    n_units = b.shape[0] // 4
+    total = n_tiles * n_units
+    for p in prange(n_parts):
+        c = total * p // n_parts
+        c1 = total * (p + 1) // n_parts
+        while c < c1:
+            tile, u0, cnt = _cell_run(c, c1, n_tiles, n_units, jb_units)
+            i = 4 * tile
+            for k_start in range(0, nw, kb_words):
+                k_stop = min(nw, k_start + kb_words)
+                for u in range(u0, u0 + cnt):
+                    _tile_q512_store(a, b, out, i, 4 * u, k_start, k_stop, k, k_start == 0, k_stop == nw)
+            c += cnt
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _gemm_b256(a, b, out, k, jb_rows, kb_words):
+def _gemm_b256(a, b, out, k, jb_units, kb_words, n_parts):
     m, nw = a.shape
-    n = b.shape[0]
     n_tiles = m // 4
-    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
-    for job in prange(n_jobs):
-        i = 4 * (job % n_tiles)
-        j_start = (job // n_tiles) * jb_rows
-        j_stop = min(n, j_start + jb_rows)
-        for k_start in range(0, nw, kb_words):
-            k_stop = min(nw, k_start + kb_words)
-            first = k_start == 0
-            last = k_stop == nw
-            for j in range(j_start, j_stop, 2):
-                s = _tile_b256(a, b, i, j, k_start, k_stop)
-                for r in range(4):
-                    for c in range(2):
-                        v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
-                        out[i + r, j + c] = k - 2 * v if last else v
+    n_units = b.shape[0] // 2
+    total = n_tiles * n_units
+    for p in prange(n_parts):
+        c = total * p // n_parts
+        c1 = total * (p + 1) // n_parts
+        while c < c1:
+            tile, u0, cnt = _cell_run(c, c1, n_tiles, n_units, jb_units)
+            i = 4 * tile
+            for k_start in range(0, nw, kb_words):
+                k_stop = min(nw, k_start + kb_words)
+                first = k_start == 0
+                last = k_stop == nw
+                for u in range(u0, u0 + cnt):
+                    j = 2 * u
+                    s = _tile_b256(a, b, i, j, k_start, k_stop)
+                    for r in range(4):
+                        for q in range(2):
+                            v = s[2 * r + q] if first else out[i + r, j + q] + s[2 * r + q]
+                            out[i + r, j + q] = k - 2 * v if last else v
+            c += cnt
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _gemm_b128(a, b, out, k, jb_rows, kb_words):
+def _gemm_n256(a, b, out, k, jb_units, kb_words, n_parts):
     m, nw = a.shape
-    n = b.shape[0]
     n_tiles = m // 4
-    n_jobs = n_tiles * ((n + jb_rows - 1) // jb_rows)
-    for job in prange(n_jobs):
-        i = 4 * (job % n_tiles)
-        j_start = (job // n_tiles) * jb_rows
-        j_stop = min(n, j_start + jb_rows)
-        for k_start in range(0, nw, kb_words):
-            k_stop = min(nw, k_start + kb_words)
-            first = k_start == 0
-            last = k_stop == nw
-            for j in range(j_start, j_stop, 2):
-                s = _tile_b128(a, b, i, j, k_start, k_stop)
-                for r in range(4):
-                    for c in range(2):
-                        v = s[2 * r + c] if first else out[i + r, j + c] + s[2 * r + c]
-                        out[i + r, j + c] = k - 2 * v if last else v
+    n_units = b.shape[0] // 2
+    total = n_tiles * n_units
+    for p in prange(n_parts):
+        c = total * p // n_parts
+        c1 = total * (p + 1) // n_parts
+        while c < c1:
+            tile, u0, cnt = _cell_run(c, c1, n_tiles, n_units, jb_units)
+            i = 4 * tile
+            for k_start in range(0, nw, kb_words):
+                k_stop = min(nw, k_start + kb_words)
+                first = k_start == 0
+                last = k_stop == nw
+                for u in range(u0, u0 + cnt):
+                    j = 2 * u
+                    s = _tile_n256(a, b, i, j, k_start, k_stop)
+                    for r in range(4):
+                        for q in range(2):
+                            v = s[2 * r + q] if first else out[i + r, j + q] + s[2 * r + q]
+                            out[i + r, j + q] = k - 2 * v if last else v
+            c += cnt
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _gemm_bcast(a, bil, out, k, jb_groups, kb_words):
+def _gemm_b128(a, b, out, k, jb_units, kb_words, n_parts):
     m, nw = a.shape
-    ng = bil.shape[0]
+    n_tiles = m // 4
+    n_units = b.shape[0] // 2
+    total = n_tiles * n_units
+    for p in prange(n_parts):
+        c = total * p // n_parts
+        c1 = total * (p + 1) // n_parts
+        while c < c1:
+            tile, u0, cnt = _cell_run(c, c1, n_tiles, n_units, jb_units)
+            i = 4 * tile
+            for k_start in range(0, nw, kb_words):
+                k_stop = min(nw, k_start + kb_words)
+                first = k_start == 0
+                last = k_stop == nw
+                for u in range(u0, u0 + cnt):
+                    j = 2 * u
+                    s = _tile_b128(a, b, i, j, k_start, k_stop)
+                    for r in range(4):
+                        for q in range(2):
+                            v = s[2 * r + q] if first else out[i + r, j + q] + s[2 * r + q]
+                            out[i + r, j + q] = k - 2 * v if last else v
+            c += cnt
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _gemm_bcast(a, bil, out, k, jb_units, kb_words, n_parts):
+    m, nw = a.shape
     n_tiles = (m + 3) // 4
-    n_jobs = n_tiles * ((ng + jb_groups - 1) // jb_groups)
-    for job in prange(n_jobs):
-        i = 4 * (job % n_tiles)
-        g0 = (job // n_tiles) * jb_groups
-        g1 = min(ng, g0 + jb_groups)
-        for k_start in range(0, nw, kb_words):
-            k_stop = min(nw, k_start + kb_words)
-            for g in range(g0, g1, 3):
-                _tile_bcast(a, bil, out, i, g, k_start, k_stop, k, k_start == 0, k_stop == nw)
+    n_units = bil.shape[0] // 3
+    total = n_tiles * n_units
+    for p in prange(n_parts):
+        c = total * p // n_parts
+        c1 = total * (p + 1) // n_parts
+        while c < c1:
+            tile, u0, cnt = _cell_run(c, c1, n_tiles, n_units, jb_units)
+            i = 4 * tile
+            for k_start in range(0, nw, kb_words):
+                k_stop = min(nw, k_start + kb_words)
+                for u in range(u0, u0 + cnt):
+                    _tile_bcast(a, bil, out, i, 3 * u, k_start, k_stop, k, k_start == 0, k_stop == nw)
+            c += cnt
 
 
 _DRIVERS = {"avx512_vpopcntdq": _gemm_q512, "avx2": _gemm_b256, "portable": _gemm_b128}
+# Paths with a nibble-spread driver (``spread_nibbles``), used when m n / (m + n) >= NIBBLE_MIN: the
+# spread copies both operands (twice the words; a fresh buffer, page faults included, ~4 ns per
+# word here) to save ~15% of the O(m n W) kernel, so it pays only when both operands are long
+# (measured on AVX2 code, K = 4096: m = 1 x n = 16384 took 6 ms spread against 0.7 ms without).
+_NIBBLE_DRIVERS = {"avx2": _gemm_n256}
+NIBBLE_MIN = 256
 # Bytes of b kept hot per cache block (a quarter of a 512 KiB L2; Zen 4 has 1 MiB, Intel 1-2 MiB).
 _B_BLOCK_BYTES = 128 * 1024
 # Words of K per block on the 64-bit-counter path (2 KiB per row: a 4-row tile of a stays in L1).
@@ -442,17 +539,28 @@ def _pad_rows(x: np.ndarray, multiple: int) -> np.ndarray:
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], x.dtype)], axis=0)
 
 
-def blocking(path: str, n_words: int, m: int = 1 << 30, n: int = 1 << 30, threads: int = 1) -> tuple[int, int]:
-    """(rows of b per cache block, words of K per block) for ``path``; with fewer than 8 jobs per
-    thread (a short a), b blocks shrink so that the threads share the work."""
+def blocking(path: str, n_words: int, nibbles: bool = False) -> tuple[int, int]:
+    """(units of b per cache block, words of K per block) for ``path`` and operands of ``n_words``
+    words (nibble-spread ones on the nibble paths): a unit is one register tile's RB rows of b; a
+    block of b is about ``_B_BLOCK_BYTES``; byte counters bound the steps per K block (31, or 63 when
+    a byte holds at most 4 bits)."""
     ra, rb, lanes, byte_counters = TILES[path]
-    kb = min(n_words, 31 * lanes if byte_counters else _K_BLOCK_WORDS)
-    jb = max(rb, (_B_BLOCK_BYTES // (8 * max(1, kb))) // rb * rb)
-    tiles = -(-m // ra)
-    if tiles * -(-n // jb) < 8 * threads:
-        want_blocks = -(-8 * threads // tiles)
-        jb = max(rb, -(-(-(-n // want_blocks)) // rb) * rb)
-    return int(jb), int(kb)
+    steps = 63 if nibbles else 31
+    kb = min(n_words, steps * lanes if byte_counters else _K_BLOCK_WORDS)
+    return int(max(1, _B_BLOCK_BYTES // (8 * max(1, kb) * rb))), int(kb)
+
+
+_NIBBLE_MASK = np.uint64(0x0F0F0F0F0F0F0F0F)
+
+
+def spread_nibbles(words: np.ndarray) -> np.ndarray:
+    """(rows, 2W) uint64 from (rows, W): the low nibble of every byte, then the high nibble moved down
+    (``[w & 0x0F.., (w >> 4) & 0x0F..]``). The bits of a row are the same bits, each byte holding 4;
+    popcounts of XORs of two rows spread alike are unchanged."""
+    out = np.empty((words.shape[0], 2 * words.shape[1]), np.uint64)  # C-contiguous whatever words is
+    np.bitwise_and(words, _NIBBLE_MASK, out=out[:, : words.shape[1]])
+    np.bitwise_and(words >> np.uint64(4), _NIBBLE_MASK, out=out[:, words.shape[1] :])
+    return out
 
 
 def _gemm_interleaved(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -468,12 +576,8 @@ def _gemm_interleaved(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
         bil[full, :, : n % 8] = b[8 * full :].T
     out = np.empty((m, n), np.int32)
     kb = min(nw, _K_BLOCK_WORDS)
-    jb = max(BCAST_RG, (_B_BLOCK_BYTES // (64 * kb)) // BCAST_RG * BCAST_RG)
-    tiles = -(-m // BCAST_RA)
-    threads = numba.get_num_threads()
-    if tiles * -(-groups // jb) < 8 * threads:
-        jb = max(BCAST_RG, -(-(-(-groups // -(-8 * threads // tiles))) // BCAST_RG) * BCAST_RG)
-    _gemm_bcast(ap, bil, out, int(k), int(jb), int(kb))
+    jb = max(1, _B_BLOCK_BYTES // (64 * kb * BCAST_RG))  # units of BCAST_RG groups of 8 rows
+    _gemm_bcast(ap, bil, out, int(k), int(jb), int(kb), numba.get_num_threads())
     return out
 
 
@@ -484,13 +588,17 @@ def gemm(a: np.ndarray, b: np.ndarray, k: int, path: str) -> np.ndarray:
     m, n = a.shape[0], b.shape[0]
     if path == "avx512_vpopcntdq" and m >= BCAST_MIN_ROWS:
         return _gemm_interleaved(a, b, k)
+    import numba
+
+    nibbles = path in _NIBBLE_DRIVERS and m * n >= NIBBLE_MIN * (m + n)
+    if nibbles:
+        a, b = spread_nibbles(a), spread_nibbles(b)
     ap = _pad_rows(np.ascontiguousarray(a), ra)
     bp = _pad_rows(np.ascontiguousarray(b), rb)
     out = np.empty((ap.shape[0], bp.shape[0]), np.int32)
-    import numba
-
-    jb, kb = blocking(path, a.shape[1], ap.shape[0], bp.shape[0], numba.get_num_threads())
-    _DRIVERS[path](ap, bp, out, int(k), jb, kb)
+    jb, kb = blocking(path, ap.shape[1], nibbles)
+    driver = _NIBBLE_DRIVERS[path] if nibbles else _DRIVERS[path]
+    driver(ap, bp, out, int(k), jb, kb, numba.get_num_threads())
     if out.shape != (m, n):
         out = np.ascontiguousarray(out[:m, :n])
     return out
