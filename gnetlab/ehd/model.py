@@ -306,6 +306,10 @@ class EHDGNet:
         raw, x = x, (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
         if path == "packed" and not flip_layers and collect is None and first_cache is None and self._fast_ok():
             return self._forward_fast(x, timings, raw)
+        if path == "packed" and not flip_layers and collect is None and first_cache is None and _conv_ok(self):
+            from .conv_fast import conv_forward  # fused conv path (gnetlab.ehd.conv_fast)
+
+            return conv_forward(self, x, timings)
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()
@@ -384,6 +388,12 @@ class EHDGNet:
         thr = np.ascontiguousarray(-tie_tolerance(blk, first)[:, 0])
         gsum = first.cached("gsum_int", lambda: np.rint(first.projection_rowsum()).astype(np.int64))
         return pixel_projection_signs(raw, blk, values, first.projection_bits(), layout, thr, first.projection, gsum)
+
+
+def _conv_ok(net) -> bool:
+    from .conv_fast import conv_fast_ok
+
+    return conv_fast_ok(net)
 
 
 def _clock(timings):

@@ -1,0 +1,310 @@
+"""The fused packed path of conv EHD G-Nets (TASU, Rademacher G): compiled kernels from image to classes.
+
+For a network of conv2d layers followed by dense layers, all TASU with the arcsine estimate and
+Rademacher G, the first on real inputs and every later one on +-1 inputs, :func:`conv_forward` computes
+exactly the integer scores of the generic packed path (and of the float-simulated one) without its
+intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
+
+* first layer (real inputs): the patches of the zero-padded ``x + b`` are built once (they also give the
+  tie tolerance, with the same numpy code as :func:`gnetlab.ehd.model.tie_tolerance`); per patch a
+  float32 product with the +-1 G is formed in a cache-resident row buffer and decided against the
+  threshold exactly as :func:`gnetlab.ehd.fast.exact_projection_signs` decides it (rigorous float32
+  error bound, float64 re-sum of the few entries inside it; when float64 cannot decide either, the whole
+  layer falls back to :func:`~gnetlab.ehd.fast.exact_projection_signs`, which finishes with fsum);
+* later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
+  words, and ``<g_k, u> = K - 2 popcount(u ^ g_k)`` (G's words stored word-major, so the loop over the
+  N rows vectorises, VPOPCNTQ where the CPU has it) is compared with the per-position padding terms of
+  :func:`gnetlab.ehd.model._patches`;
+* every conv layer's weight side, its TASU sign (the float32 operations of
+  :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
+  window is -1) are one kernel that writes the next layer's sign planes;
+* the dense layers run as in the fused dense path (:func:`gnetlab.kernels.binary_matmul`,
+  :func:`~gnetlab.ehd.fast.pack_less`, :func:`~gnetlab.ehd.fast.pack_tasu`).
+
+The kernels are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles for;
+the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). Rows are split over
+numba's threads from :data:`PARALLEL_ROWS` patch rows on.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit, prange
+
+from ..kernels.popcount_gemm import popcount64
+
+__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS"]
+
+# Patch rows (images x positions) from which the +-1-input conv layers split over numba's threads
+# (below, waking the pool costs more than it saves on a busy 2-core machine).
+PARALLEL_ROWS = 2048
+# float32 products per BLAS call of the first layer (a block of patch rows that stays in cache).
+BLOCK_ENTRIES = 64 * 5000
+_U32 = 2.0**-24
+_U64 = 2.0**-53
+
+
+def _gamma(k: int, u: float) -> float:
+    n = max(int(k), 1)
+    return n * u / (1 - n * u)
+
+
+def conv_fast_ok(net) -> bool:
+    """Whether :func:`conv_forward` applies to the :class:`gnetlab.ehd.EHDGNet` ``net``: Rademacher G,
+    conv2d layers then dense layers, TASU with the arcsine estimate, real inputs only into the first."""
+    layers = net.all_layers
+    if net.embedding != "rademacher" or any(l.embedding != "rademacher" for l in layers):
+        return False
+    if layers[0].kind != "conv2d" or layers[0].binary_input or not all(l.binary_input for l in layers[1:]):
+        return False
+    seen_dense = False
+    for l in net.layers:
+        if l.activation != "tasu" or l.estimate != "arcsine":
+            return False
+        if l.kind == "dense":
+            seen_dense = True
+            if l.pool != 1:
+                return False
+        elif l.kind != "conv2d" or seen_dense:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
+    """rows[b L + oy Wo + ox, (c k + ky) k + kx] = x[b, c, y, x] + bias, 0 where padded (unfold order)."""
+    B, C, H, W = x.shape
+    L = Ho * Wo
+    for b in range(B):
+        for oy in range(Ho):
+            for ox in range(Wo):
+                r = b * L + oy * Wo + ox
+                for c in range(C):
+                    for ky in range(k):
+                        y = oy * stride + ky - pad
+                        for kx in range(k):
+                            xx = ox * stride + kx - pad
+                            i = (c * k + ky) * k + kx
+                            if 0 <= y < H and 0 <= xx < W:
+                                rows[r, i] = x[b, c, y, xx] + bias
+                            else:
+                                rows[r, i] = np.float32(0)
+
+
+@njit(cache=True, nogil=True)
+def _weights_tasu_pool(words, wbits, hyperdim, c, alpha, B, Ho, Wo, p, out):
+    """out[b, o, py, px] = 1 (sign -1) where every position of the p x p window has
+    float32(alpha) * (float32(N - 2 popcount(words[pos] ^ wbits[o])) * c) < 0 (TASU, then max-pool)."""
+    m, W = wbits.shape
+    Hp, Wp = out.shape[2], out.shape[3]
+    L = Ho * Wo
+    for b in range(B):
+        for o in range(m):
+            wo = wbits[o]
+            for py in range(Hp):
+                for px in range(Wp):
+                    neg = True
+                    for dy in range(p):
+                        for dx in range(p):
+                            r = b * L + (py * p + dy) * Wo + px * p + dx
+                            wr = words[r]
+                            s = 0
+                            for q in range(W):
+                                s += popcount64(wr[q] ^ wo[q])
+                            z = np.float32(np.int32(hyperdim - 2 * s)) * c
+                            neg = neg and (alpha * z < np.float32(0))
+                    out[b, o, py, px] = np.uint8(neg)
+
+
+@njit(cache=True, nogil=True)
+def _binary_patch_words(s, k, stride, pad, Ho, Wo, out):
+    """Packed +1-padded patches of the sign planes s (B, C, H, W; 1 = -1), in unfold order."""
+    B, C, H, W = s.shape
+    L = Ho * Wo
+    for b in range(B):
+        for oy in range(Ho):
+            for ox in range(Wo):
+                r = b * L + oy * Wo + ox
+                for q in range(out.shape[1]):
+                    out[r, q] = np.uint64(0)
+                for c in range(C):
+                    for ky in range(k):
+                        y = oy * stride + ky - pad
+                        if y < 0 or y >= H:
+                            continue
+                        for kx in range(k):
+                            xx = ox * stride + kx - pad
+                            if 0 <= xx < W and s[b, c, y, xx]:
+                                i = (c * k + ky) * k + kx
+                                out[r, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+
+
+@njit(cache=True, nogil=True)
+def _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, r0, r1):
+    """Packed signs of (K - 2 popcount(u_r ^ g_k)) - pad_int[pos, k] < neg_bvalid[pos, k] (in float64),
+    pos = r mod L, for r in [r0, r1); gT: G's packed words word-major (Wu, N)."""
+    Wu, N = gT.shape
+    L = pad_int.shape[0]
+    W = words.shape[1]
+    for r in range(r0, r1):
+        pos = r % L
+        for n in range(N):
+            acc[n] = 0
+        for q in range(Wu):
+            uq = u[r, q]
+            g = gT[q]
+            for n in range(N):
+                acc[n] += np.int32(popcount64(uq ^ g[n]))
+        pi = pad_int[pos]
+        nb = neg_bvalid[pos]
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            for j in range(top):
+                n = base + j
+                d = np.int32(K) - np.int32(2) * acc[n] - pi[n]
+                word |= np.uint64(np.float64(d) < np.float64(nb[n])) << np.uint64(j)
+            words[r, w] = word
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _binary_rows_par(u, gT, K, pad_int, neg_bvalid, words, n_blocks):
+    R = u.shape[0]
+    N = gT.shape[1]
+    per = (R + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        acc = np.empty(N, np.int32)
+        _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, min(R, blk * per), min(R, blk * per + per))
+
+
+def _out_size(n: int, layer) -> int:
+    return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _first_layer_words(layer, x) -> np.ndarray:
+    """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
+    from ..threads import blas_threads
+    from .fast import _exact_rows, exact_projection_signs
+    from .model import tie_tolerance
+
+    B, C, H, W = x.shape
+    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    K, N = layer.fan_in, layer.hyperdim
+    R = B * Ho * Wo
+    rows = np.empty((R, K), np.float32)
+    _real_patches(x, np.float32(layer.bias), layer.kernel_size, layer.stride, layer.padding, Ho, Wo, rows)
+    thr = np.ascontiguousarray(-tie_tolerance(rows, layer)[:, 0])
+    GT = layer.cached("conv_fast_GT", lambda: np.ascontiguousarray(layer.projection.T))
+    gbits = layer.projection_bits()
+    absum = np.abs(rows).sum(axis=1, dtype=np.float64)
+    bound = 2.0 * _gamma(K, _U32) * absum + 1e-30
+    bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
+    words = np.empty((R, -(-N // 64)), np.uint64)
+    step = max(1, BLOCK_ENTRIES // N)
+    buf = np.empty((min(step, R), N), np.float32)
+    left = 0
+    with blas_threads(1):  # cache-sized blocks on this thread: no BLAS workers left spinning
+        for r in range(0, R, step):
+            blk = rows[r:r + step]
+            approx = np.matmul(blk, GT, out=buf[:blk.shape[0]])
+            left += _exact_rows(approx, blk, gbits, thr[r:r + step], bound[r:r + step], bound64[r:r + step],
+                                words[r:r + step], 0, blk.shape[0])
+    if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
+        words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
+    return words
+
+
+def _pad_tables(layer, shape) -> dict:
+    """The per-position padding terms of a +-1-input conv layer (those of ``gnetlab.ehd.model._patches``)."""
+    key = ("pad", tuple(shape))
+    if key not in layer._cache:
+        from .model import _patches
+
+        _patches(np.ones((1, *shape), np.float32), layer)
+    pad = layer._cache[key]
+    if "neg_bvalid" not in pad:
+        pad["neg_bvalid"] = np.ascontiguousarray(-pad["bvalid"])
+    return pad
+
+
+def _binary_layer_words(layer, s) -> np.ndarray:
+    """A +-1-input conv layer's data signs, packed (B * L, ceil(N / 64)), from sign planes s."""
+    from .fast import _handoff
+
+    B, C, H, W = s.shape
+    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    K, N = layer.fan_in, layer.hyperdim
+    pad = _pad_tables(layer, (C, H, W))
+    u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
+    _binary_patch_words(s, layer.kernel_size, layer.stride, layer.padding, Ho, Wo, u)
+    gT = layer.cached("conv_fast_gT", lambda: np.ascontiguousarray(layer.projection_bits().T))
+    words = np.empty((u.shape[0], -(-N // 64)), np.uint64)
+    threads = _threads()
+    if threads > 1 and u.shape[0] >= PARALLEL_ROWS:
+        _handoff()
+        _binary_rows_par(u, gT, K, pad["pad_int"], pad["neg_bvalid"], words, threads)
+    else:
+        _binary_rows(u, gT, K, pad["pad_int"], pad["neg_bvalid"], words, np.empty(N, np.int32), 0, u.shape[0])
+    return words
+
+
+def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
+    """Integer scores (B, n_classes) of a conv EHD G-Net on standardised inputs x (B, C, H, W), fused.
+
+    Parameters
+    ----------
+    net : EHDGNet
+        A network for which :func:`conv_fast_ok` holds.
+    x : ndarray, float32, shape (B, C, H, W)
+        The inputs after the model's input map ``(x - shift) / scale``.
+    timings : dict, optional
+        Seconds per layer are added under ``"layer{i}"`` (clock: its ``"_clock"`` entry, else wall time).
+
+    Returns
+    -------
+    ndarray, int32, shape (B, n_classes)
+        Exactly :meth:`gnetlab.ehd.EHDGNet.scores` of the generic packed path.
+    """
+    from .fast import pack_less, pack_tasu
+    from .model import _binary_dot
+
+    now = time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    B = x.shape[0]
+    s = None  # sign planes between conv layers (uint8, 1 = -1)
+    act = None  # packed signs between dense layers
+    for i, layer in enumerate(net.all_layers):
+        t0 = now()
+        if layer.kind == "conv2d":
+            H, W = (x if s is None else s).shape[2:]
+            words = _first_layer_words(layer, x) if s is None else _binary_layer_words(layer, s)
+            Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+            p = layer.pool
+            s = np.empty((B, layer.n_out, Ho // p, Wo // p), np.uint8)
+            _weights_tasu_pool(words, layer.weight_bits, layer.hyperdim, np.float32(np.pi / (2 * layer.hyperdim)),
+                               np.float32(layer.alpha), B, Ho, Wo, p, s)
+        else:
+            if act is None:
+                from ..bits import pack_bool
+
+                act = pack_bool(s.reshape(B, -1).view(np.bool_))
+            dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
+            words = pack_less(dot, layer.cached("neg_bias_term", lambda l=layer: -l.bias_term()))
+            dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)
+            if layer.kind == "classifier":
+                if timings is not None:
+                    timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+                return dot
+            act = pack_tasu(dot, layer.hyperdim, layer.alpha)
+        if timings is not None:
+            timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+    raise AssertionError("no classifier")  # pragma: no cover

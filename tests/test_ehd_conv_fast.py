@@ -1,0 +1,97 @@
+"""The fused conv packed path (gnetlab.ehd.conv_fast): when it applies, and that it gives exactly the
+integers of the generic packed path and of the float-simulated path (ties, odd N, strides, pooling,
+blocks, threads, the fsum fallback and the portable popcount path)."""
+
+import numpy as np
+import pytest
+
+from gnetlab import ehd
+from gnetlab.ehd import conv_fast
+from gnetlab.gnet.models import GNet
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _model(activation="tasu", channels=2, seed=0, pool=2, dense=True):
+    blocks = [{"kind": "conv2d", "out": 5, "kernel_size": 3, "padding": 1, "pool": pool, "bias_init": 0.05},
+              {"kind": "conv2d", "out": 4, "kernel_size": 3, "padding": 2, "stride": 2, "bias_init": 0.1}]
+    if dense:
+        blocks.append({"kind": "dense", "out": 6})
+    cfg = {"input_shape": [channels, 11, 9], "activation": activation, "n_classes": 3, "seed": seed,
+           "blocks": blocks}
+    return GNet(cfg).eval()
+
+
+def _embed(model, hyperdim=(131, 77, 64, 65), embedding="rademacher", seed=2):
+    n = len(model.layers) + 1
+    return ehd.embed_gnet(model, hyperdim=list(hyperdim)[:n], embedding=embedding, seed=seed)
+
+
+def _check(e, X, batch_size):
+    fast = e.scores(X, path="packed", batch_size=batch_size)
+    np.testing.assert_array_equal(fast, e.scores(X, path="float", batch_size=batch_size))
+    # a first-layer cache sends the packed path through the generic (unfused) route
+    np.testing.assert_array_equal(fast, e.scores(X, path="packed", batch_size=batch_size, _first_layer_cache={}))
+    return fast
+
+
+def test_applies_only_to_tasu_rademacher_conv2d_nets():
+    assert conv_fast.conv_fast_ok(_embed(_model()))
+    assert conv_fast.conv_fast_ok(_embed(_model(dense=False)))
+    assert not conv_fast.conv_fast_ok(_embed(_model("rasu")))
+    assert not conv_fast.conv_fast_ok(_embed(_model(), embedding="gaussian"))
+    cfg = {"input_shape": [2, 17], "activation": "tasu", "n_classes": 3, "seed": 1,
+           "blocks": [{"kind": "conv1d", "out": 4, "kernel_size": 5, "padding": 2}]}
+    assert not conv_fast.conv_fast_ok(_embed(GNet(cfg).eval()))
+
+
+@pytest.mark.parametrize("channels,pool,dense", [(1, 2, True), (2, 3, True), (3, 1, False)])
+@pytest.mark.parametrize("batch", [1, 6])
+def test_equals_float_and_generic_paths(channels, pool, dense, batch):
+    model = _model(channels=channels, pool=pool, dense=dense, seed=channels)
+    e = _embed(model, hyperdim=(63, 129, 1, 64))
+    X = np.random.default_rng(batch).random((batch, model.n_features), dtype=np.float32)
+    _check(e, X, batch)
+    _check(e, X, 4)
+
+
+def test_exact_ties_of_quantised_images():
+    # 8-bit images with constant regions: many first-layer projections are exactly 0 (sign +1)
+    model = _model(channels=1)
+    e = _embed(model)
+    rng = np.random.default_rng(3)
+    X = np.zeros((5, model.n_features), np.float32)
+    X[:, ::3] = rng.integers(0, 3, (5, X[:, ::3].shape[1])) / np.float32(255)
+    X[1] = np.float32(7) / np.float32(255)
+    _check(e, X, 5)
+
+
+def test_blocks_threads_and_portable_path(monkeypatch):
+    model = _model()
+    e = _embed(model)
+    X = np.random.default_rng(7).random((9, model.n_features), dtype=np.float32)
+    ref = e.scores(X, path="float", batch_size=9)
+    monkeypatch.setattr(conv_fast, "BLOCK_ENTRIES", 3 * 131)  # many small BLAS blocks
+    monkeypatch.setattr(conv_fast, "PARALLEL_ROWS", 1)  # the threaded kernel
+    np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
+    monkeypatch.setenv("GNETLAB_KERNEL_PATH", "portable")  # the dense layers' portable popcount kernels
+    np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
+
+
+def test_undecided_sums_fall_back_to_the_exact_route(monkeypatch):
+    model = _model()
+    e = _embed(model)
+    X = np.random.default_rng(8).random((2, model.n_features), dtype=np.float32)
+    ref = e.scores(X, path="float", batch_size=2)
+    calls = []
+    monkeypatch.setattr(conv_fast, "_gamma", lambda k, u: calls.append(k) or 1.0)
+    np.testing.assert_array_equal(e.scores(X, batch_size=2), ref)  # every entry undecided: fsum route
+    assert calls
+
+
+def test_timings_are_recorded():
+    model = _model()
+    e = _embed(model)
+    tm = {}
+    e.scores(np.random.default_rng(9).random((1, model.n_features), dtype=np.float32), timings=tm)
+    assert {"layer0", "layer1", "layer2", "layer3"} <= set(tm)
