@@ -274,10 +274,11 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
     ndarray, int32, shape (B, n_classes)
         Exactly :meth:`gnetlab.ehd.EHDGNet.scores` of the generic packed path.
     """
-    from .fast import pack_less, pack_tasu
+    from .fast import _handoff, pack_less, pack_tasu
     from .model import _binary_dot
 
     now = time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
+    _handoff()  # OpenBLAS workers left spinning by an earlier BLAS call would take the cores
     x = np.ascontiguousarray(x, dtype=np.float32)
     B = x.shape[0]
     s = None  # sign planes between conv layers (uint8, 1 = -1)
