@@ -74,6 +74,8 @@ def test_blocks_threads_and_portable_path(monkeypatch):
     monkeypatch.setattr(conv_fast, "BLOCK_ENTRIES", 3 * 131)  # many small BLAS blocks
     monkeypatch.setattr(conv_fast, "PARALLEL_ROWS", 1)  # the threaded kernel
     np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
+    monkeypatch.setattr(conv_fast, "TAIL_MAX_ROWS", 0)  # dense layers on the GEMM kernels, not fused_tail
+    np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
     monkeypatch.setenv("GNETLAB_KERNEL_PATH", "portable")  # the dense layers' portable popcount kernels
     np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
 
@@ -94,4 +96,23 @@ def test_timings_are_recorded():
     e = _embed(model)
     tm = {}
     e.scores(np.random.default_rng(9).random((1, model.n_features), dtype=np.float32), timings=tm)
-    assert {"layer0", "layer1", "layer2", "layer3"} <= set(tm)
+    assert {"layer0", "layer1", "layer2"} <= set(tm)  # the fused dense layers count under the first
+
+
+@pytest.mark.parametrize("hidden,hyperdim", [((33, 65), [129, 63, 1]), ((64,), [64, 200]), ((7, 130, 5), [65, 1, 129, 3])])
+def test_fused_tail_equals_the_layer_by_layer_path(hidden, hyperdim):
+    from gnetlab.ehd import fused_tail
+    from gnetlab.ehd.model import _real_rademacher_signs
+    from gnetlab.gnet.models import build_model
+
+    model = build_model("mnist_dense", activation="tasu", seed=1, hidden=hidden)
+    e = ehd.embed_gnet(model, hyperdim=hyperdim, embedding="rademacher", seed=4)
+    X = np.random.default_rng(11).random((5, 784), dtype=np.float32)
+    ref = e.scores(X, path="float", batch_size=5)
+    for bs in (1, 5):
+        np.testing.assert_array_equal(e.scores(X, batch_size=bs), ref)
+    first = e.all_layers[0]
+    x = (X - np.float32(e.input_shift)) / np.float32(e.input_scale) + np.float32(first.bias)
+    words = _real_rademacher_signs(first, x, "float")
+    np.testing.assert_array_equal(fused_tail.tail_scores(e.all_layers, words, first_weights=True), ref)
+    np.testing.assert_array_equal(fused_tail.tail_scores(e.all_layers, words, first_weights=True), ref)  # cached

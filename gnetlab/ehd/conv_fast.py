@@ -5,12 +5,13 @@ Rademacher G, the first on real inputs and every later one on +-1 inputs, :func:
 exactly the integer scores of the generic packed path (and of the float-simulated one) without its
 intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 
-* first layer (real inputs): the patches of the zero-padded ``x + b`` are built once (they also give the
-  tie tolerance, with the same numpy code as :func:`gnetlab.ehd.model.tie_tolerance`); per patch a
-  float32 product with the +-1 G is formed in a cache-resident row buffer and decided against the
-  threshold exactly as :func:`gnetlab.ehd.fast.exact_projection_signs` decides it (rigorous float32
-  error bound, float64 re-sum of the few entries inside it; when float64 cannot decide either, the whole
-  layer falls back to :func:`~gnetlab.ehd.fast.exact_projection_signs`, which finishes with fsum);
+* first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
+  (they also give the tie tolerance, with the same numpy code as
+  :func:`gnetlab.ehd.model.tie_tolerance`); blocks of :data:`BLOCK_ENTRIES` products are formed by
+  single-threaded float32 BLAS (cache-resident) and decided at once, exactly as
+  :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
+  re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
+  :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
 * later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
   words, and ``<g_k, u> = K - 2 popcount(u ^ g_k)`` (G's words stored word-major, so the loop over the
   N rows vectorises, VPOPCNTQ where the CPU has it) is compared with the per-position padding terms of
@@ -18,12 +19,14 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 * every conv layer's weight side, its TASU sign (the float32 operations of
   :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
   window is -1) are one kernel that writes the next layer's sign planes;
-* the dense layers run as in the fused dense path (:func:`gnetlab.kernels.binary_matmul`,
-  :func:`~gnetlab.ehd.fast.pack_less`, :func:`~gnetlab.ehd.fast.pack_tasu`).
+* the dense layers run in one compiled call per row for small batches
+  (:func:`gnetlab.ehd.fused_tail.tail_scores`), else as in the fused dense path
+  (:func:`gnetlab.kernels.binary_matmul`, :func:`~gnetlab.ehd.fast.pack_less`,
+  :func:`~gnetlab.ehd.fast.pack_tasu`).
 
 The kernels are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles for;
-the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). Rows are split over
-numba's threads from :data:`PARALLEL_ROWS` patch rows on.
+the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). The +-1 conv
+layers split their rows over numba's threads from :data:`PARALLEL_ROWS` patch rows on.
 """
 
 from __future__ import annotations
@@ -35,13 +38,16 @@ from numba import njit, prange
 
 from ..kernels.popcount_gemm import popcount64
 
-__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS"]
+__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "BLOCK_ENTRIES", "TAIL_MAX_ROWS"]
 
 # Patch rows (images x positions) from which the +-1-input conv layers split over numba's threads
 # (below, waking the pool costs more than it saves on a busy 2-core machine).
 PARALLEL_ROWS = 2048
 # float32 products per BLAS call of the first layer (a block of patch rows that stays in cache).
 BLOCK_ENTRIES = 64 * 5000
+# Batches below this run the dense layers in one call per row (gnetlab.ehd.fused_tail), larger ones
+# on the blocked GEMM kernels.
+TAIL_MAX_ROWS = 16
 _U32 = 2.0**-24
 _U64 = 2.0**-53
 
@@ -267,7 +273,8 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
     x : ndarray, float32, shape (B, C, H, W)
         The inputs after the model's input map ``(x - shift) / scale``.
     timings : dict, optional
-        Seconds per layer are added under ``"layer{i}"`` (clock: its ``"_clock"`` entry, else wall time).
+        Seconds per layer are added under ``"layer{i}"`` (clock: its ``"_clock"`` entry, else wall time);
+        dense layers fused into one call (batches below :data:`TAIL_MAX_ROWS`) count under the first.
 
     Returns
     -------
@@ -298,6 +305,13 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
                 from ..bits import pack_bool
 
                 act = pack_bool(s.reshape(B, -1).view(np.bool_))
+                if B < TAIL_MAX_ROWS:  # the +-1 dense layers in one compiled call
+                    from .fused_tail import tail_scores
+
+                    out = tail_scores(net.all_layers[i:], act, first_weights=False)
+                    if timings is not None:
+                        timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+                    return out
             dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
             words = pack_less(dot, layer.cached("neg_bias_term", lambda l=layer: -l.bias_term()))
             dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)

@@ -361,6 +361,10 @@ class EHDGNet:
         t1 = now()
         if timings is not None:
             timings["layer0:data"] = timings.get("layer0:data", 0.0) + t1 - t0
+        if B < _ONE_BIT_MAX_ROWS:  # few rows: the +-1 layers in one compiled call (gnetlab.ehd.fused_tail)
+            from .fused_tail import tail_scores
+
+            return tail_scores(self.all_layers, words, first_weights=True)
         for i, layer in enumerate(self.all_layers):
             if i > 0:
                 dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
