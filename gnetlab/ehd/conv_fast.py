@@ -7,7 +7,7 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 
 * first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
   (they also give the tie tolerance, with the same numpy code as
-  :func:`gnetlab.ehd.model.tie_tolerance`); blocks of :data:`BLOCK_ENTRIES` products are formed by
+  :func:`gnetlab.ehd.geometry.tie_tolerance`); blocks of :data:`BLOCK_ENTRIES` products are formed by
   single-threaded float32 BLAS (cache-resident) and decided at once, exactly as
   :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
   re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
@@ -15,7 +15,7 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 * later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
   words, and ``<g_k, u> = K - 2 popcount(u ^ g_k)`` (G's words stored word-major, so the loop over the
   N rows vectorises, VPOPCNTQ where the CPU has it) is compared with the per-position padding terms of
-  :func:`gnetlab.ehd.model._patches`;
+  :func:`gnetlab.ehd.geometry.pad_tables`;
 * every conv layer's weight side, its TASU sign (the float32 operations of
   :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
   window is -1) are one kernel that writes the next layer's sign planes;
@@ -186,6 +186,14 @@ def _binary_rows_par(u, gT, K, pad_int, neg_bvalid, words, n_blocks):
         _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, min(R, blk * per), min(R, blk * per + per))
 
 
+def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """``k - 2 popcount(a_i ^ b_j)``, int32 (Ra, Rb) (:func:`gnetlab.kernels.binary_matmul`)."""
+    from ..bits import PackedBits
+    from ..kernels import binary_matmul
+
+    return np.asarray(binary_matmul(PackedBits(a, k), PackedBits(b, k)))
+
+
 def _out_size(n: int, layer) -> int:
     return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
 
@@ -200,7 +208,7 @@ def _first_layer_words(layer, x) -> np.ndarray:
     """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
     from ..threads import blas_threads
     from .fast import _exact_rows, exact_projection_signs
-    from .model import tie_tolerance
+    from .geometry import tie_tolerance
 
     B, C, H, W = x.shape
     Ho, Wo = _out_size(H, layer), _out_size(W, layer)
@@ -230,13 +238,10 @@ def _first_layer_words(layer, x) -> np.ndarray:
 
 
 def _pad_tables(layer, shape) -> dict:
-    """The per-position padding terms of a +-1-input conv layer (those of ``gnetlab.ehd.model._patches``)."""
-    key = ("pad", tuple(shape))
-    if key not in layer._cache:
-        from .model import _patches
+    """The per-position padding terms of a +-1-input conv layer, with ``neg_bvalid`` = -bvalid."""
+    from .geometry import pad_tables
 
-        _patches(np.ones((1, *shape), np.float32), layer)
-    pad = layer._cache[key]
+    pad = pad_tables(layer, shape)
     if "neg_bvalid" not in pad:
         pad["neg_bvalid"] = np.ascontiguousarray(-pad["bvalid"])
     return pad
@@ -282,7 +287,6 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
         Exactly :meth:`gnetlab.ehd.EHDGNet.scores` of the generic packed path.
     """
     from .fast import _handoff, pack_less, pack_tasu
-    from .model import _binary_dot
 
     now = time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
     _handoff()  # OpenBLAS workers left spinning by an earlier BLAS call would take the cores

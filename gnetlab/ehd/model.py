@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int, check_sequence, resolve_rng
 from ..bits import FLIP_MODELS, check_fraction, flip_mask, flip_packed, pack_bool, truncate_words, unpack_float
-from .geometry import _maxpool, _unfold
+from .geometry import TIE_RTOL, _maxpool, _unfold, pad_tables, tie_tolerance
 
 __all__ = ["EHDLayer", "EHDGNet", "PATHS", "ESTIMATES"]
 
@@ -460,16 +460,7 @@ def _patches(x: np.ndarray, layer: EHDLayer):
         rows, spatial = _unfold(x + np.float32(layer.bias), layer, 0.0)
         return rows, spatial, None
     rows, spatial = _unfold(x, layer, 1.0)
-    key = ("pad", x.shape[1:])
-
-    def make():
-        ind, _ = _unfold(np.zeros((1, *x.shape[1:]), np.float32), layer, 1.0)  # 1 where padded
-        pad = (ind @ layer.projection.T).astype(np.float32)  # (L, N)
-        valid = layer.projection_rowsum()[None, :] - pad
-        return {"L": pad.shape[0], "pad": pad, "pad_int": np.rint(pad).astype(np.int32),
-                "bvalid": np.float32(layer.bias) * valid}
-
-    return rows, spatial, layer.cached(key, make)
+    return rows, spatial, pad_tables(layer, x.shape[1:])
 
 
 def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.ndarray:
@@ -513,35 +504,6 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
         words = _real_rademacher_signs(layer, blk, path)
         return unpack_bits(words, layer.hyperdim).view(np.bool_)
     return (blk @ G.T) < -tie_tolerance(blk, layer)
-
-
-# Relative width of the band around 0 in which a real-input projection counts as 0 (sign +1).
-TIE_RTOL = 2.0 ** -18
-
-
-def tie_tolerance(blk: np.ndarray, layer: EHDLayer) -> np.ndarray:
-    """Per-row tolerance below which a real-input projection <g_k, x_r> counts as exactly 0 (sign +1).
-
-    A float32 sum depends on its summation order, which BLAS chooses by CPU. A projection that is 0 in
-    exact arithmetic (Rademacher G on quantised pixels: +x_i - x_j with x_i = x_j, over and over in conv
-    patches) then comes out as +-1e-8 and its sign, hence the embedding, depends on the machine. Values
-    within ``TIE_RTOL * sum_i |x_ri| * max |G|`` of 0 (far above float32 rounding of the sum, far below
-    a typical projection) count as 0, so the embedding is the same on every CPU.
-
-    Parameters
-    ----------
-    blk : numpy.ndarray, float32, shape (R, n)
-        Input rows (patches for conv layers).
-    layer : EHDLayer
-        The layer (its projection G).
-
-    Returns
-    -------
-    numpy.ndarray, float32, shape (R, 1)
-        The tolerance of each row.
-    """
-    gmax = layer.cached("abs_max_projection", lambda: np.float32(np.abs(layer.projection).max()))
-    return (np.float32(TIE_RTOL) * gmax) * np.abs(blk).sum(axis=1, keepdims=True, dtype=np.float32)
 
 
 def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=None) -> np.ndarray:
