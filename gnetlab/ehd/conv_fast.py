@@ -100,6 +100,48 @@ def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
 
 
 @njit(cache=True, nogil=True)
+def _decide_rows(approx, x, GT, thr, bound32, bound, bound64, words):
+    """Packed approx < thr per row, exactly (as ``gnetlab.ehd.fast._exact_rows``): entries within
+    ``bound`` (float64, rigorous) of the threshold are re-summed in float64; float32 prefilter
+    ``|approx - thr| <= bound32`` (``bound32 >= bound (1 + 2^-20)``, so it flags a superset). Returns
+    the number of entries float64 cannot decide either."""
+    R, N = approx.shape
+    K = x.shape[1]
+    W = words.shape[1]
+    left = 0
+    for r in range(R):
+        t32 = thr[r]
+        b32 = bound32[r]
+        t = np.float64(t32)
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            amb = 0
+            for j in range(top):  # branch-free, vectorised, float32
+                a = approx[r, base + j]
+                word |= np.uint64(a < t32) << np.uint64(j)
+                amb += abs(a - t32) <= b32
+            if amb:
+                for j in range(top):
+                    n = base + j
+                    if abs(np.float64(approx[r, n]) - t) > bound[r]:
+                        continue
+                    s = 0.0
+                    for i in range(K):
+                        s += np.float64(x[r, i]) * np.float64(GT[i, n])
+                    bit = np.uint64(1) << np.uint64(j)
+                    if abs(s - t) <= bound64[r]:
+                        left += 1
+                    elif s < t:
+                        word |= bit
+                    else:
+                        word &= ~bit
+            words[r, w] = word
+    return left
+
+
+@njit(cache=True, nogil=True)
 def _weights_tasu_pool(words, wbits, hyperdim, c, alpha, B, Ho, Wo, p, out):
     """out[b, o, py, px] = 1 (sign -1) where every position of the p x p window has
     float32(alpha) * (float32(N - 2 popcount(words[pos] ^ wbits[o])) * c) < 0 (TASU, then max-pool)."""
@@ -148,14 +190,14 @@ def _binary_patch_words(s, k, stride, pad, Ho, Wo, out):
 
 
 @njit(cache=True, nogil=True)
-def _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, r0, r1):
-    """Packed signs of (K - 2 popcount(u_r ^ g_k)) - pad_int[pos, k] < neg_bvalid[pos, k] (in float64),
-    pos = r mod L, for r in [r0, r1); gT: G's packed words word-major (Wu, N)."""
+def _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, acc, r0, r1):
+    """Packed signs of (K - 2 popcount(u_r ^ g_k)) - pad_int[t, k] < neg_bvalid[t, k] (in float64),
+    t = pos_row[r mod L], for r in [r0, r1); gT: G's packed words word-major (Wu, N)."""
     Wu, N = gT.shape
-    L = pad_int.shape[0]
+    L = pos_row.shape[0]
     W = words.shape[1]
     for r in range(r0, r1):
-        pos = r % L
+        pos = pos_row[r % L]
         for n in range(N):
             acc[n] = 0
         for q in range(Wu):
@@ -177,13 +219,13 @@ def _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, r0, r1):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _binary_rows_par(u, gT, K, pad_int, neg_bvalid, words, n_blocks):
+def _binary_rows_par(u, gT, K, pos_row, pad_int, neg_bvalid, words, n_blocks):
     R = u.shape[0]
     N = gT.shape[1]
     per = (R + n_blocks - 1) // n_blocks
     for blk in prange(n_blocks):
         acc = np.empty(N, np.int32)
-        _binary_rows(u, gT, K, pad_int, neg_bvalid, words, acc, min(R, blk * per), min(R, blk * per + per))
+        _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, acc, min(R, blk * per), min(R, blk * per + per))
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -207,7 +249,7 @@ def _threads() -> int:
 def _first_layer_words(layer, x) -> np.ndarray:
     """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
     from ..threads import blas_threads
-    from .fast import _exact_rows, exact_projection_signs
+    from .fast import exact_projection_signs
     from .geometry import tie_tolerance
 
     B, C, H, W = x.shape
@@ -222,6 +264,7 @@ def _first_layer_words(layer, x) -> np.ndarray:
     absum = np.abs(rows).sum(axis=1, dtype=np.float64)
     bound = 2.0 * _gamma(K, _U32) * absum + 1e-30
     bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
+    bound32 = (bound * (1 + 2.0**-20)).astype(np.float32)  # a float32 prefilter that flags a superset
     words = np.empty((R, -(-N // 64)), np.uint64)
     step = max(1, BLOCK_ENTRIES // N)
     buf = np.empty((min(step, R), N), np.float32)
@@ -230,21 +273,28 @@ def _first_layer_words(layer, x) -> np.ndarray:
         for r in range(0, R, step):
             blk = rows[r:r + step]
             approx = np.matmul(blk, GT, out=buf[:blk.shape[0]])
-            left += _exact_rows(approx, blk, gbits, thr[r:r + step], bound[r:r + step], bound64[r:r + step],
-                                words[r:r + step], 0, blk.shape[0])
+            left += _decide_rows(approx, blk, GT, thr[r:r + step], bound32[r:r + step], bound[r:r + step],
+                                 bound64[r:r + step], words[r:r + step])
     if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
         words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
     return words
 
 
-def _pad_tables(layer, shape) -> dict:
-    """The per-position padding terms of a +-1-input conv layer, with ``neg_bvalid`` = -bvalid."""
-    from .geometry import pad_tables
+def _pad_tables(layer, shape):
+    """The padding terms of a +-1-input conv layer (:func:`gnetlab.ehd.geometry.pad_tables`) compacted:
+    positions with the same padded offsets share one row (25 rows instead of 196 for 5 x 5 kernels
+    on 14 x 14 inputs, so the tables stay in cache). Returns (pos_row (L,), pad_int, neg_bvalid)."""
+    def make():
+        from .geometry import pad_tables
 
-    pad = pad_tables(layer, shape)
-    if "neg_bvalid" not in pad:
-        pad["neg_bvalid"] = np.ascontiguousarray(-pad["bvalid"])
-    return pad
+        pad = pad_tables(layer, shape)
+        neg = np.ascontiguousarray(-pad["bvalid"])
+        key = np.concatenate([pad["pad_int"], neg.view(np.int32)], axis=1)  # rows equal bit for bit
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        return (np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64),
+                np.ascontiguousarray(pad["pad_int"][first]), np.ascontiguousarray(neg[first]))
+
+    return layer.cached(("conv_fast_pad", tuple(shape)), make)
 
 
 def _binary_layer_words(layer, s) -> np.ndarray:
@@ -254,7 +304,7 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     B, C, H, W = s.shape
     Ho, Wo = _out_size(H, layer), _out_size(W, layer)
     K, N = layer.fan_in, layer.hyperdim
-    pad = _pad_tables(layer, (C, H, W))
+    pos_row, pad_int, neg_bvalid = _pad_tables(layer, (C, H, W))
     u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
     _binary_patch_words(s, layer.kernel_size, layer.stride, layer.padding, Ho, Wo, u)
     gT = layer.cached("conv_fast_gT", lambda: np.ascontiguousarray(layer.projection_bits().T))
@@ -262,9 +312,9 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     threads = _threads()
     if threads > 1 and u.shape[0] >= PARALLEL_ROWS:
         _handoff()
-        _binary_rows_par(u, gT, K, pad["pad_int"], pad["neg_bvalid"], words, threads)
+        _binary_rows_par(u, gT, K, pos_row, pad_int, neg_bvalid, words, threads)
     else:
-        _binary_rows(u, gT, K, pad["pad_int"], pad["neg_bvalid"], words, np.empty(N, np.int32), 0, u.shape[0])
+        _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, np.empty(N, np.int32), 0, u.shape[0])
     return words
 
 
