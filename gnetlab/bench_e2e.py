@@ -162,6 +162,11 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
                    sweep_images: int = 10_000) -> pd.DataFrame:
     """Conv EHD G-Net inference, packed vs float-simulated path (same model, same G, paired repeats).
 
+    With TASU and Rademacher G the packed path is the fused one of :mod:`gnetlab.ehd.conv_fast`
+    (exact first layer from single-threaded BLAS blocks, XOR-popcount conv layers with TASU and pooling
+    fused, the dense layers of small batches in one compiled call); ``identical_scores`` checks it
+    against the float path on the benchmark's own inputs (uniform floats in [0, 1)).
+
     Parameters
     ----------
     model : GNet, optional
