@@ -25,12 +25,13 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
   :func:`~gnetlab.ehd.fast.pack_tasu`).
 
 The kernels are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles for;
-the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). The +-1 conv
-layers split their rows over numba's threads from :data:`PARALLEL_ROWS` patch rows on.
+the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). From
+:data:`PARALLEL_ROWS` patch rows on, the conv layers split their rows over the threads.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -40,9 +41,10 @@ from ..kernels.popcount_gemm import popcount64
 
 __all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "BLOCK_ENTRIES", "TAIL_MAX_ROWS"]
 
-# Patch rows (images x positions) from which the +-1-input conv layers split over numba's threads
-# (below, waking the pool costs more than it saves on a busy 2-core machine).
-PARALLEL_ROWS = 2048
+# Patch rows (images x positions) from which the conv layers split their rows over threads (numba's
+# for +-1 inputs, Python threads running one-thread BLAS blocks for the first layer); below, waking
+# the threads costs more than it saves on a busy 2-core machine (one 28 x 28 image: 784 and 196 rows).
+PARALLEL_ROWS = 1024
 # float32 products per BLAS call of the first layer (a block of patch rows that stays in cache).
 BLOCK_ENTRIES = 64 * 5000
 # Batches below this run the dense layers in one call per row (gnetlab.ehd.fused_tail), larger ones
@@ -240,6 +242,14 @@ def _out_size(n: int, layer) -> int:
     return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
 
 
+@functools.lru_cache(maxsize=None)
+def _pool(n: int):
+    """A pool of n Python threads for the first layer's row blocks (created once per thread count)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(n, thread_name_prefix="gnetlab-conv")
+
+
 def _threads() -> int:
     import numba
 
@@ -267,14 +277,24 @@ def _first_layer_words(layer, x) -> np.ndarray:
     bound32 = (bound * (1 + 2.0**-20)).astype(np.float32)  # a float32 prefilter that flags a superset
     words = np.empty((R, -(-N // 64)), np.uint64)
     step = max(1, BLOCK_ENTRIES // N)
-    buf = np.empty((min(step, R), N), np.float32)
-    left = 0
-    with blas_threads(1):  # cache-sized blocks on this thread: no BLAS workers left spinning
-        for r in range(0, R, step):
-            blk = rows[r:r + step]
-            approx = np.matmul(blk, GT, out=buf[:blk.shape[0]])
-            left += _decide_rows(approx, blk, GT, thr[r:r + step], bound32[r:r + step], bound[r:r + step],
-                                 bound64[r:r + step], words[r:r + step])
+
+    def run(r0, r1):  # blocks of rows r0..r1 on the calling thread (BLAS and the kernel release the GIL)
+        buf = np.empty((min(step, r1 - r0), N), np.float32)
+        left = 0
+        for r in range(r0, r1, step):
+            e = min(r + step, r1)
+            approx = np.matmul(rows[r:e], GT, out=buf[:e - r])
+            left += _decide_rows(approx, rows[r:e], GT, thr[r:e], bound32[r:e], bound[r:e], bound64[r:e],
+                                 words[r:e])
+        return left
+
+    threads = _threads()
+    with blas_threads(1):  # cache-sized blocks, one BLAS thread per caller: no BLAS workers left spinning
+        if threads > 1 and R >= PARALLEL_ROWS:
+            per = -(-R // threads)
+            left = sum(_pool(threads).map(lambda i: run(i * per, min(R, i * per + per)), range(threads)))
+        else:
+            left = run(0, R)
     if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
         words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
     return words
