@@ -116,3 +116,40 @@ def test_fused_tail_equals_the_layer_by_layer_path(hidden, hyperdim):
     words = _real_rademacher_signs(first, x, "float")
     np.testing.assert_array_equal(fused_tail.tail_scores(e.all_layers, words, first_weights=True), ref)
     np.testing.assert_array_equal(fused_tail.tail_scores(e.all_layers, words, first_weights=True), ref)  # cached
+
+
+def test_first_layer_decision_on_cancelling_sums():
+    # rows of repeated values and balanced +-1 rows of G: many exact zeros and near-threshold sums,
+    # decided as exact_projection_signs decides them (its float64 / fsum route for the undecided)
+    from gnetlab.bits import pack_bool
+    from gnetlab.ehd import fast
+
+    rng = np.random.default_rng(12)
+    K, N, R = 24, 200, 30
+    G = np.where(rng.random((N, K)) < 0.5, -1.0, 1.0).astype(np.float32)
+    G[: N // 2, : K // 2], G[: N // 2, K // 2:] = 1.0, -1.0
+    x = np.repeat(rng.integers(1, 4, (R, 1)).astype(np.float32) / np.float32(3), K, axis=1)
+    x[R // 2:] += rng.standard_normal((R - R // 2, K)).astype(np.float32) * np.float32(1e-7)
+    thr = np.where(np.arange(R) % 3 == 0, np.float32(0), -np.float32(1e-7) * np.arange(R, dtype=np.float32))
+    GT = np.ascontiguousarray(G.T)
+    absum = np.abs(x).sum(axis=1, dtype=np.float64)
+    bound = 2.0 * conv_fast._gamma(K, conv_fast._U32) * absum + 1e-30
+    bound64 = 2.0 * conv_fast._gamma(K, conv_fast._U64) * absum + 1e-300
+    thr = thr.astype(np.float32)
+    ref = fast.exact_projection_signs(x, pack_bool(G < 0), x @ GT, projection=G, threshold=thr)
+
+    def decide(sel):
+        words = np.empty((int(sel.sum()), -(-N // 64)), np.uint64)
+        left = conv_fast._decide_rows(np.ascontiguousarray((x @ GT)[sel]), np.ascontiguousarray(x[sel]), GT,
+                                      thr[sel], (bound[sel] * (1 + 2.0**-20)).astype(np.float32), bound[sel],
+                                      bound64[sel], words)
+        return left, words
+
+    left, _ = decide(np.ones(R, bool))
+    assert left > 0  # exact ties at threshold 0: reported as undecided (the caller takes the fsum route)
+    sel = thr != 0
+    left, words = decide(sel)
+    assert left == 0
+    np.testing.assert_array_equal(words, ref[sel])
+    exact = (x.astype(np.float64) @ G.T.astype(np.float64)) < thr[:, None].astype(np.float64)
+    np.testing.assert_array_equal(ref, pack_bool(exact))
