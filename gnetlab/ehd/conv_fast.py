@@ -31,7 +31,6 @@ the vector units used are the compile target's (``gnetlab.kernels.cpu_features``
 
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
@@ -242,12 +241,30 @@ def _out_size(n: int, layer) -> int:
     return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
 
 
-@functools.lru_cache(maxsize=None)
-def _pool(n: int):
-    """A pool of n Python threads for the first layer's row blocks (created once per thread count)."""
-    from concurrent.futures import ThreadPoolExecutor
+def _on_threads(fn, ranges) -> int:
+    """sum(fn(*r) for r in ranges), the first range on this thread and each other on a new thread,
+    joined before returning (no thread outlives the call: ``gnetlab.threads.quiesce_blas`` only acts
+    while the process has a single thread)."""
+    import threading
 
-    return ThreadPoolExecutor(n, thread_name_prefix="gnetlab-conv")
+    results = [0] * len(ranges)
+    errors = []
+
+    def work(i):
+        try:
+            results[i] = fn(*ranges[i])
+        except BaseException as exc:  # re-raised on the calling thread
+            errors.append(exc)
+
+    others = [threading.Thread(target=work, args=(i,), name="gnetlab-conv") for i in range(1, len(ranges))]
+    for t in others:
+        t.start()
+    work(0)
+    for t in others:
+        t.join()
+    if errors:
+        raise errors[0]
+    return int(sum(results))
 
 
 def _threads() -> int:
@@ -259,7 +276,7 @@ def _threads() -> int:
 def _first_layer_words(layer, x) -> np.ndarray:
     """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
     from ..threads import blas_threads
-    from .fast import exact_projection_signs
+    from .fast import _handoff, exact_projection_signs
     from .geometry import tie_tolerance
 
     B, C, H, W = x.shape
@@ -292,9 +309,10 @@ def _first_layer_words(layer, x) -> np.ndarray:
     with blas_threads(1):  # cache-sized blocks, one BLAS thread per caller: no BLAS workers left spinning
         if threads > 1 and R >= PARALLEL_ROWS:
             per = -(-R // threads)
-            left = sum(_pool(threads).map(lambda i: run(i * per, min(R, i * per + per)), range(threads)))
+            left = _on_threads(run, [(i * per, min(R, i * per + per)) for i in range(threads)])
         else:
             left = run(0, R)
+    _handoff()  # restoring the BLAS thread count may have woken OpenBLAS's workers: back to sleep
     if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
         words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
     return words
