@@ -13,9 +13,9 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
   re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
   :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
 * later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
-  words, and ``<g_k, u> = K - 2 popcount(u ^ g_k)`` (G's words stored word-major, so the loop over the
-  N rows vectorises, VPOPCNTQ where the CPU has it) is compared with the per-position padding terms of
-  :func:`gnetlab.ehd.geometry.pad_tables`;
+  words; ``<g_k, u> = K - 2 popcount(u ^ g_k)`` comes from :func:`gnetlab.kernels.binary_matmul`
+  (dispatched on the CPU's features) and is compared with the padding terms of
+  :func:`gnetlab.ehd.geometry.pad_tables`, compacted to one row per padding pattern;
 * every conv layer's weight side, its TASU sign (the float32 operations of
   :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
   window is -1) are one kernel that writes the next layer's sign planes;
@@ -24,8 +24,8 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
   (:func:`gnetlab.kernels.binary_matmul`, :func:`~gnetlab.ehd.fast.pack_less`,
   :func:`~gnetlab.ehd.fast.pack_tasu`).
 
-The kernels are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles for;
-the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). From
+The kernels here are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles
+for; the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). From
 :data:`PARALLEL_ROWS` patch rows on, the conv layers split their rows over the threads.
 """
 
@@ -191,42 +191,32 @@ def _binary_patch_words(s, k, stride, pad, Ho, Wo, out):
 
 
 @njit(cache=True, nogil=True)
-def _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, acc, r0, r1):
-    """Packed signs of (K - 2 popcount(u_r ^ g_k)) - pad_int[t, k] < neg_bvalid[t, k] (in float64),
-    t = pos_row[r mod L], for r in [r0, r1); gT: G's packed words word-major (Wu, N)."""
-    Wu, N = gT.shape
+def _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, r0, r1):
+    """words[r] = packed (dot[r, k] - pad_int[t, k] < neg_bvalid[t, k]) (in float64), t = pos_row[r mod L]."""
+    N = dot.shape[1]
     L = pos_row.shape[0]
     W = words.shape[1]
     for r in range(r0, r1):
-        pos = pos_row[r % L]
-        for n in range(N):
-            acc[n] = 0
-        for q in range(Wu):
-            uq = u[r, q]
-            g = gT[q]
-            for n in range(N):
-                acc[n] += np.int32(popcount64(uq ^ g[n]))
-        pi = pad_int[pos]
-        nb = neg_bvalid[pos]
+        t = pos_row[r % L]
+        pi = pad_int[t]
+        nb = neg_bvalid[t]
         for w in range(W):
             base = w * 64
             top = min(64, N - base)
             word = np.uint64(0)
             for j in range(top):
                 n = base + j
-                d = np.int32(K) - np.int32(2) * acc[n] - pi[n]
+                d = dot[r, n] - pi[n]
                 word |= np.uint64(np.float64(d) < np.float64(nb[n])) << np.uint64(j)
             words[r, w] = word
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _binary_rows_par(u, gT, K, pos_row, pad_int, neg_bvalid, words, n_blocks):
-    R = u.shape[0]
-    N = gT.shape[1]
+def _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, n_blocks):
+    R = dot.shape[0]
     per = (R + n_blocks - 1) // n_blocks
     for blk in prange(n_blocks):
-        acc = np.empty(N, np.int32)
-        _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, acc, min(R, blk * per), min(R, blk * per + per))
+        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, min(R, blk * per), min(R, blk * per + per))
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -345,14 +335,14 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     pos_row, pad_int, neg_bvalid = _pad_tables(layer, (C, H, W))
     u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
     _binary_patch_words(s, layer.kernel_size, layer.stride, layer.padding, Ho, Wo, u)
-    gT = layer.cached("conv_fast_gT", lambda: np.ascontiguousarray(layer.projection_bits().T))
+    dot = _binary_dot(u, layer.projection_bits(), K)  # <g_k, u>: XOR-popcount GEMM (CPU-dispatched)
     words = np.empty((u.shape[0], -(-N // 64)), np.uint64)
     threads = _threads()
     if threads > 1 and u.shape[0] >= PARALLEL_ROWS:
         _handoff()
-        _binary_rows_par(u, gT, K, pos_row, pad_int, neg_bvalid, words, threads)
+        _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, threads)
     else:
-        _binary_rows(u, gT, K, pos_row, pad_int, neg_bvalid, words, np.empty(N, np.int32), 0, u.shape[0])
+        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, 0, u.shape[0])
     return words
 
 
