@@ -71,8 +71,7 @@ def test_blocks_threads_and_portable_path(monkeypatch):
     e = _embed(model)
     X = np.random.default_rng(7).random((9, model.n_features), dtype=np.float32)
     ref = e.scores(X, path="float", batch_size=9)
-    monkeypatch.setattr(conv_fast, "BLOCK_ENTRIES", 3 * 131)  # many small BLAS blocks
-    monkeypatch.setattr(conv_fast, "PARALLEL_ROWS", 1)  # the threaded kernel
+    monkeypatch.setattr(conv_fast, "PARALLEL_ROWS", 1)  # the threaded kernels
     np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
     monkeypatch.setattr(conv_fast, "TAIL_MAX_ROWS", 0)  # dense layers on the GEMM kernels, not fused_tail
     np.testing.assert_array_equal(e.scores(X, batch_size=9), ref)
@@ -140,9 +139,9 @@ def test_first_layer_decision_on_cancelling_sums():
 
     def decide(sel):
         words = np.empty((int(sel.sum()), -(-N // 64)), np.uint64)
-        left = conv_fast._decide_rows(np.ascontiguousarray((x @ GT)[sel]), np.ascontiguousarray(x[sel]), GT,
-                                      thr[sel], (bound[sel] * (1 + 2.0**-20)).astype(np.float32), bound[sel],
-                                      bound64[sel], words)
+        left = conv_fast._real_rows(np.ascontiguousarray(x[sel]), GT, thr[sel],
+                                    (bound[sel] * (1 + 2.0**-20)).astype(np.float32), bound[sel], bound64[sel],
+                                    words, np.empty((4, N), np.float32), 0, int(sel.sum()))
         return left, words
 
     left, _ = decide(np.ones(R, bool))

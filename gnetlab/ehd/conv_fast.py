@@ -7,8 +7,9 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 
 * first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
   (they also give the tie tolerance, with the same numpy code as
-  :func:`gnetlab.ehd.geometry.tie_tolerance`); blocks of :data:`BLOCK_ENTRIES` products are formed by
-  single-threaded float32 BLAS (cache-resident) and decided at once, exactly as
+  :func:`gnetlab.ehd.geometry.tie_tolerance`); the float32 products with the +-1 G are formed four
+  patches and four inputs at a time in a cache-resident buffer (as fast as one-thread sgemm for this
+  shape, and no BLAS thread pool to wake, limit or put back to sleep) and decided at once, exactly as
   :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
   re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
   :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
@@ -38,14 +39,12 @@ from numba import njit, prange
 
 from ..kernels.popcount_gemm import popcount64
 
-__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "BLOCK_ENTRIES", "TAIL_MAX_ROWS"]
+__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "TAIL_MAX_ROWS"]
 
-# Patch rows (images x positions) from which the conv layers split their rows over threads (numba's
-# for +-1 inputs, Python threads running one-thread BLAS blocks for the first layer); below, waking
-# the threads costs more than it saves on a busy 2-core machine (one 28 x 28 image: 784 and 196 rows).
-PARALLEL_ROWS = 1024
-# float32 products per BLAS call of the first layer (a block of patch rows that stays in cache).
-BLOCK_ENTRIES = 64 * 5000
+# Patch rows (images x positions) from which the conv layers split their rows over numba's threads
+# (one 28 x 28 MNIST image: 784 first-layer rows, split; 196 in the second layer, whose compare pass is
+# too short to gain from it).
+PARALLEL_ROWS = 256
 # Batches below this run the dense layers in one call per row (gnetlab.ehd.fused_tail), larger ones
 # on the blocked GEMM kernels.
 TAIL_MAX_ROWS = 16
@@ -101,45 +100,101 @@ def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
 
 
 @njit(cache=True, nogil=True)
-def _decide_rows(approx, x, GT, thr, bound32, bound, bound64, words):
-    """Packed approx < thr per row, exactly (as ``gnetlab.ehd.fast._exact_rows``): entries within
-    ``bound`` (float64, rigorous) of the threshold are re-summed in float64; float32 prefilter
-    ``|approx - thr| <= bound32`` (``bound32 >= bound (1 + 2^-20)``, so it flags a superset). Returns
-    the number of entries float64 cannot decide either."""
-    R, N = approx.shape
+def _decide_row(acc, x, r, GT, t32, b32, br, b64, out):
+    """out = packed acc < t32 for one patch row r, exactly (as ``gnetlab.ehd.fast._exact_rows``): entries
+    within ``br`` (float64, rigorous) of the threshold are re-summed in float64; the float32 prefilter
+    ``|acc - t32| <= b32`` (``b32 >= br (1 + 2^-20)``) flags a superset of them. Returns the number of
+    entries float64 cannot decide either."""
+    N = acc.shape[0]
     K = x.shape[1]
-    W = words.shape[1]
+    t = np.float64(t32)
     left = 0
-    for r in range(R):
-        t32 = thr[r]
-        b32 = bound32[r]
-        t = np.float64(t32)
-        for w in range(W):
-            base = w * 64
-            top = min(64, N - base)
-            word = np.uint64(0)
-            amb = 0
-            for j in range(top):  # branch-free, vectorised, float32
-                a = approx[r, base + j]
-                word |= np.uint64(a < t32) << np.uint64(j)
-                amb += abs(a - t32) <= b32
-            if amb:
-                for j in range(top):
-                    n = base + j
-                    if abs(np.float64(approx[r, n]) - t) > bound[r]:
-                        continue
-                    s = 0.0
-                    for i in range(K):
-                        s += np.float64(x[r, i]) * np.float64(GT[i, n])
-                    bit = np.uint64(1) << np.uint64(j)
-                    if abs(s - t) <= bound64[r]:
-                        left += 1
-                    elif s < t:
-                        word |= bit
-                    else:
-                        word &= ~bit
-            words[r, w] = word
+    for w in range(out.shape[0]):
+        base = w * 64
+        top = min(64, N - base)
+        word = np.uint64(0)
+        amb = 0
+        for j in range(top):  # branch-free, vectorised, float32
+            a = acc[base + j]
+            word |= np.uint64(a < t32) << np.uint64(j)
+            amb += abs(a - t32) <= b32
+        if amb:
+            for j in range(top):
+                n = base + j
+                if abs(np.float64(acc[n]) - t) > br:
+                    continue
+                s = 0.0
+                for i in range(K):
+                    s += np.float64(x[r, i]) * np.float64(GT[i, n])
+                bit = np.uint64(1) << np.uint64(j)
+                if abs(s - t) <= b64:
+                    left += 1
+                elif s < t:
+                    word |= bit
+                else:
+                    word &= ~bit
+        out[w] = word
     return left
+
+
+@njit(cache=True, nogil=True)
+def _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, r0, r1):
+    """Packed exact signs of <g_k, x_r> < thr_r for rows r0..r1: float32 products four rows and four
+    inputs at a time (each G load serves four rows; any float32 summation order is within the bound),
+    each row then decided by :func:`_decide_row`. acc: float32 (4, N) scratch."""
+    K, N = GT.shape
+    left = 0
+    a0 = acc[0]
+    a1 = acc[1]
+    a2 = acc[2]
+    a3 = acc[3]
+    xs = np.zeros((4, 4), np.float32)
+    for r in range(r0, r1, 4):
+        nr = min(4, r1 - r)
+        for n in range(N):
+            a0[n] = np.float32(0)
+            a1[n] = np.float32(0)
+            a2[n] = np.float32(0)
+            a3[n] = np.float32(0)
+        for i in range(0, K, 4):
+            ni = min(4, K - i)
+            for a in range(4):
+                for b in range(4):
+                    xs[a, b] = x[r + a, i + b] if a < nr and b < ni else np.float32(0)
+            g0 = GT[i]
+            g1 = GT[min(i + 1, K - 1)]  # a repeated row meets a zero input: adds +-0
+            g2 = GT[min(i + 2, K - 1)]
+            g3 = GT[min(i + 3, K - 1)]
+            x00, x01, x02, x03 = xs[0, 0], xs[0, 1], xs[0, 2], xs[0, 3]
+            x10, x11, x12, x13 = xs[1, 0], xs[1, 1], xs[1, 2], xs[1, 3]
+            x20, x21, x22, x23 = xs[2, 0], xs[2, 1], xs[2, 2], xs[2, 3]
+            x30, x31, x32, x33 = xs[3, 0], xs[3, 1], xs[3, 2], xs[3, 3]
+            for n in range(N):
+                u0 = g0[n]
+                u1 = g1[n]
+                u2 = g2[n]
+                u3 = g3[n]
+                a0[n] += (x00 * u0 + x01 * u1) + (x02 * u2 + x03 * u3)
+                a1[n] += (x10 * u0 + x11 * u1) + (x12 * u2 + x13 * u3)
+                a2[n] += (x20 * u0 + x21 * u1) + (x22 * u2 + x23 * u3)
+                a3[n] += (x30 * u0 + x31 * u1) + (x32 * u2 + x33 * u3)
+        for a in range(nr):
+            left += _decide_row(acc[a], x, r + a, GT, thr[r + a], bound32[r + a], bound[r + a], bound64[r + a],
+                                words[r + a])
+    return left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _real_rows_par(x, GT, thr, bound32, bound, bound64, words, n_blocks):
+    R = x.shape[0]
+    N = GT.shape[1]
+    per = ((R + n_blocks - 1) // n_blocks + 3) // 4 * 4
+    left = np.zeros(n_blocks, np.int64)
+    for blk in prange(n_blocks):
+        acc = np.empty((4, N), np.float32)
+        left[blk] = _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, min(R, blk * per),
+                               min(R, blk * per + per))
+    return left.sum()
 
 
 @njit(cache=True, nogil=True)
@@ -231,32 +286,6 @@ def _out_size(n: int, layer) -> int:
     return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
 
 
-def _on_threads(fn, ranges) -> int:
-    """sum(fn(*r) for r in ranges), the first range on this thread and each other on a new thread,
-    joined before returning (no thread outlives the call: ``gnetlab.threads.quiesce_blas`` only acts
-    while the process has a single thread)."""
-    import threading
-
-    results = [0] * len(ranges)
-    errors = []
-
-    def work(i):
-        try:
-            results[i] = fn(*ranges[i])
-        except BaseException as exc:  # re-raised on the calling thread
-            errors.append(exc)
-
-    others = [threading.Thread(target=work, args=(i,), name="gnetlab-conv") for i in range(1, len(ranges))]
-    for t in others:
-        t.start()
-    work(0)
-    for t in others:
-        t.join()
-    if errors:
-        raise errors[0]
-    return int(sum(results))
-
-
 def _threads() -> int:
     import numba
 
@@ -265,7 +294,6 @@ def _threads() -> int:
 
 def _first_layer_words(layer, x) -> np.ndarray:
     """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
-    from ..threads import blas_threads
     from .fast import _handoff, exact_projection_signs
     from .geometry import tie_tolerance
 
@@ -283,26 +311,12 @@ def _first_layer_words(layer, x) -> np.ndarray:
     bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
     bound32 = (bound * (1 + 2.0**-20)).astype(np.float32)  # a float32 prefilter that flags a superset
     words = np.empty((R, -(-N // 64)), np.uint64)
-    step = max(1, BLOCK_ENTRIES // N)
-
-    def run(r0, r1):  # blocks of rows r0..r1 on the calling thread (BLAS and the kernel release the GIL)
-        buf = np.empty((min(step, r1 - r0), N), np.float32)
-        left = 0
-        for r in range(r0, r1, step):
-            e = min(r + step, r1)
-            approx = np.matmul(rows[r:e], GT, out=buf[:e - r])
-            left += _decide_rows(approx, rows[r:e], GT, thr[r:e], bound32[r:e], bound[r:e], bound64[r:e],
-                                 words[r:e])
-        return left
-
     threads = _threads()
-    with blas_threads(1):  # cache-sized blocks, one BLAS thread per caller: no BLAS workers left spinning
-        if threads > 1 and R >= PARALLEL_ROWS:
-            per = -(-R // threads)
-            left = _on_threads(run, [(i * per, min(R, i * per + per)) for i in range(threads)])
-        else:
-            left = run(0, R)
-    _handoff()  # restoring the BLAS thread count may have woken OpenBLAS's workers: back to sleep
+    if threads > 1 and R >= PARALLEL_ROWS:
+        _handoff()
+        left = _real_rows_par(rows, GT, thr, bound32, bound, bound64, words, threads)
+    else:
+        left = _real_rows(rows, GT, thr, bound32, bound, bound64, words, np.empty((4, N), np.float32), 0, R)
     if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
         words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
     return words
