@@ -152,3 +152,28 @@ def test_first_layer_decision_on_cancelling_sums():
     np.testing.assert_array_equal(words, ref[sel])
     exact = (x.astype(np.float64) @ G.T.astype(np.float64)) < thr[:, None].astype(np.float64)
     np.testing.assert_array_equal(ref, pack_bool(exact))
+
+
+@pytest.mark.parametrize("path", ["auto", "portable"])
+def test_one_bit_project_is_within_the_bound_and_dense_batch1_exact(monkeypatch, path):
+    # the CPU-dispatched one-bit kernel of the dense path's first layer (table-permute with AVX2,
+    # byte tables elsewhere): a float32 sum of the signed inputs, and the scores stay exact
+    from gnetlab.bits import pack_bool
+    from gnetlab.ehd import fast
+    from gnetlab.gnet.models import build_model
+
+    monkeypatch.setenv("GNETLAB_KERNEL_PATH", path)
+    rng = np.random.default_rng(13)
+    K, N = 200, 333
+    G = np.where(rng.random((N, K)) < 0.5, -1.0, 1.0).astype(np.float32)
+    x = rng.standard_normal((3, K)).astype(np.float32)
+    got = fast.one_bit_project(x, pack_bool(G < 0))
+    exact = x.astype(np.float64) @ G.T.astype(np.float64)
+    assert got.dtype == np.float32 and got.shape == (3, N)
+    assert (np.abs(got - exact) <= fast.projection_error_bound(x, K)[:, None]).all()
+    model = build_model("mnist_dense", activation="tasu", seed=2, hidden=(40,))
+    e = ehd.embed_gnet(model, hyperdim=[300, 129], embedding="rademacher", seed=5)
+    X = rng.integers(0, 256, (3, 784)).astype(np.float32) / np.float32(255)
+    X[0] = X[0, :1]  # a constant image: many exact ties
+    for bs in (1, 3):
+        np.testing.assert_array_equal(e.scores(X, batch_size=bs), e.scores(X, path="float", batch_size=bs))

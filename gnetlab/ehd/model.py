@@ -23,7 +23,7 @@ PATHS = ("packed", "float")
 ESTIMATES = ("arcsine", "uncompensated", "inverted")
 _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (memory cap)
 # Real-input Rademacher projections of fewer rows than this run on the one-bit kernel
-# (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
+# (gnetlab.ehd.fast.one_bit_project, 1 bit per entry of G, memory-bound regime); from here on the product
 # is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
 _ONE_BIT_MAX_ROWS = 16
 _PACKED_BLOCK_BYTES = 4 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
@@ -514,9 +514,9 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
     gbits = layer.projection_bits()
     thr = np.ascontiguousarray(-tie_tolerance(blk, layer)[:, 0])  # float32 per row, as the float rule
     if path == "packed" and blk.shape[0] < _ONE_BIT_MAX_ROWS:
-        from .fast import sign_project
+        from .fast import one_bit_project
 
-        approx = sign_project(blk, gbits)
+        approx = one_bit_project(blk, gbits)
     elif path == "packed":
         # BLAS on blocks of rows whose float32 products stay in cache, each decided and packed at once
         from ..threads import blas_handoff, blas_threads
