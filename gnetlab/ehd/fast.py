@@ -493,9 +493,11 @@ def one_bit_project(x: np.ndarray, gbits: np.ndarray) -> np.ndarray:
     if path == "portable":
         return sign_project(x, gbits)
     from ..kernels.numba_backend import sign_weight_matmul
+    from ..threads import numba_threads
 
-    return sign_weight_matmul(np.ascontiguousarray(x, dtype=np.float32), gbits, x.shape[1], kernel="tables",
-                              path=path)
+    with numba_threads(1):  # one thread: a GEMV of ~1 ms gains less than waking the pool costs
+        return sign_weight_matmul(np.ascontiguousarray(x, dtype=np.float32), gbits, x.shape[1], kernel="tables",
+                                  path=path)
 
 
 @njit(cache=True, nogil=True)
