@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["pack_less", "pack_tasu", "exact_projection_signs", "pixel_projection_signs", "projection_error_bound", "sign_project",
-           "pack_conv_binary"]
+           "one_bit_project", "pack_conv_binary"]
 
 # Below this much work (32-bit words, or entries for the packing kernels) a kernel runs on the calling
 # thread: waking numba's pool costs a scheduler slice (milliseconds) on a busy machine.
@@ -463,6 +463,41 @@ def sign_project(x: np.ndarray, gbits: np.ndarray, out: np.ndarray | None = None
     else:
         _table_project(xp, g8, out, tab)
     return out
+
+
+def one_bit_project(x: np.ndarray, gbits: np.ndarray) -> np.ndarray:
+    """float32 ``x @ G.T`` for +-1 G from its packed rows, on the fastest one-bit kernel for the CPU.
+
+    Where numba's target has AVX2 (kernel path ``avx2`` or ``avx512_vpopcntdq``,
+    :mod:`gnetlab.kernels.cpu_features`, ``$GNETLAB_KERNEL_PATH``): the table-permute kernel of
+    :func:`gnetlab.kernels.numba_backend.sign_weight_matmul` (8-entry tables of the signed sums of 3
+    inputs, one VPERMPS per group for 8 rows); elsewhere :func:`sign_project`. Either way each output is
+    a float32 sum of the +-x_ri (signed inputs and zeros added in some order), so it is within
+    :func:`projection_error_bound` of the exact value.
+
+    Parameters
+    ----------
+    x : ndarray, float32, shape (B, K)
+        Real inputs (a few rows: a GEMV kernel).
+    gbits : ndarray, uint64, shape (N, ceil(K / 64))
+        Packed rows of G (bit 1 = -1, padding 0).
+
+    Returns
+    -------
+    ndarray, float32, shape (B, N)
+        The projections.
+    """
+    from ..kernels.cpu_features import kernel_path
+
+    path = kernel_path()
+    if path == "portable":
+        return sign_project(x, gbits)
+    from ..kernels.numba_backend import sign_weight_matmul
+    from ..threads import numba_threads
+
+    with numba_threads(1):  # one thread: a GEMV of ~1 ms gains less than waking the pool costs
+        return sign_weight_matmul(np.ascontiguousarray(x, dtype=np.float32), gbits, x.shape[1], kernel="tables",
+                                  path=path)
 
 
 @njit(cache=True, nogil=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import as_array, check_choice, check_positive_int, check_sequence, resolve_rng
 from ..bits import FLIP_MODELS, check_fraction, flip_mask, flip_packed, pack_bool, truncate_words, unpack_float
-from .geometry import _maxpool, _unfold
+from .geometry import TIE_RTOL, _maxpool, _unfold, pad_tables, tie_tolerance
 
 __all__ = ["EHDLayer", "EHDGNet", "PATHS", "ESTIMATES"]
 
@@ -23,7 +23,7 @@ PATHS = ("packed", "float")
 ESTIMATES = ("arcsine", "uncompensated", "inverted")
 _ROW_BLOCK_BYTES = 64 * 2**20  # rows of float32 embeddings processed at once (memory cap)
 # Real-input Rademacher projections of fewer rows than this run on the one-bit kernel
-# (gnetlab.ehd.fast.sign_project, 1 bit per entry of G, memory-bound regime); from here on the product
+# (gnetlab.ehd.fast.one_bit_project, 1 bit per entry of G, memory-bound regime); from here on the product
 # is compute-bound and float32 BLAS on the +-1 G is faster (both are then decided exactly).
 _ONE_BIT_MAX_ROWS = 16
 _PACKED_BLOCK_BYTES = 4 * 2**20  # float32 products per BLAS call of the packed path (cache-sized)
@@ -306,6 +306,10 @@ class EHDGNet:
         raw, x = x, (x - np.float32(self.input_shift)) / np.float32(self.input_scale)
         if path == "packed" and not flip_layers and collect is None and first_cache is None and self._fast_ok():
             return self._forward_fast(x, timings, raw)
+        if path == "packed" and not flip_layers and collect is None and first_cache is None and _conv_ok(self):
+            from .conv_fast import conv_forward  # fused conv path (gnetlab.ehd.conv_fast)
+
+            return conv_forward(self, x, timings)
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()
@@ -357,6 +361,10 @@ class EHDGNet:
         t1 = now()
         if timings is not None:
             timings["layer0:data"] = timings.get("layer0:data", 0.0) + t1 - t0
+        if B < _ONE_BIT_MAX_ROWS:  # few rows: the +-1 layers in one compiled call (gnetlab.ehd.fused_tail)
+            from .fused_tail import tail_scores
+
+            return tail_scores(self.all_layers, words, first_weights=True)
         for i, layer in enumerate(self.all_layers):
             if i > 0:
                 dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
@@ -384,6 +392,12 @@ class EHDGNet:
         thr = np.ascontiguousarray(-tie_tolerance(blk, first)[:, 0])
         gsum = first.cached("gsum_int", lambda: np.rint(first.projection_rowsum()).astype(np.int64))
         return pixel_projection_signs(raw, blk, values, first.projection_bits(), layout, thr, first.projection, gsum)
+
+
+def _conv_ok(net) -> bool:
+    from .conv_fast import conv_fast_ok
+
+    return conv_fast_ok(net)
 
 
 def _clock(timings):
@@ -446,16 +460,7 @@ def _patches(x: np.ndarray, layer: EHDLayer):
         rows, spatial = _unfold(x + np.float32(layer.bias), layer, 0.0)
         return rows, spatial, None
     rows, spatial = _unfold(x, layer, 1.0)
-    key = ("pad", x.shape[1:])
-
-    def make():
-        ind, _ = _unfold(np.zeros((1, *x.shape[1:]), np.float32), layer, 1.0)  # 1 where padded
-        pad = (ind @ layer.projection.T).astype(np.float32)  # (L, N)
-        valid = layer.projection_rowsum()[None, :] - pad
-        return {"L": pad.shape[0], "pad": pad, "pad_int": np.rint(pad).astype(np.int32),
-                "bvalid": np.float32(layer.bias) * valid}
-
-    return rows, spatial, layer.cached(key, make)
+    return rows, spatial, pad_tables(layer, x.shape[1:])
 
 
 def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.ndarray:
@@ -501,35 +506,6 @@ def _data_signs(layer: EHDLayer, blk: np.ndarray, pad_terms, path: str) -> np.nd
     return (blk @ G.T) < -tie_tolerance(blk, layer)
 
 
-# Relative width of the band around 0 in which a real-input projection counts as 0 (sign +1).
-TIE_RTOL = 2.0 ** -18
-
-
-def tie_tolerance(blk: np.ndarray, layer: EHDLayer) -> np.ndarray:
-    """Per-row tolerance below which a real-input projection <g_k, x_r> counts as exactly 0 (sign +1).
-
-    A float32 sum depends on its summation order, which BLAS chooses by CPU. A projection that is 0 in
-    exact arithmetic (Rademacher G on quantised pixels: +x_i - x_j with x_i = x_j, over and over in conv
-    patches) then comes out as +-1e-8 and its sign, hence the embedding, depends on the machine. Values
-    within ``TIE_RTOL * sum_i |x_ri| * max |G|`` of 0 (far above float32 rounding of the sum, far below
-    a typical projection) count as 0, so the embedding is the same on every CPU.
-
-    Parameters
-    ----------
-    blk : numpy.ndarray, float32, shape (R, n)
-        Input rows (patches for conv layers).
-    layer : EHDLayer
-        The layer (its projection G).
-
-    Returns
-    -------
-    numpy.ndarray, float32, shape (R, 1)
-        The tolerance of each row.
-    """
-    gmax = layer.cached("abs_max_projection", lambda: np.float32(np.abs(layer.projection).max()))
-    return (np.float32(TIE_RTOL) * gmax) * np.abs(blk).sum(axis=1, keepdims=True, dtype=np.float32)
-
-
 def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=None) -> np.ndarray:
     """Packed signs (R, ceil(N / 64)) of the exact <g_k, blk_r> for a Rademacher layer on real rows."""
     from .fast import exact_projection_signs
@@ -538,9 +514,9 @@ def _real_rademacher_signs(layer: EHDLayer, blk: np.ndarray, path: str, words=No
     gbits = layer.projection_bits()
     thr = np.ascontiguousarray(-tie_tolerance(blk, layer)[:, 0])  # float32 per row, as the float rule
     if path == "packed" and blk.shape[0] < _ONE_BIT_MAX_ROWS:
-        from .fast import sign_project
+        from .fast import one_bit_project
 
-        approx = sign_project(blk, gbits)
+        approx = one_bit_project(blk, gbits)
     elif path == "packed":
         # BLAS on blocks of rows whose float32 products stay in cache, each decided and packed at once
         from ..threads import blas_handoff, blas_threads

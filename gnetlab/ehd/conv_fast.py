@@ -1,0 +1,421 @@
+"""The fused packed path of conv EHD G-Nets (TASU, Rademacher G): compiled kernels from image to classes.
+
+For a network of conv2d layers followed by dense layers, all TASU with the arcsine estimate and
+Rademacher G, the first on real inputs and every later one on +-1 inputs, :func:`conv_forward` computes
+exactly the integer scores of the generic packed path (and of the float-simulated one) without its
+intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
+
+* first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
+  (they also give the tie tolerance, with the same numpy code as
+  :func:`gnetlab.ehd.geometry.tie_tolerance`); the float32 products with the +-1 G are formed four
+  patches and four inputs at a time in a cache-resident buffer (as fast as one-thread sgemm for this
+  shape, and no BLAS thread pool to wake, limit or put back to sleep) and decided at once, exactly as
+  :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
+  re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
+  :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
+* later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
+  words; ``<g_k, u> = K - 2 popcount(u ^ g_k)`` comes from :func:`gnetlab.kernels.binary_matmul`
+  (dispatched on the CPU's features) and is compared with the padding terms of
+  :func:`gnetlab.ehd.geometry.pad_tables`, compacted to one row per padding pattern;
+* every conv layer's weight side, its TASU sign (the float32 operations of
+  :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
+  window is -1) are one kernel that writes the next layer's sign planes;
+* the dense layers run in one compiled call per row for small batches
+  (:func:`gnetlab.ehd.fused_tail.tail_scores`), else as in the fused dense path
+  (:func:`gnetlab.kernels.binary_matmul`, :func:`~gnetlab.ehd.fast.pack_less`,
+  :func:`~gnetlab.ehd.fast.pack_tasu`).
+
+The kernels here are plain numba (``llvm.ctpop`` for popcounts), correct on every CPU numba compiles
+for; the vector units used are the compile target's (``gnetlab.kernels.cpu_features``). From
+:data:`PARALLEL_ROWS` patch rows on, the conv layers split their rows over the threads.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit, prange
+
+from ..kernels.popcount_gemm import popcount64
+
+__all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "TAIL_MAX_ROWS"]
+
+# Patch rows (images x positions) from which the conv layers split their rows over numba's threads
+# (one 28 x 28 MNIST image: 784 first-layer rows, split; 196 in the second layer, whose compare pass is
+# too short to gain from it).
+PARALLEL_ROWS = 256
+# Batches below this run the dense layers in one call per row (gnetlab.ehd.fused_tail), larger ones
+# on the blocked GEMM kernels.
+TAIL_MAX_ROWS = 16
+_U32 = 2.0**-24
+_U64 = 2.0**-53
+
+
+def _gamma(k: int, u: float) -> float:
+    n = max(int(k), 1)
+    return n * u / (1 - n * u)
+
+
+def conv_fast_ok(net) -> bool:
+    """Whether :func:`conv_forward` applies to the :class:`gnetlab.ehd.EHDGNet` ``net``: Rademacher G,
+    conv2d layers then dense layers, TASU with the arcsine estimate, real inputs only into the first."""
+    layers = net.all_layers
+    if net.embedding != "rademacher" or any(l.embedding != "rademacher" for l in layers):
+        return False
+    if layers[0].kind != "conv2d" or layers[0].binary_input or not all(l.binary_input for l in layers[1:]):
+        return False
+    seen_dense = False
+    for l in net.layers:
+        if l.activation != "tasu" or l.estimate != "arcsine":
+            return False
+        if l.kind == "dense":
+            seen_dense = True
+            if l.pool != 1:
+                return False
+        elif l.kind != "conv2d" or seen_dense:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
+    """rows[b L + oy Wo + ox, (c k + ky) k + kx] = x[b, c, y, x] + bias, 0 where padded (unfold order)."""
+    B, C, H, W = x.shape
+    L = Ho * Wo
+    for b in range(B):
+        for oy in range(Ho):
+            for ox in range(Wo):
+                r = b * L + oy * Wo + ox
+                for c in range(C):
+                    for ky in range(k):
+                        y = oy * stride + ky - pad
+                        for kx in range(k):
+                            xx = ox * stride + kx - pad
+                            i = (c * k + ky) * k + kx
+                            if 0 <= y < H and 0 <= xx < W:
+                                rows[r, i] = x[b, c, y, xx] + bias
+                            else:
+                                rows[r, i] = np.float32(0)
+
+
+@njit(cache=True, nogil=True)
+def _decide_row(acc, x, r, GT, t32, b32, br, b64, out):
+    """out = packed acc < t32 for one patch row r, exactly (as ``gnetlab.ehd.fast._exact_rows``): entries
+    within ``br`` (float64, rigorous) of the threshold are re-summed in float64; the float32 prefilter
+    ``|acc - t32| <= b32`` (``b32 >= br (1 + 2^-20)``) flags a superset of them. Returns the number of
+    entries float64 cannot decide either."""
+    N = acc.shape[0]
+    K = x.shape[1]
+    t = np.float64(t32)
+    left = 0
+    for w in range(out.shape[0]):
+        base = w * 64
+        top = min(64, N - base)
+        word = np.uint64(0)
+        amb = 0
+        for j in range(top):  # branch-free, vectorised, float32
+            a = acc[base + j]
+            word |= np.uint64(a < t32) << np.uint64(j)
+            amb += abs(a - t32) <= b32
+        if amb:
+            for j in range(top):
+                n = base + j
+                if abs(np.float64(acc[n]) - t) > br:
+                    continue
+                s = 0.0
+                for i in range(K):
+                    s += np.float64(x[r, i]) * np.float64(GT[i, n])
+                bit = np.uint64(1) << np.uint64(j)
+                if abs(s - t) <= b64:
+                    left += 1
+                elif s < t:
+                    word |= bit
+                else:
+                    word &= ~bit
+        out[w] = word
+    return left
+
+
+@njit(cache=True, nogil=True)
+def _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, r0, r1):
+    """Packed exact signs of <g_k, x_r> < thr_r for rows r0..r1: float32 products four rows and four
+    inputs at a time (each G load serves four rows; any float32 summation order is within the bound),
+    each row then decided by :func:`_decide_row`. acc: float32 (4, N) scratch."""
+    K, N = GT.shape
+    left = 0
+    a0 = acc[0]
+    a1 = acc[1]
+    a2 = acc[2]
+    a3 = acc[3]
+    xs = np.zeros((4, 4), np.float32)
+    for r in range(r0, r1, 4):
+        nr = min(4, r1 - r)
+        for n in range(N):
+            a0[n] = np.float32(0)
+            a1[n] = np.float32(0)
+            a2[n] = np.float32(0)
+            a3[n] = np.float32(0)
+        for i in range(0, K, 4):
+            ni = min(4, K - i)
+            for a in range(4):
+                for b in range(4):
+                    xs[a, b] = x[r + a, i + b] if a < nr and b < ni else np.float32(0)
+            g0 = GT[i]
+            g1 = GT[min(i + 1, K - 1)]  # a repeated row meets a zero input: adds +-0
+            g2 = GT[min(i + 2, K - 1)]
+            g3 = GT[min(i + 3, K - 1)]
+            x00, x01, x02, x03 = xs[0, 0], xs[0, 1], xs[0, 2], xs[0, 3]
+            x10, x11, x12, x13 = xs[1, 0], xs[1, 1], xs[1, 2], xs[1, 3]
+            x20, x21, x22, x23 = xs[2, 0], xs[2, 1], xs[2, 2], xs[2, 3]
+            x30, x31, x32, x33 = xs[3, 0], xs[3, 1], xs[3, 2], xs[3, 3]
+            for n in range(N):
+                u0 = g0[n]
+                u1 = g1[n]
+                u2 = g2[n]
+                u3 = g3[n]
+                a0[n] += (x00 * u0 + x01 * u1) + (x02 * u2 + x03 * u3)
+                a1[n] += (x10 * u0 + x11 * u1) + (x12 * u2 + x13 * u3)
+                a2[n] += (x20 * u0 + x21 * u1) + (x22 * u2 + x23 * u3)
+                a3[n] += (x30 * u0 + x31 * u1) + (x32 * u2 + x33 * u3)
+        for a in range(nr):
+            left += _decide_row(acc[a], x, r + a, GT, thr[r + a], bound32[r + a], bound[r + a], bound64[r + a],
+                                words[r + a])
+    return left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _real_rows_par(x, GT, thr, bound32, bound, bound64, words, n_blocks):
+    R = x.shape[0]
+    N = GT.shape[1]
+    per = ((R + n_blocks - 1) // n_blocks + 3) // 4 * 4
+    left = np.zeros(n_blocks, np.int64)
+    for blk in prange(n_blocks):
+        acc = np.empty((4, N), np.float32)
+        left[blk] = _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, min(R, blk * per),
+                               min(R, blk * per + per))
+    return left.sum()
+
+
+@njit(cache=True, nogil=True)
+def _weights_tasu_pool(words, wbits, hyperdim, c, alpha, B, Ho, Wo, p, out):
+    """out[b, o, py, px] = 1 (sign -1) where every position of the p x p window has
+    float32(alpha) * (float32(N - 2 popcount(words[pos] ^ wbits[o])) * c) < 0 (TASU, then max-pool)."""
+    m, W = wbits.shape
+    Hp, Wp = out.shape[2], out.shape[3]
+    L = Ho * Wo
+    for b in range(B):
+        for o in range(m):
+            wo = wbits[o]
+            for py in range(Hp):
+                for px in range(Wp):
+                    neg = True
+                    for dy in range(p):
+                        for dx in range(p):
+                            r = b * L + (py * p + dy) * Wo + px * p + dx
+                            wr = words[r]
+                            s = 0
+                            for q in range(W):
+                                s += popcount64(wr[q] ^ wo[q])
+                            z = np.float32(np.int32(hyperdim - 2 * s)) * c
+                            neg = neg and (alpha * z < np.float32(0))
+                    out[b, o, py, px] = np.uint8(neg)
+
+
+@njit(cache=True, nogil=True)
+def _binary_patch_words(s, k, stride, pad, Ho, Wo, out):
+    """Packed +1-padded patches of the sign planes s (B, C, H, W; 1 = -1), in unfold order."""
+    B, C, H, W = s.shape
+    L = Ho * Wo
+    for b in range(B):
+        for oy in range(Ho):
+            for ox in range(Wo):
+                r = b * L + oy * Wo + ox
+                for q in range(out.shape[1]):
+                    out[r, q] = np.uint64(0)
+                for c in range(C):
+                    for ky in range(k):
+                        y = oy * stride + ky - pad
+                        if y < 0 or y >= H:
+                            continue
+                        for kx in range(k):
+                            xx = ox * stride + kx - pad
+                            if 0 <= xx < W and s[b, c, y, xx]:
+                                i = (c * k + ky) * k + kx
+                                out[r, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+
+
+@njit(cache=True, nogil=True)
+def _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, r0, r1):
+    """words[r] = packed (dot[r, k] - pad_int[t, k] < neg_bvalid[t, k]) (in float64), t = pos_row[r mod L]."""
+    N = dot.shape[1]
+    L = pos_row.shape[0]
+    W = words.shape[1]
+    for r in range(r0, r1):
+        t = pos_row[r % L]
+        pi = pad_int[t]
+        nb = neg_bvalid[t]
+        for w in range(W):
+            base = w * 64
+            top = min(64, N - base)
+            word = np.uint64(0)
+            for j in range(top):
+                n = base + j
+                d = dot[r, n] - pi[n]
+                word |= np.uint64(np.float64(d) < np.float64(nb[n])) << np.uint64(j)
+            words[r, w] = word
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, n_blocks):
+    R = dot.shape[0]
+    per = (R + n_blocks - 1) // n_blocks
+    for blk in prange(n_blocks):
+        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, min(R, blk * per), min(R, blk * per + per))
+
+
+def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """``k - 2 popcount(a_i ^ b_j)``, int32 (Ra, Rb) (:func:`gnetlab.kernels.binary_matmul`)."""
+    from ..bits import PackedBits
+    from ..kernels import binary_matmul
+
+    return np.asarray(binary_matmul(PackedBits(a, k), PackedBits(b, k)))
+
+
+def _out_size(n: int, layer) -> int:
+    return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _first_layer_words(layer, x) -> np.ndarray:
+    """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
+    from .fast import _handoff, exact_projection_signs
+    from .geometry import tie_tolerance
+
+    B, C, H, W = x.shape
+    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    K, N = layer.fan_in, layer.hyperdim
+    R = B * Ho * Wo
+    rows = np.empty((R, K), np.float32)
+    _real_patches(x, np.float32(layer.bias), layer.kernel_size, layer.stride, layer.padding, Ho, Wo, rows)
+    thr = np.ascontiguousarray(-tie_tolerance(rows, layer)[:, 0])
+    GT = layer.cached("conv_fast_GT", lambda: np.ascontiguousarray(layer.projection.T))
+    gbits = layer.projection_bits()
+    absum = np.abs(rows).sum(axis=1, dtype=np.float64)
+    bound = 2.0 * _gamma(K, _U32) * absum + 1e-30
+    bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
+    bound32 = (bound * (1 + 2.0**-20)).astype(np.float32)  # a float32 prefilter that flags a superset
+    words = np.empty((R, -(-N // 64)), np.uint64)
+    threads = _threads()
+    if threads > 1 and R >= PARALLEL_ROWS:
+        _handoff()
+        left = _real_rows_par(rows, GT, thr, bound32, bound, bound64, words, threads)
+    else:
+        left = _real_rows(rows, GT, thr, bound32, bound, bound64, words, np.empty((4, N), np.float32), 0, R)
+    if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
+        words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
+    return words
+
+
+def _pad_tables(layer, shape):
+    """The padding terms of a +-1-input conv layer (:func:`gnetlab.ehd.geometry.pad_tables`) compacted:
+    positions with the same padded offsets share one row (25 rows instead of 196 for 5 x 5 kernels
+    on 14 x 14 inputs, so the tables stay in cache). Returns (pos_row (L,), pad_int, neg_bvalid)."""
+    def make():
+        from .geometry import pad_tables
+
+        pad = pad_tables(layer, shape)
+        neg = np.ascontiguousarray(-pad["bvalid"])
+        key = np.concatenate([pad["pad_int"], neg.view(np.int32)], axis=1)  # rows equal bit for bit
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        return (np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64),
+                np.ascontiguousarray(pad["pad_int"][first]), np.ascontiguousarray(neg[first]))
+
+    return layer.cached(("conv_fast_pad", tuple(shape)), make)
+
+
+def _binary_layer_words(layer, s) -> np.ndarray:
+    """A +-1-input conv layer's data signs, packed (B * L, ceil(N / 64)), from sign planes s."""
+    from .fast import _handoff
+
+    B, C, H, W = s.shape
+    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    K, N = layer.fan_in, layer.hyperdim
+    pos_row, pad_int, neg_bvalid = _pad_tables(layer, (C, H, W))
+    u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
+    _binary_patch_words(s, layer.kernel_size, layer.stride, layer.padding, Ho, Wo, u)
+    dot = _binary_dot(u, layer.projection_bits(), K)  # <g_k, u>: XOR-popcount GEMM (CPU-dispatched)
+    words = np.empty((u.shape[0], -(-N // 64)), np.uint64)
+    threads = _threads()
+    if threads > 1 and u.shape[0] >= PARALLEL_ROWS:
+        _handoff()
+        _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, threads)
+    else:
+        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, 0, u.shape[0])
+    return words
+
+
+def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
+    """Integer scores (B, n_classes) of a conv EHD G-Net on standardised inputs x (B, C, H, W), fused.
+
+    Parameters
+    ----------
+    net : EHDGNet
+        A network for which :func:`conv_fast_ok` holds.
+    x : ndarray, float32, shape (B, C, H, W)
+        The inputs after the model's input map ``(x - shift) / scale``.
+    timings : dict, optional
+        Seconds per layer are added under ``"layer{i}"`` (clock: its ``"_clock"`` entry, else wall time);
+        dense layers fused into one call (batches below :data:`TAIL_MAX_ROWS`) count under the first.
+
+    Returns
+    -------
+    ndarray, int32, shape (B, n_classes)
+        Exactly :meth:`gnetlab.ehd.EHDGNet.scores` of the generic packed path.
+    """
+    from .fast import _handoff, pack_less, pack_tasu
+
+    now = time.perf_counter if timings is None else timings.get("_clock", time.perf_counter)
+    _handoff()  # OpenBLAS workers left spinning by an earlier BLAS call would take the cores
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    B = x.shape[0]
+    s = None  # sign planes between conv layers (uint8, 1 = -1)
+    act = None  # packed signs between dense layers
+    for i, layer in enumerate(net.all_layers):
+        t0 = now()
+        if layer.kind == "conv2d":
+            H, W = (x if s is None else s).shape[2:]
+            words = _first_layer_words(layer, x) if s is None else _binary_layer_words(layer, s)
+            Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+            p = layer.pool
+            s = np.empty((B, layer.n_out, Ho // p, Wo // p), np.uint8)
+            _weights_tasu_pool(words, layer.weight_bits, layer.hyperdim, np.float32(np.pi / (2 * layer.hyperdim)),
+                               np.float32(layer.alpha), B, Ho, Wo, p, s)
+        else:
+            if act is None:
+                from ..bits import pack_bool
+
+                act = pack_bool(s.reshape(B, -1).view(np.bool_))
+                if B < TAIL_MAX_ROWS:  # the +-1 dense layers in one compiled call
+                    from .fused_tail import tail_scores
+
+                    out = tail_scores(net.all_layers[i:], act, first_weights=False)
+                    if timings is not None:
+                        timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+                    return out
+            dot = _binary_dot(act, layer.projection_bits(), layer.fan_in)
+            words = pack_less(dot, layer.cached("neg_bias_term", lambda l=layer: -l.bias_term()))
+            dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)
+            if layer.kind == "classifier":
+                if timings is not None:
+                    timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+                return dot
+            act = pack_tasu(dot, layer.hyperdim, layer.alpha)
+        if timings is not None:
+            timings[f"layer{i}"] = timings.get(f"layer{i}", 0.0) + now() - t0
+    raise AssertionError("no classifier")  # pragma: no cover
