@@ -396,11 +396,22 @@ def test_notebook_model_specs_match_the_trained_models(overlay):
     cfg = pipeline.load_config(overlay=None if overlay is None else paths.CONFIG / overlay)
     sections = [k for k in cfg if k.startswith("ehd_")]
     assert sections
+    from gnetlab.gnet.layers import ACTIVATIONS
+
+    def entries(node):  # {label: {name, spec}}, possibly nested one level (aware_models: model -> embedding)
+        for label, entry in node.items():
+            if "spec" in entry:
+                yield label, entry
+            else:
+                yield from entries(entry)
+
     for section in sections:
-        for act, entry in cfg[section]["models"].items():
-            assert entry["spec"] == cfg["gnet_models"][entry["name"]], (section, act)
-            assert entry["spec"]["activation"] == act
-            _check_spec(entry["spec"])
+        for key in ("models", "aware_models"):
+            for label, entry in entries(cfg[section].get(key, {})):
+                assert entry["spec"] == cfg["gnet_models"][entry["name"]], (section, label)
+                if label in ACTIVATIONS:  # sections keyed by activation (rasu/tasu) must hold that activation
+                    assert entry["spec"]["activation"] == label, (section, label)
+                _check_spec(entry["spec"])
 
 
 def test_deprecated_names_still_work():
