@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..kernels.popcount_gemm import popcount64
-from ..kernels.u8gemm import first_layer_portable, first_layer_vnni, vnni_available
+from ..kernels.u8gemm import first_layer_portable, first_layer_vnni, pixel_codes, vnni_available
 
 __all__ = ["pack_bn_sign", "pixel_forward", "fused_path", "integer_thresholds"]
 
@@ -81,27 +81,9 @@ _ROWS = 4  # rows per block = the first layer's register tile (gnetlab.kernels.u
 
 @njit(cache=True, nogil=True)
 def _pixels(X, r0, pix):
-    """Rows ``r0 .. r0 + 4`` of ``X`` into the bytes of ``pix`` (rows past the end: 0). False when a value
-    is not ``float32(p) / float32(255)`` for an integer p in 0..255 (how the datasets scale pixels):
-    ``p = rint(255 x)`` recovers p from such a value (its float32 error is below 255 x 2^-23), and the
-    check ``p / 255 == x`` (float32) refuses everything else. Branch-free, so that LLVM vectorises it."""
-    p8 = pix.view(np.uint8)
-    B, K = X.shape
-    bad = False
-    for r in range(_ROWS):
-        row = r0 + r
-        if row >= B:
-            for k in range(p8.shape[1]):
-                p8[r, k] = 0
-            continue
-        for k in range(K):
-            v = X[row, k]
-            p = min(max(np.float32(np.rint(v * np.float32(255.0))), np.float32(0.0)), np.float32(255.0))
-            bad |= p / np.float32(255.0) != v
-            p8[r, k] = np.uint8(p)
-        for k in range(K, p8.shape[1]):
-            p8[r, k] = 0
-    return not bad
+    """Rows ``r0 .. r0 + 4`` of ``X`` as 8-bit codes into ``pix`` (rows past the end: 0); False when a value
+    is not an 8-bit code / 255 (:func:`gnetlab.kernels.u8gemm.pixel_codes`)."""
+    return pixel_codes(X[r0:r0 + _ROWS], pix)
 
 
 @njit(cache=True, nogil=True)
