@@ -46,10 +46,12 @@ def gnetlab_modules(*names):
 
 
 def notebook_parameters(section):
-    """This config section as JSON for ``python -m gnetlab.pipeline run --parameters``."""
+    """This config section as JSON for ``python -m gnetlab.pipeline run --parameters``, in the config's own
+    key order (the order of the notebook's defaults, so that a notebook iterating a dict parameter sees the
+    same order under Snakemake as under nbval)."""
     if section not in config:
         raise ValueError(f"config has no section {section!r}; sections: {sorted(config)}")
-    return json.dumps(config[section], sort_keys=True)
+    return json.dumps(config[section])
 
 
 def figure_outputs(slug, caption_category):
