@@ -1,6 +1,13 @@
 """gnetlab."""
 __version__ = "0.1.0"
 
+# Short spin-waits for OpenMP runtimes loaded from here on (numba's pool, torch's): set before anything
+# loads libgomp, which reads them once (gnetlab.threads explains the measurement behind it).
+from gnetlab.threads import configure_openmp as _configure_openmp
+
+_configure_openmp()
+del _configure_openmp
+
 # Public names re-exported lazily: ``import gnetlab`` stays cheap (no numba compilation, no torch
 # import); the submodule is imported on first attribute access. name -> submodule.
 _LAZY = {

@@ -27,9 +27,12 @@ _CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 def machine_columns(backend: str) -> dict:
     """Where the numbers come from: CPU model and the vector features numba compiles for, the kernel
-    path (``gnetlab.kernels.cpu_features``), thread counts and numba's threading layer, the BLAS."""
+    path (``gnetlab.kernels.cpu_features``), thread counts, numba's threading layer and how its idle
+    workers wait (``gnetlab.threads.openmp_spin_setting``), the BLAS."""
+    from gnetlab.threads import openmp_spin_setting
+
     cols = dict(cpu_model="", cpu_flags="", numba_cpu="", kernel_path="", threads=np.nan,
-                threading_layer="", blas="", blas_threads=np.nan)
+                threading_layer="", openmp_wait=openmp_spin_setting(), blas="", blas_threads=np.nan)
     try:
         from gnetlab.kernels import cpu_features
 

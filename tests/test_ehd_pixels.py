@@ -37,6 +37,9 @@ def test_pixel_signs_equal_the_exact_float_decision(shift, scale, bias):
         np.testing.assert_array_equal(got, want)
         got = pixel_projection_signs(raw, x, values, gbits, u8gemm.weight_layout(G.astype(np.int8)), thr)
         np.testing.assert_array_equal(got, want)
+        for r in (0, 5, 36):  # a few rows: the products straight from the packed bits (layout None)
+            got = pixel_projection_signs(raw[r:r + 1], x[r:r + 1], values, gbits, None, thr[r:r + 1], G)
+            np.testing.assert_array_equal(got, want[r:r + 1])
         exact = (x.astype(np.float64) @ G.T.astype(np.float64))
         assert np.sum(np.abs(exact) < 1e-9) > 20  # exact zeros: ties at threshold 0, within the tolerance band
 
@@ -53,6 +56,28 @@ def test_other_inputs_are_declined():
     off[2, 3] = 0.3
     assert pixel_projection_signs(off, off, values, gbits, lay, thr) is None  # not a code
     assert pixel_projection_signs(raw, raw + np.float32(1e-3), values, gbits, lay, thr) is None  # x not the map
+    assert pixel_projection_signs(off, off, values, gbits, None, thr) is None  # the same checks without a layout
+
+
+@pytest.mark.parametrize("R,K,N", [(1, 784, 1000), (3, 100, 13), (2, 64, 9), (5, 1, 8), (1, 130, 1), (15, 200, 17)])
+@pytest.mark.parametrize("path", ["avx512_vpopcntdq", "portable"])
+def test_bits_matmul_equals_the_integer_product(R, K, N, path):
+    rng = np.random.default_rng(R * 1000 + K + N)
+    p = rng.integers(0, 256, (R, K))
+    p[0, : K // 3] = 255  # the largest codes
+    s = np.where(rng.random((N, K)) < 0.5, -1, 1)
+    gbits = pack_bool(s < 0)
+    pix = np.zeros((R, 16 * gbits.shape[1]), np.int32)
+    pix.view(np.uint8)[:, :K] = p
+    np.testing.assert_array_equal(u8gemm.bits_matmul(pix, gbits, path=path), p @ s.T)
+
+
+def test_bits_matmul_bad_input():
+    gbits = np.zeros((4, 2), np.uint64)
+    with pytest.raises(ValueError, match="32 words per row"):
+        u8gemm.bits_matmul(np.zeros((1, 16), np.int32), gbits)
+    with pytest.raises(TypeError, match="int32"):
+        u8gemm.bits_matmul(np.zeros((1, 32), np.int64), gbits)
 
 
 def test_dense_tasu_scores_identical_on_images():
@@ -60,5 +85,5 @@ def test_dense_tasu_scores_identical_on_images():
     e = embed_gnet(model, hyperdim=700, embedding="rademacher", seed=0)
     rng = np.random.default_rng(2)
     X = images(rng, 40, 784)
-    for bs in (16, 40):
+    for bs in (1, 3, 16, 40):  # below 16 rows the first layer's products come from the packed bits
         np.testing.assert_array_equal(e.scores(X, batch_size=bs), e.scores(X, path="float", batch_size=bs))

@@ -81,3 +81,48 @@ def test_serial_below(work, expect_one):
     with threads.numba_threads(2):
         with threads.serial_below(work):
             assert (numba.get_num_threads() == 1) == expect_one or numba.config.NUMBA_NUM_THREADS == 1
+
+
+def _run_python(code, **env):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in threads.OPENMP_WAIT_VARS}
+    clean.update(env)
+    out = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_import_sets_short_openmp_spin_unless_the_user_chose():
+    code = "import os, gnetlab; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('KMP_BLOCKTIME'))"
+    assert _run_python(code) == "2000 0"
+    assert _run_python(code, OMP_WAIT_POLICY="ACTIVE") == "None None"  # the user's policy wins
+    code = "import gnetlab.threads as t; print(t.openmp_spin_setting())"
+    assert _run_python(code) == "GOMP_SPINCOUNT=2000 (gnetlab)"
+    assert _run_python(code, GOMP_SPINCOUNT="7") == "GOMP_SPINCOUNT=7 (environment)"
+    torch_first = "import torch, gnetlab.threads as t; print(t.openmp_spin_setting())"
+    assert _run_python(torch_first) == "libgomp default (loaded before gnetlab)"
+
+
+def test_idle_numba_workers_do_not_spin_after_a_kernel():
+    # torch (imported after gnetlab) shares its libgomp with numba's pool: with libgomp's default spin the
+    # idle worker burnt the whole 50 ms sleep below after each kernel, and the BLAS call that followed
+    # ran up to 5x slower
+    code = """
+import time, numpy as np, gnetlab, torch, numba
+from gnetlab.kernels.numba_backend import sign_weight_matmul
+from gnetlab.threads import set_threads
+set_threads(2)
+x = np.ones((1, 4096), np.float32); w = np.zeros((20000, 64), np.uint64)
+burnt = []
+for _ in range(5):
+    sign_weight_matmul(x, w, 4096, kernel="tables")
+    c0 = time.process_time(); time.sleep(0.05); burnt.append(time.process_time() - c0)
+print(numba.get_num_threads(), numba.threading_layer(), min(burnt))
+"""
+    n, layer, burnt = _run_python(code).split()
+    if int(n) < 2 or layer != "omp":
+        pytest.skip(f"needs numba's omp layer with 2 threads (got {layer}, {n})")
+    assert float(burnt) < 0.002  # libgomp's default spin: ~8 ms here

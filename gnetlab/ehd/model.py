@@ -355,7 +355,7 @@ class EHDGNet:
         t0 = now()
         first = self.all_layers[0]
         blk = x.reshape(B, -1) + np.float32(first.bias)
-        words = self._pixel_signs(first, raw.reshape(B, -1), blk) if B >= _ONE_BIT_MAX_ROWS else None
+        words = self._pixel_signs(first, raw.reshape(B, -1), blk)
         if words is None:
             words = _real_rademacher_signs(first, blk, "packed")
         t1 = now()
@@ -388,7 +388,10 @@ class EHDGNet:
             return None
         p = np.arange(256, dtype=np.float32) / np.float32(255)  # each code through the same float32 map
         values = (p - np.float32(self.input_shift)) / np.float32(self.input_scale) + np.float32(first.bias)
-        layout = first.cached("u8_layout", lambda: weight_layout(np.where(first.projection < 0, -1, 1).astype(np.int8)))
+        if raw.shape[0] < _ONE_BIT_MAX_ROWS:  # a few rows, one thread: the products straight from the bits of G
+            layout = None
+        else:
+            layout = first.cached("u8_layout", lambda: weight_layout(np.where(first.projection < 0, -1, 1).astype(np.int8)))
         thr = np.ascontiguousarray(-tie_tolerance(blk, first)[:, 0])
         gsum = first.cached("gsum_int", lambda: np.rint(first.projection_rowsum()).astype(np.int64))
         return pixel_projection_signs(raw, blk, values, first.projection_bits(), layout, thr, first.projection, gsum)

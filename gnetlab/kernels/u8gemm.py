@@ -15,6 +15,12 @@ Paths (``vnni_available``):
               (``GNETLAB_KERNEL_PATH``) uses the portable kernel.
 ``portable``  the same sums in numba loops (int32; LLVM vectorises the output loop for the target).
 
+For a few input rows (batch 1) the unpacked weights cost more to read than the products: ``bits_matmul``
+takes the weights as packed bits (``gnetlab.bits`` rows, bit 1 = -1), 8x less memory. Per 64 weights of a
+row: the 64-bit word becomes a byte mask (VPMOVM2B: 0 or -1 per byte) and one VPDPBUSD adds
+``-sum_{bit 1} p`` into 16 int32 lanes; ``s . p = sum p + 2 (that sum)``. 8 weight rows at a time keep 8
+independent accumulators in flight.
+
 Both are exact (``|acc| <= 255 K`` fits int32 for K < 8 million).
 """
 
@@ -28,7 +34,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["vnni_available", "weight_layout", "pixel_codes", "matmul", "ROWS", "COLS"]
+__all__ = ["vnni_available", "weight_layout", "pixel_codes", "matmul", "bits_matmul", "ROWS", "COLS", "BIT_ROWS"]
 
 #: Input rows per register tile / output columns per tile (the padding unit of ``weight_layout``).
 ROWS, COLS = 4, 64
@@ -212,6 +218,127 @@ def pixel_codes(X, pix):
         for k in range(K, p8.shape[1]):
             p8[r, k] = 0
     return not bad
+
+
+#: Weight rows per step of :func:`bits_matmul`'s VNNI kernel (independent accumulators).
+BIT_ROWS = 8
+_PREFETCH_ROWS = 32
+
+
+@intrinsic
+def _bits_rows(typingctx, pix, gbits, r, k0):
+    """``UniTuple(int32, BIT_ROWS)``: for weight rows ``k0 .. k0 + 7`` (clamped to the last row), the
+    sum over words q of ``vpdpbusd(p[r, 64q .. 64q + 63], bytes of -bit)`` reduced over lanes, i.e.
+    ``-sum_{i: bit i of row k set} p[r, i]``. pix: int32 (R, 16 W) words of 4 unsigned bytes;
+    gbits: uint64 (N, W) (C-contiguous)."""
+    sig = types.UniTuple(types.int32, BIT_ROWS)(pix, gbits, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        p_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        g_arr = context.make_array(signature.args[1])(context, builder, args[1])
+        r, k0 = args[2], args[3]
+        vec = ir.VectorType(_I32, 16)
+        i64 = ir.IntType(64)
+        mask_t = ir.VectorType(ir.IntType(1), 64)
+        byte_t = ir.VectorType(ir.IntType(8), 64)
+        n_rows, n_words = cgutils.unpack_tuple(builder, g_arr.shape)
+        p_words = cgutils.unpack_tuple(builder, p_arr.shape)[1]
+        dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
+        last = builder.sub(n_rows, ir.Constant(intp, 1))
+        g_rows = []
+        for t in range(BIT_ROWS):
+            k = builder.add(k0, ir.Constant(intp, t))
+            k = builder.select(builder.icmp_signed(">", k, last), last, k)
+            g_rows.append(builder.gep(g_arr.data, [builder.mul(k, n_words)]))
+        p_row = builder.gep(p_arr.data, [builder.mul(r, p_words)])
+        accs = []
+        for _ in range(BIT_ROWS):
+            ptr = cgutils.alloca_once(builder, vec)
+            builder.store(ir.Constant(vec, None), ptr)
+            accs.append(ptr)
+        # software prefetch of the block _PREFETCH_ROWS rows ahead, one cache line per word step (its
+        # 8 rows x W words are contiguous): the hardware prefetcher alone left cold rows (weights evicted
+        # by the caller's previous work) about half as fast as cached ones
+        pf = _llvm_fn(builder, "llvm.prefetch.p0i8", ir.VoidType(), [ir.IntType(8).as_pointer(), _I32, _I32, _I32])
+        ahead = builder.add(k0, ir.Constant(intp, _PREFETCH_ROWS))
+        ahead = builder.select(builder.icmp_signed(">", ahead, last), last, ahead)
+        pf_base = builder.bitcast(builder.gep(g_arr.data, [builder.mul(ahead, n_words)]), ir.IntType(8).as_pointer())
+        with cgutils.for_range(builder, n_words, intp=intp) as loop:
+            q = loop.index
+            builder.call(pf, [builder.gep(pf_base, [builder.mul(q, ir.Constant(intp, 64))]), ir.Constant(_I32, 0),
+                              ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+            pv = builder.load(builder.bitcast(builder.gep(p_row, [builder.mul(q, ir.Constant(intp, 16))]),
+                                              vec.as_pointer()), align=4)
+            for t in range(BIT_ROWS):
+                m = builder.bitcast(builder.load(builder.gep(g_rows[t], [q])), mask_t)
+                neg = builder.bitcast(builder.sext(m, byte_t), vec)  # byte i = -1 where bit i is set
+                builder.store(builder.call(dp, [builder.load(accs[t]), pv, neg]), accs[t])
+        red = _llvm_fn(builder, "llvm.vector.reduce.add.v16i32", _I32, [vec])
+        outs = [builder.call(red, [builder.load(a)]) for a in accs]
+        return context.make_tuple(builder, signature.return_type, outs)
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def _bits_matmul_vnni(pix, gbits, psum, out):
+    R = out.shape[0]
+    N = gbits.shape[0]
+    for k0 in range(0, N, BIT_ROWS):
+        top = min(BIT_ROWS, N - k0)
+        for r in range(R):
+            s = _bits_rows(pix, gbits, r, k0)
+            for t in range(top):
+                out[r, k0 + t] = psum[r] + np.int32(2) * s[t]
+
+
+@njit(cache=True, nogil=True)
+def _bits_matmul_portable(pix, gbits, psum, out):
+    p8 = pix.view(np.uint8)
+    R = out.shape[0]
+    N, W = gbits.shape
+    for r in range(R):
+        for k in range(N):
+            neg = np.int32(0)
+            for q in range(W):
+                word = gbits[k, q]
+                for b in range(64):
+                    if (word >> np.uint64(b)) & np.uint64(1):
+                        neg += np.int32(p8[r, 64 * q + b])
+            out[r, k] = psum[r] - np.int32(2) * neg
+
+
+def bits_matmul(pix: np.ndarray, gbits: np.ndarray, *, path: str | None = None) -> np.ndarray:
+    """Exact int32 ``codes @ signs.T`` with the one-bit weights as packed bits; one thread (a few rows).
+
+    Parameters
+    ----------
+    pix : ndarray, int32, shape (R, 16 W)
+        Codes, 4 per word (:func:`pixel_codes` into a buffer of ``64 W`` bytes per row), 0 beyond K.
+    gbits : ndarray, uint64, shape (N, W)
+        Packed signs (bit 1 = -1), as :func:`gnetlab.bits.pack_signs` rows.
+    path : str, optional
+        Kernel path; the VNNI kernel runs where :func:`vnni_available`, plain loops elsewhere.
+
+    Returns
+    -------
+    ndarray, int32, shape (R, N)
+        ``sum_i p_ri s_ki`` (padding codes must be 0; padding bits then add nothing).
+    """
+    if pix.dtype != np.int32 or gbits.dtype != np.uint64 or pix.ndim != 2 or gbits.ndim != 2:
+        raise TypeError(f"pix: expected int32 (R, 16 W) and gbits uint64 (N, W), got {pix.dtype} {pix.shape} "
+                        f"and {gbits.dtype} {gbits.shape}")
+    if pix.shape[1] != 16 * gbits.shape[1]:
+        raise ValueError(f"pix: expected {16 * gbits.shape[1]} words per row for {gbits.shape[1]} weight words, "
+                         f"got {pix.shape[1]}")
+    pix = np.ascontiguousarray(pix)
+    gbits = np.ascontiguousarray(gbits)
+    psum = pix.view(np.uint8).sum(axis=1, dtype=np.int64).astype(np.int32)
+    out = np.empty((pix.shape[0], gbits.shape[0]), np.int32)
+    if out.size:
+        (_bits_matmul_vnni if vnni_available(path) else _bits_matmul_portable)(pix, gbits, psum, out)
+    return out
 
 
 # 64-column tiles per group: a group of w (4 x K4 x 256 bytes, 200 KiB at K = 784) stays in L2 while
