@@ -17,8 +17,14 @@ the float baseline and the kernel run back to back, so both see the same backgro
 tables report medians, and the speed-up is the median over rounds of the per-round ratio, with its
 spread (``speedup_min``, ``speedup_q25``, ``speedup_q75``, ``speedup_max``). Each is then timed alone
 (``repeats`` calls back to back): ``kernel_paired_over_alone`` and ``baseline_paired_over_alone`` are
-the paired medians over the alone ones, i.e. what running right after the other pool costs (1.0: no
-contention; see ``gnetlab.threads``). Every row names the CPU model, the vector features
+the paired medians over the alone ones, i.e. what running right after the other costs: thread
+contention (see ``gnetlab.threads``) and the kernel's operands evicted from the caches by the baseline
+(a 256 MiB sgemv streams through every cache level). To tell the two apart the kernel is also timed
+right after a single-threaded pass over 64 MiB of memory that evicts the caches without any thread
+pool (``kernel_flushed_over_alone``); ``kernel_paired_over_flushed`` is then what the other pool's
+threads cost (1.0: no contention). ``speedup_alone`` is the ratio of the alone medians: each operation
+repeated back to back, as a deployed model that runs only the kernel, with its weights staying in
+cache. Every row names the CPU model, the vector features
 numba compiles for, the kernel path, the thread counts, numba's threading layer and the BLAS. ``clock="wall"`` (default) times elapsed time; ``clock="cpu"`` times the
 process's CPU time, which on a shared machine is robust against being descheduled but is only
 meaningful with one thread (with several it adds up the threads, spin-waiting included). The
@@ -110,6 +116,14 @@ def _paired_runs(baseline: Callable, kernel: Callable, repeats: int, sync: Calla
         t2 = now()
         tb.append(t1 - t0)
         tk.append(t2 - t1)
+    flushed = []
+    for _ in range(repeats):
+        _flush_caches()
+        sync()
+        t0 = now()
+        kernel()
+        sync()
+        flushed.append(now() - t0)
     alone = {}
     for name, fn in (("kernel", kernel), ("baseline", baseline)):
         fn()
@@ -121,8 +135,18 @@ def _paired_runs(baseline: Callable, kernel: Callable, repeats: int, sync: Calla
             sync()
             times.append(now() - t0)
         alone[name] = np.asarray(times)
-    return {"baseline": np.asarray(tb), "kernel": np.asarray(tk),
+    return {"baseline": np.asarray(tb), "kernel": np.asarray(tk), "kernel_flushed": np.asarray(flushed),
             "kernel_alone": alone["kernel"], "baseline_alone": alone["baseline"]}
+
+
+_FLUSH_BUFFER: list = []
+
+
+def _flush_caches() -> None:
+    """Evict the CPU caches with one single-threaded pass over 64 MiB (no BLAS, no numba pool)."""
+    if not _FLUSH_BUFFER:
+        _FLUSH_BUFFER.append(np.ones(16 << 20, np.float32))
+    np.add.reduce(_FLUSH_BUFFER[0])
 
 
 def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,
@@ -138,10 +162,13 @@ def _timing_columns(runs: dict) -> dict:
     q = np.quantile(per_round, [0.0, 0.25, 0.5, 0.75, 1.0])
     kb, kk = float(np.median(tb)), float(np.median(tk))
     ka, ba = float(np.median(runs["kernel_alone"])), float(np.median(runs["baseline_alone"]))
+    kf = float(np.median(runs["kernel_flushed"]))
     return dict(median_s=kk, baseline_median_s=kb, speedup=float(q[2]), ratio=float(q[2]),
                 speedup_min=float(q[0]), speedup_q25=float(q[1]), speedup_q75=float(q[3]),
                 speedup_max=float(q[4]), repeats=len(tb), kernel_alone_s=ka, baseline_alone_s=ba,
-                kernel_paired_over_alone=kk / ka, baseline_paired_over_alone=kb / ba)
+                speedup_alone=ba / ka, kernel_flushed_s=kf,
+                kernel_paired_over_alone=kk / ka, baseline_paired_over_alone=kb / ba,
+                kernel_flushed_over_alone=kf / ka, kernel_paired_over_flushed=kk / kf)
 
 
 def _resolve_backends(backends: Iterable[str] | None) -> list[str]:
@@ -293,22 +320,22 @@ def bench_sign_weight_matmul(
 
 
 def _format(df) -> str:
+    ratios = {"speedup": "speedup", "speedup_q25": "speedup_q25", "speedup_q75": "speedup_q75",
+              "speedup_alone": "speedup_alone", "kernel_paired_over_alone": "k_pair/alone",
+              "kernel_flushed_over_alone": "k_flush/alone", "kernel_paired_over_flushed": "k_pair/flush",
+              "baseline_paired_over_alone": "b_pair/alone"}
     cols = ["op", "m", "n", "k", "backend", "kernel_path", "threads", "median_s", "gmacs", "baseline_median_s",
-            "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "kernel_paired_over_alone",
-            "baseline_paired_over_alone", "packed_bytes", "float32_bytes"]
+            "baseline_gmacs", *ratios, "packed_bytes", "float32_bytes"]
     view = df[cols].copy()
     view["median_ms"] = (view.pop("median_s") * 1e3).round(3)
     view["baseline_ms"] = (view.pop("baseline_median_s") * 1e3).round(3)
-    for c in ("gmacs", "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "kernel_paired_over_alone",
-              "baseline_paired_over_alone"):
+    for c in ("gmacs", "baseline_gmacs", *ratios):
         view[c] = view[c].round(2)
-    view = view.rename(columns={"kernel_paired_over_alone": "k_pair/alone",
-                                "baseline_paired_over_alone": "b_pair/alone"})
+    view = view.rename(columns=ratios)
     view["packed_MiB"] = (view.pop("packed_bytes") / 2**20).round(2)
     view["float32_MiB"] = (view.pop("float32_bytes") / 2**20).round(2)
     order = ["op", "m", "n", "k", "backend", "kernel_path", "threads", "median_ms", "gmacs", "baseline_ms",
-             "baseline_gmacs", "speedup", "speedup_q25", "speedup_q75", "k_pair/alone", "b_pair/alone",
-             "packed_MiB", "float32_MiB"]
+             "baseline_gmacs", *ratios.values(), "packed_MiB", "float32_MiB"]
     head = f"# {df.cpu_model.iloc[0]} | numba cpu {df.numba_cpu.iloc[0]} [{df.cpu_flags.iloc[0]}] | {df.blas.iloc[0]}"
     return head + "\n" + view[order].to_string(index=False)
 
