@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 
 from gnetlab._validation import check_choice, check_positive_int, resolve_rng
-from gnetlab.bench_e2e import _e2e_main, bench_bnn, bench_conv_ehd, bench_ehd, ehd_main, machine_columns
+from gnetlab.bench_e2e import _e2e_main, _flush_caches, bench_bnn, bench_conv_ehd, bench_ehd, ehd_main, machine_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,16 +137,6 @@ def _paired_runs(baseline: Callable, kernel: Callable, repeats: int, sync: Calla
         alone[name] = np.asarray(times)
     return {"baseline": np.asarray(tb), "kernel": np.asarray(tk), "kernel_flushed": np.asarray(flushed),
             "kernel_alone": alone["kernel"], "baseline_alone": alone["baseline"]}
-
-
-_FLUSH_BUFFER: list = []
-
-
-def _flush_caches() -> None:
-    """Evict the CPU caches with one single-threaded pass over 64 MiB (no BLAS, no numba pool)."""
-    if not _FLUSH_BUFFER:
-        _FLUSH_BUFFER.append(np.ones(16 << 20, np.float32))
-    np.add.reduce(_FLUSH_BUFFER[0])
 
 
 def _paired_medians(baseline: Callable, kernel: Callable, repeats: int, sync: Callable,

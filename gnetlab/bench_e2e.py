@@ -64,6 +64,16 @@ def machine_columns(backend: str) -> dict:
     return cols
 
 
+_FLUSH_BUFFER: list = []
+
+
+def _flush_caches() -> None:
+    """Evict the CPU caches with one single-threaded pass over 64 MiB (no BLAS, no numba pool)."""
+    if not _FLUSH_BUFFER:
+        _FLUSH_BUFFER.append(np.ones(16 << 20, np.float32))
+    np.add.reduce(_FLUSH_BUFFER[0])
+
+
 def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callable) -> dict:
     """Paired repeats (baseline then fast, back to back): medians and the spread of the per-pair ratios."""
     base()
@@ -81,7 +91,32 @@ def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callab
     return {"seconds_fast": float(np.median(tf)), "seconds_baseline": float(np.median(tb)),
             "speedup": float(np.median(r)), "speedup_p25": float(np.percentile(r, 25)),
             "speedup_p75": float(np.percentile(r, 75)), "speedup_min": float(r.min()),
-            "speedup_max": float(r.max()), "repeats": int(repeats)}
+            "speedup_max": float(r.max()), "repeats": int(repeats),
+            **_alone_columns(base, fast, repeats, now, float(np.median(tf)), float(np.median(tb)))}
+
+
+def _alone_columns(base: Callable, fast: Callable, repeats: int, now: Callable, fast_paired: float,
+                   base_paired: float) -> dict:
+    """Each path timed alone (``repeats`` calls back to back: its weights stay in cache, as in a deployed
+    model that runs only that path) and the fast path right after a single-threaded 64 MiB cache flush
+    (no thread pool involved): ``speedup_alone``, ``fast_paired_over_alone``,
+    ``fast_flushed_over_alone`` (what evicted caches cost) and ``fast_paired_over_flushed`` (what
+    running right after the baseline costs beyond that: thread contention, 1.0 when there is none)."""
+    def series(fn, pre=None):
+        out = []
+        for _ in range(repeats):
+            if pre is not None:
+                pre()
+            t0 = now()
+            fn()
+            out.append(max(now() - t0, 1e-12))
+        return float(np.median(out))
+
+    fa, ba = series(fast), series(base)
+    ff = series(fast, _flush_caches)
+    return {"seconds_fast_alone": fa, "seconds_baseline_alone": ba, "speedup_alone": ba / fa,
+            "fast_paired_over_alone": fast_paired / fa, "fast_flushed_over_alone": ff / fa,
+            "fast_paired_over_flushed": fast_paired / ff}
 
 
 def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, seed: int = 0,
@@ -117,7 +152,8 @@ def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, see
         One row per batch size: ``seconds_fast`` (packed), ``seconds_baseline`` (torch fp32),
         ``us_per_image_*``, ``speedup`` (median of the per-pair ratios baseline / packed) with
         ``speedup_p25`` / ``_p75`` / ``_min`` / ``_max``, ``identical_predictions`` (packed vs the
-        torch BinaryNet it was exported from) and :func:`machine_columns`.
+        torch BinaryNet it was exported from), the columns of :func:`_alone_columns` and
+        :func:`machine_columns`.
     """
     import pandas as pd
     import torch
@@ -194,8 +230,8 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
     -------
     pandas.DataFrame
         One row per batch size: ``ms_per_image_fast`` (packed) / ``ms_per_image_baseline`` (float),
-        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours`` and
-        :func:`machine_columns`.
+        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours``, the columns of
+        :func:`_alone_columns` and :func:`machine_columns`.
     """
     import pandas as pd
 
@@ -290,7 +326,10 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     weight embeddings alone: XOR-popcount vs float32 BLAS; NaN below 16 images, where the packed path runs
     all +-1 layers in one compiled call, ``gnetlab.ehd.fused_tail``), ``first_projection_share_packed`` (share of the packed
     path's time spent in it), ``weight_bytes_packed`` / ``weight_bytes_float`` (stored weight
-    embeddings as bits vs float32 +-1), ``identical_scores``.
+    embeddings as bits vs float32 +-1), ``identical_scores``; and, as :func:`_alone_columns` measures them,
+    ``speedup_alone`` (each path run back to back with itself) and ``packed_paired_over_alone``,
+    ``packed_flushed_over_alone``, ``packed_paired_over_flushed`` (the interleaved rounds evict the
+    packed weights from the caches: the float path streams 31 MB of float32 G per image at N = 10,000).
     """
     import pandas as pd
 
@@ -322,6 +361,8 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
                 first[p].append(tm.get("layer0:data", 0.0))
                 wside[p].append(sum(v for k, v in tm.items() if k.endswith(":weights")))
         t = {p: float(np.median(tot[p])) for p in PATHS}
+        alone = _alone_columns(lambda: ehd.scores(X, path="float", batch_size=bs),
+                               lambda: ehd.scores(X, path="packed", batch_size=bs), repeats, now, t["packed"], t["float"])
         f = {p: float(np.median(first[p])) for p in PATHS}
         rest = {p: max(float(np.median(np.subtract(tot[p], first[p]))), 1e-12) for p in PATHS}
         pair = np.divide(tot["float"], tot["packed"])  # per-round ratios (paired: same background load)
@@ -340,6 +381,7 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
                      "weight_bytes_packed": ehd.weight_nbytes(packed=True),
                      "weight_bytes_float": ehd.weight_nbytes(packed=False),
                      "identical_scores": bool(np.array_equal(ref["packed"], ref["float"])), "clock": clock,
+                     **{k.replace("fast", "packed").replace("baseline", "float"): v for k, v in alone.items()},
                      **machine_columns("numba")})
     return pd.DataFrame(rows)
 
@@ -389,7 +431,9 @@ def ehd_main(argv: Sequence[str] | None = None) -> int:
                    errors="ignore").copy()
     for c in ("images_per_s_packed", "images_per_s_float"):
         view[c] = view[c].round(1)
-    for c in ("speedup", "speedup_after_first_projection", "speedup_weight_products", "first_projection_share_packed"):
+    view = view.drop(columns=["seconds_packed_alone", "seconds_float_alone"], errors="ignore")
+    for c in ("speedup", "speedup_after_first_projection", "speedup_weight_products", "first_projection_share_packed",
+              "speedup_alone", "packed_paired_over_alone", "packed_flushed_over_alone", "packed_paired_over_flushed"):
         view[c] = view[c].round(2)
     print(view.to_string(index=False))
     if args.csv:

@@ -7,7 +7,8 @@ from gnetlab import bench
 
 COLUMNS = {"batch_size", "speedup", "ratio", "speedup_q25", "speedup_q75", "speedup_min", "speedup_max",
            "cpu_model", "cpu_flags", "kernel_path", "threads", "median_s", "baseline_median_s",
-           "kernel_paired_over_alone", "baseline_paired_over_alone", "threading_layer", "blas"}
+           "kernel_paired_over_alone", "baseline_paired_over_alone", "threading_layer", "blas", "speedup_alone",
+           "kernel_flushed_over_alone", "kernel_paired_over_flushed", "openmp_wait"}
 
 
 def test_bench_functions_report_spread_machine_and_path():
@@ -18,6 +19,10 @@ def test_bench_functions_report_spread_machine_and_path():
         assert (df.speedup_min <= df.speedup).all() and (df.speedup <= df.speedup_max).all()
         assert df.kernel_path.iloc[0] in ("avx512_vpopcntdq", "avx2", "portable")
         assert df.cpu_model.iloc[0]
+        # the decomposition multiplies out: paired / alone = (flushed / alone) (paired / flushed)
+        prod = df.kernel_flushed_over_alone * df.kernel_paired_over_flushed
+        assert ((prod - df.kernel_paired_over_alone).abs() < 1e-9 * prod).all()
+        assert (df.speedup_alone == df.baseline_alone_s / df.kernel_alone_s).all()
     assert gv.batch_size.iloc[0] == 1
 
 

@@ -342,6 +342,8 @@ def test_benchmark_smoke():
     assert df["identical_scores"].all()
     assert (df["images_per_s_packed"] > 0).all() and (df["speedup"] > 0).all()
     assert (df["weight_bytes_packed"] * 32 == df["weight_bytes_float"]).all()
+    assert (df["speedup_alone"] > 0).all() and (df["packed_flushed_over_alone"] > 0).all()
+    assert {"packed_paired_over_alone", "packed_paired_over_flushed", "openmp_wait"} <= set(df.columns)
 
 
 def test_flip_sweep_shares_the_embedding_and_starts_at_no_flips():

@@ -184,9 +184,11 @@ def test_fused_dense_path_is_taken_and_odd_n():
 def test_bnn_and_conv_benchmarks_smoke(tmp_path, capsys):
     df = bench.bench_bnn((16,), batch_sizes=(1, 3), repeats=1)
     assert list(df["batch_size"]) == [1, 3] and df["identical_predictions"].all()
-    assert {"speedup", "speedup_p25", "speedup_p75", "cpu_model", "kernel_path", "threads"} <= set(df.columns)
+    assert {"speedup", "speedup_p25", "speedup_p75", "cpu_model", "kernel_path", "threads", "speedup_alone",
+            "fast_flushed_over_alone", "fast_paired_over_flushed"} <= set(df.columns)
     df = bench.bench_conv_ehd(_conv2d("tasu"), hyperdim=64, batch_sizes=(2,), repeats=1)
     assert df["identical_scores"].all() and (df["projected_sweep_hours"] > 0).all()
+    assert (df["speedup_alone"] > 0).all()
     out = tmp_path / "bnn.csv"
     assert bench.main(["bnn", "--hidden", "8", "--batch", "2", "--repeats", "1", "--csv", str(out)]) == 0
     assert out.exists() and "speedup" in out.read_text().splitlines()[0]

@@ -56,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
     "gnet_datasets": BASE | {"ehd", "gnet", "hdc", "datasets"},
     "bench_e2e": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bnn"},
     "bench": BASE | {"bits", "kernels", "embed", "gnet", "ehd", "bench_e2e"},
-    "__init__": {"bits", "kernels"},
+    "__init__": {"bits", "kernels", "threads"},  # threads: OpenMP spin settings before anything loads libgomp
 }
 
 MODELS = {"gnet", "ehd", "hdc", "bnn", "rf"}

@@ -29,15 +29,18 @@ One-bit weights x float activations (``sign_weight_matmul``)
     one word, which is bound by the latency of the 4 add chains that fix each row's float order.
     Variants that keep every row's float sums in the same order (so results stay bitwise equal)
     measured no faster: 16 rows per step as two 8-row blocks (8 chains) or one 512-bit VPERMPS with
-    the table broadcast to both halves, index extraction by VPMULHUW instead of shifts, software
-    prefetch of the weight rows. Weights evicted by a preceding 256 MiB sgemv cost ~15-20% more
-    (one thread, n = 4096).
+    the table broadcast to both halves, index extraction by VPMULHUW instead of shifts. With the
+    weights in cache, software prefetch of the weight rows gained nothing either; with the weights
+    evicted (the benchmark's sgemv streams 256 MiB before each kernel call), prefetching the next
+    8-row block while the current one is summed took the 2-thread kernel from ~65 to ~87 G MACs/s at
+    n = 8192 .. 32768 (``python -m gnetlab.bench gemv``, ``k_flush/alone`` column).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 
 import numba
 import numpy as np
@@ -357,6 +360,20 @@ def _perm_gemm_kernel(w32, tab, out, chunk_words):
                     out[e, r0 + lane] += s[lane]
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch_tables(batch: int, n_words: int) -> np.ndarray:
+    """The calling thread's table buffer (batch, n_words, 11, 8) float32, reused across calls: a fresh one
+    (180 KiB at batch 1, K = 16384) came from mmap every call, with a page fault per 4 KiB on first write."""
+    size = batch * n_words * _GROUPS * 8
+    buf = getattr(_SCRATCH, "tables", None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, np.float32)
+        _SCRATCH.tables = buf
+    return buf[:size].reshape(batch, n_words, _GROUPS, 8)
+
+
 # Batch size from which sign_weight_matmul hands over to unpack + BLAS (measured crossover on a 2-core
 # AVX2 machine, K = 8192, n = 4096: tables 0.85 s vs BLAS 1.04 s at batch 512, even at 1024).
 BLAS_MIN_BATCH = 1024
@@ -397,7 +414,7 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
     w32 = w.view(np.uint32)  # little-endian: uint32 c holds signs 32c .. 32c+31, LSB first
     out = np.empty((batch, n), np.float32)
     if kernel != "select" and path != "portable":
-        tab = np.empty((batch, 2 * nw, _GROUPS, 8), np.float32)
+        tab = _scratch_tables(batch, 2 * nw)
         with _parallel_section(8 * batch * n * nw):
             if batch * 2 * nw >= _PARALLEL_TABLE_WORDS:
                 _build_tables(xp, tab)
