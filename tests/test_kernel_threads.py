@@ -126,3 +126,26 @@ print(numba.get_num_threads(), numba.threading_layer(), min(burnt))
     if int(n) < 2 or layer != "omp":
         pytest.skip(f"needs numba's omp layer with 2 threads (got {layer}, {n})")
     assert float(burnt) < 0.002  # libgomp's default spin: ~8 ms here
+
+
+def test_jupyter_io_threads_do_not_block_the_blas_handoff(monkeypatch):
+    me = threading.current_thread()
+
+    def thread_of(module, name="Thread"):
+        cls = type(name, (threading.Thread,), {"__module__": module})
+        return cls(target=lambda: None)
+
+    def user_target():
+        return None
+
+    io = [thread_of("ipykernel.heartbeat"), thread_of("tqdm._monitor")]
+    monkeypatch.setattr(threading, "active_count", lambda: 4)
+    monkeypatch.setattr(threading, "enumerate", lambda: [me, *io[:2]])
+    assert threads._only_io_threads()
+    pipe_watch = threading.Thread(target=user_target)
+    pipe_watch._target = type("W", (), {"__module__": "ipykernel.iostream"})()  # a target from the kernel
+    monkeypatch.setattr(threading, "enumerate", lambda: [me, *io[:2], pipe_watch])
+    assert threads._only_io_threads()
+    for other in (threading.Thread(target=user_target), thread_of("ipykernel.subshell", "SubshellThread")):
+        monkeypatch.setattr(threading, "enumerate", lambda: [me, *io[:2], other])
+        assert not threads._only_io_threads()  # user code could be inside BLAS
