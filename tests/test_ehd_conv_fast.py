@@ -141,7 +141,7 @@ def test_first_layer_decision_on_cancelling_sums():
         words = np.empty((int(sel.sum()), -(-N // 64)), np.uint64)
         left = conv_fast._real_rows(np.ascontiguousarray(x[sel]), GT, thr[sel],
                                     (bound[sel] * (1 + 2.0**-20)).astype(np.float32), bound[sel], bound64[sel],
-                                    words, np.empty((4, N), np.float32), 0, int(sel.sum()))
+                                    words, np.empty((conv_fast._TILE_ROWS, N), np.float32), 0, int(sel.sum()))
         return left, words
 
     left, _ = decide(np.ones(R, bool))

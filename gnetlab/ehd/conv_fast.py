@@ -7,9 +7,9 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 
 * first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
   (they also give the tie tolerance, with the same numpy code as
-  :func:`gnetlab.ehd.geometry.tie_tolerance`); the float32 products with the +-1 G are formed four
-  patches and four inputs at a time in a cache-resident buffer (as fast as one-thread sgemm for this
-  shape, and no BLAS thread pool to wake, limit or put back to sleep) and decided at once, exactly as
+  :func:`gnetlab.ehd.geometry.tie_tolerance`); the float32 products with the +-1 G are formed in
+  register tiles of 8 patches x 16 columns of G (multiply-adds on the target's widest vectors, no BLAS
+  thread pool to wake, limit or put back to sleep) and decided at once, exactly as
   :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
   re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
   :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
@@ -35,7 +35,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..kernels.popcount_gemm import popcount64
 
@@ -99,6 +102,45 @@ def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
                                 rows[r, i] = np.float32(0)
 
 
+@intrinsic
+def _compare64(typingctx, acc, base, t32, b32):
+    """``(word, ambiguous)``, uint64 each: bit j of word is ``acc[base + j] < t32`` and bit j of ambiguous
+    is ``|acc[base + j] - t32| <= b32`` (float32, as the scalar loop of :func:`_decide_row`), j < 64, from
+    four 16-lane compares whose masks go straight into the words. acc: 1-D contiguous float32."""
+    sig = types.UniTuple(types.uint64, 2)(acc, types.intp, types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        f32 = ir.FloatType()
+        vec = ir.VectorType(f32, _LANES)
+        i64 = ir.IntType(64)
+        a_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        base, t, b = args[1], args[2], args[3]
+        undef = ir.Constant(vec, ir.Undefined)
+        splat = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
+
+        def bcast(v):
+            return builder.shuffle_vector(builder.insert_element(undef, v, ir.Constant(ir.IntType(32), 0)), undef, splat)
+
+        tv, bv = bcast(t), bcast(b)
+        fabs = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec]), "llvm.fabs.v16f32")
+        word = ir.Constant(i64, 0)
+        amb = ir.Constant(i64, 0)
+        for q in range(64 // _LANES):
+            ptr = builder.gep(a_arr.data, [builder.add(base, ir.Constant(base.type, _LANES * q))])
+            v = builder.load(builder.bitcast(ptr, vec.as_pointer()), align=4)
+            lt = builder.fcmp_ordered("<", v, tv)
+            near = builder.fcmp_ordered("<=", builder.call(fabs, [builder.fsub(v, tv)]), bv)
+            for mask, name in ((lt, "w"), (near, "a")):
+                bits = builder.shl(builder.zext(builder.bitcast(mask, ir.IntType(_LANES)), i64), ir.Constant(i64, _LANES * q))
+                if name == "w":
+                    word = builder.or_(word, bits)
+                else:
+                    amb = builder.or_(amb, bits)
+        return context.make_tuple(builder, signature.return_type, [word, amb])
+
+    return sig, codegen
+
+
 @njit(cache=True, nogil=True)
 def _decide_row(acc, x, r, GT, t32, b32, br, b64, out):
     """out = packed acc < t32 for one patch row r, exactly (as ``gnetlab.ehd.fast._exact_rows``): entries
@@ -112,12 +154,16 @@ def _decide_row(acc, x, r, GT, t32, b32, br, b64, out):
     for w in range(out.shape[0]):
         base = w * 64
         top = min(64, N - base)
-        word = np.uint64(0)
-        amb = 0
-        for j in range(top):  # branch-free, vectorised, float32
-            a = acc[base + j]
-            word |= np.uint64(a < t32) << np.uint64(j)
-            amb += abs(a - t32) <= b32
+        if top == 64:  # a full word: four 16-lane compares
+            word, near = _compare64(acc, base, t32, b32)
+            amb = near != np.uint64(0)
+        else:
+            word = np.uint64(0)
+            amb = False
+            for j in range(top):  # branch-free, float32
+                a = acc[base + j]
+                word |= np.uint64(a < t32) << np.uint64(j)
+                amb |= abs(a - t32) <= b32
         if amb:
             for j in range(top):
                 n = base + j
@@ -137,47 +183,85 @@ def _decide_row(acc, x, r, GT, t32, b32, br, b64, out):
     return left
 
 
+_LANES = 16  # columns of G per vector of the register tile
+_TILE_ROWS = 8  # patch rows per register tile
+
+
+@intrinsic
+def _tile_products(typingctx, x, GT, acc, r, n_end):
+    """acc[a, n] = sum_i x[min(r + a, R - 1), i] GT[i, n] for a < 8 and n < n_end (a multiple of 16):
+    per 16 columns, 8 vector accumulators stay in registers over all K inputs (one load of G and 8
+    broadcast multiply-adds per input). Generic LLVM vectors (<16 x float>, ``llvm.fmuladd``: fused where the
+    target has FMA; the same result either way, since every product is exact): the target's
+    widest vector unit, correct on every CPU numba compiles for. x (R, K), GT (K, N), acc (8, N) float32
+    C-contiguous. Each entry is the in-order float32 sum of its K products (+-x exactly: G is +-1)."""
+    sig = types.void(x, GT, acc, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        f32 = ir.FloatType()
+        vec = ir.VectorType(f32, _LANES)
+        x_a = context.make_array(signature.args[0])(context, builder, args[0])
+        g_a = context.make_array(signature.args[1])(context, builder, args[1])
+        o_a = context.make_array(signature.args[2])(context, builder, args[2])
+        r, n_end = args[3], args[4]
+        R, K = cgutils.unpack_tuple(builder, x_a.shape)
+        N = cgutils.unpack_tuple(builder, g_a.shape)[1]
+        last = builder.sub(R, ir.Constant(intp, 1))
+        x_rows = []
+        for a in range(_TILE_ROWS):
+            ra = builder.add(r, ir.Constant(intp, a))
+            ra = builder.select(builder.icmp_signed(">", ra, last), last, ra)
+            x_rows.append(builder.gep(x_a.data, [builder.mul(ra, K)]))
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec, vec, vec]), "llvm.fmuladd.v16f32")
+        undef = ir.Constant(vec, ir.Undefined)
+        splat = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
+        n_chunks = builder.sdiv(n_end, ir.Constant(intp, _LANES))
+        with cgutils.for_range(builder, n_chunks, intp=intp) as chunk:
+            n0 = builder.mul(chunk.index, ir.Constant(intp, _LANES))
+            accs = []
+            for _ in range(_TILE_ROWS):
+                ptr = cgutils.alloca_once(builder, vec)
+                builder.store(ir.Constant(vec, None), ptr)
+                accs.append(ptr)
+            with cgutils.for_range(builder, K, intp=intp) as inp:
+                i = inp.index
+                gp = builder.gep(g_a.data, [builder.add(builder.mul(i, N), n0)])
+                g = builder.load(builder.bitcast(gp, vec.as_pointer()), align=4)
+                for a in range(_TILE_ROWS):
+                    xv = builder.load(builder.gep(x_rows[a], [i]))
+                    xb = builder.shuffle_vector(builder.insert_element(undef, xv, ir.Constant(ir.IntType(32), 0)),
+                                                undef, splat)
+                    builder.store(builder.call(fma, [xb, g, builder.load(accs[a])]), accs[a])
+            for a in range(_TILE_ROWS):
+                op = builder.gep(o_a.data, [builder.add(builder.mul(ir.Constant(intp, a), N), n0)])
+                builder.store(builder.load(accs[a]), builder.bitcast(op, vec.as_pointer()), align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @njit(cache=True, nogil=True)
 def _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, r0, r1):
-    """Packed exact signs of <g_k, x_r> < thr_r for rows r0..r1: float32 products four rows and four
-    inputs at a time (each G load serves four rows; any float32 summation order is within the bound),
-    each row then decided by :func:`_decide_row`. acc: float32 (4, N) scratch."""
+    """Packed exact signs of <g_k, x_r> < thr_r for rows r0..r1: float32 products of 8 rows at a time in
+    register tiles (:func:`_tile_products`; any float32 summation order is within the bound), each row
+    then decided by :func:`_decide_row`. acc: float32 (8, N) scratch."""
     K, N = GT.shape
+    R = x.shape[0]
+    if acc.shape[0] < _TILE_ROWS or acc.shape[1] < N:
+        raise ValueError("acc: expected a scratch of at least (8, N) float32")
     left = 0
-    a0 = acc[0]
-    a1 = acc[1]
-    a2 = acc[2]
-    a3 = acc[3]
-    xs = np.zeros((4, 4), np.float32)
-    for r in range(r0, r1, 4):
-        nr = min(4, r1 - r)
-        for n in range(N):
-            a0[n] = np.float32(0)
-            a1[n] = np.float32(0)
-            a2[n] = np.float32(0)
-            a3[n] = np.float32(0)
-        for i in range(0, K, 4):
-            ni = min(4, K - i)
-            for a in range(4):
-                for b in range(4):
-                    xs[a, b] = x[r + a, i + b] if a < nr and b < ni else np.float32(0)
-            g0 = GT[i]
-            g1 = GT[min(i + 1, K - 1)]  # a repeated row meets a zero input: adds +-0
-            g2 = GT[min(i + 2, K - 1)]
-            g3 = GT[min(i + 3, K - 1)]
-            x00, x01, x02, x03 = xs[0, 0], xs[0, 1], xs[0, 2], xs[0, 3]
-            x10, x11, x12, x13 = xs[1, 0], xs[1, 1], xs[1, 2], xs[1, 3]
-            x20, x21, x22, x23 = xs[2, 0], xs[2, 1], xs[2, 2], xs[2, 3]
-            x30, x31, x32, x33 = xs[3, 0], xs[3, 1], xs[3, 2], xs[3, 3]
-            for n in range(N):
-                u0 = g0[n]
-                u1 = g1[n]
-                u2 = g2[n]
-                u3 = g3[n]
-                a0[n] += (x00 * u0 + x01 * u1) + (x02 * u2 + x03 * u3)
-                a1[n] += (x10 * u0 + x11 * u1) + (x12 * u2 + x13 * u3)
-                a2[n] += (x20 * u0 + x21 * u1) + (x22 * u2 + x23 * u3)
-                a3[n] += (x30 * u0 + x31 * u1) + (x32 * u2 + x33 * u3)
+    n_vec = N - N % _LANES
+    for r in range(r0, r1, _TILE_ROWS):
+        nr = min(_TILE_ROWS, r1 - r)
+        _tile_products(x, GT, acc, r, n_vec)
+        for a in range(nr):  # the last columns (N mod 16), in the same order
+            ra = min(r + a, R - 1)
+            for n in range(n_vec, N):
+                s = np.float32(0)
+                for i in range(K):
+                    s += x[ra, i] * GT[i, n]
+                acc[a, n] = s
         for a in range(nr):
             left += _decide_row(acc[a], x, r + a, GT, thr[r + a], bound32[r + a], bound[r + a], bound64[r + a],
                                 words[r + a])
@@ -188,10 +272,10 @@ def _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, r0, r1):
 def _real_rows_par(x, GT, thr, bound32, bound, bound64, words, n_blocks):
     R = x.shape[0]
     N = GT.shape[1]
-    per = ((R + n_blocks - 1) // n_blocks + 3) // 4 * 4
+    per = ((R + n_blocks - 1) // n_blocks + _TILE_ROWS - 1) // _TILE_ROWS * _TILE_ROWS
     left = np.zeros(n_blocks, np.int64)
     for blk in prange(n_blocks):
-        acc = np.empty((4, N), np.float32)
+        acc = np.empty((_TILE_ROWS, N), np.float32)
         left[blk] = _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, min(R, blk * per),
                                min(R, blk * per + per))
     return left.sum()
@@ -316,7 +400,7 @@ def _first_layer_words(layer, x) -> np.ndarray:
         _handoff()
         left = _real_rows_par(rows, GT, thr, bound32, bound, bound64, words, threads)
     else:
-        left = _real_rows(rows, GT, thr, bound32, bound, bound64, words, np.empty((4, N), np.float32), 0, R)
+        left = _real_rows(rows, GT, thr, bound32, bound, bound64, words, np.empty((_TILE_ROWS, N), np.float32), 0, R)
     if left:  # sums float64 cannot decide: the exact route (it ends with correctly rounded sums)
         words = exact_projection_signs(rows, gbits, rows @ GT, projection=layer.projection, threshold=thr)
     return words
