@@ -40,6 +40,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..kernels._ir import clamped_rows, llvm_fn
 from ..kernels.popcount_gemm import popcount64
 
 __all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "TAIL_MAX_ROWS"]
@@ -122,7 +123,7 @@ def _compare64(typingctx, acc, base, t32, b32):
             return builder.shuffle_vector(builder.insert_element(undef, v, ir.Constant(ir.IntType(32), 0)), undef, splat)
 
         tv, bv = bcast(t), bcast(b)
-        fabs = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec]), "llvm.fabs.v16f32")
+        fabs = llvm_fn(builder, "llvm.fabs.v16f32", vec, [vec])
         word = ir.Constant(i64, 0)
         amb = ir.Constant(i64, 0)
         for q in range(64 // _LANES):
@@ -207,13 +208,8 @@ def _tile_products(typingctx, x, GT, acc, r, n_end):
         r, n_end = args[3], args[4]
         R, K = cgutils.unpack_tuple(builder, x_a.shape)
         N = cgutils.unpack_tuple(builder, g_a.shape)[1]
-        last = builder.sub(R, ir.Constant(intp, 1))
-        x_rows = []
-        for a in range(_TILE_ROWS):
-            ra = builder.add(r, ir.Constant(intp, a))
-            ra = builder.select(builder.icmp_signed(">", ra, last), last, ra)
-            x_rows.append(builder.gep(x_a.data, [builder.mul(ra, K)]))
-        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec, vec, vec]), "llvm.fmuladd.v16f32")
+        x_rows = clamped_rows(builder, x_a.data, r, _TILE_ROWS, R, K, intp)
+        fma = llvm_fn(builder, "llvm.fmuladd.v16f32", vec, [vec, vec, vec])
         undef = ir.Constant(vec, ir.Undefined)
         splat = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
         n_chunks = builder.sdiv(n_end, ir.Constant(intp, _LANES))

@@ -34,6 +34,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from gnetlab.kernels._ir import clamped_rows
+
 __all__ = ["vnni_available", "weight_layout", "pixel_codes", "matmul", "bits_matmul", "ROWS", "COLS", "BIT_ROWS"]
 
 #: Input rows per register tile / output columns per tile (the padding unit of ``weight_layout``).
@@ -246,11 +248,7 @@ def _bits_rows(typingctx, pix, gbits, r, k0):
         p_words = cgutils.unpack_tuple(builder, p_arr.shape)[1]
         dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
         last = builder.sub(n_rows, ir.Constant(intp, 1))
-        g_rows = []
-        for t in range(BIT_ROWS):
-            k = builder.add(k0, ir.Constant(intp, t))
-            k = builder.select(builder.icmp_signed(">", k, last), last, k)
-            g_rows.append(builder.gep(g_arr.data, [builder.mul(k, n_words)]))
+        g_rows = clamped_rows(builder, g_arr.data, k0, BIT_ROWS, n_rows, n_words, intp)
         p_row = builder.gep(p_arr.data, [builder.mul(r, p_words)])
         accs = []
         for _ in range(BIT_ROWS):
