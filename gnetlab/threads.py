@@ -43,7 +43,9 @@ the process burns while its main thread sleeps after a call):
   not slow down (``OMP_WAIT_POLICY=PASSIVE``, full sleep, costs it ~30% and the numba kernel ~25%).
   It only works when gnetlab is imported before torch (or any other library that loads libgomp):
   import gnetlab first, or export ``GOMP_SPINCOUNT`` yourself. :func:`openmp_spin_setting` says what
-  the process runs with. The ``workqueue`` layer never spins but wakes slowly (the same kernel took
+  the process runs with. The price: a parallel region that starts more than a few microseconds after
+  the previous one wakes a sleeping worker (~30 us here): the packed BinaryNet at batch 256, one
+  region per call interleaved with torch's, went from 0.23 to 0.26 ms per batch. The ``workqueue`` layer never spins but wakes slowly (the same kernel took
   0.39 ms); ``tbb`` spins briefly. Whatever starts numba's pool first decides its thread count:
   ``numba.set_num_threads`` starts it too, so code that sets thread counts should call
   :func:`start_numba_workers` (or use :func:`numba_threads`) before it.

@@ -34,7 +34,7 @@ _U64 = 2.0**-53
 
 
 def _handoff() -> None:
-    """Before a parallel kernel: numba's pool with passive waiting, idle OpenBLAS workers asleep
+    """Before a parallel kernel: numba's pool started (short OpenMP spin), idle OpenBLAS workers asleep
     (``gnetlab.threads``: otherwise BLAS's spinning workers take the cores right after a BLAS call)."""
     from ..threads import quiesce_blas, start_numba_workers
 

@@ -78,7 +78,7 @@ def _llvm_fn(builder, name, ret, args):
 @contextlib.contextmanager
 def _parallel_section(work: int):
     """Serial below ``SERIAL_WORK``; above it, the cores are taken back from idle OpenBLAS workers
-    first and numba's pool runs with passive waiting (``gnetlab.threads``)."""
+    first and numba's pool is started after the short OpenMP spin setting (``gnetlab.threads``)."""
     if work >= SERIAL_WORK:
         start_numba_workers()
         quiesce_blas()
