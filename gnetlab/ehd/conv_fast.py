@@ -244,8 +244,8 @@ def _real_rows(x, GT, thr, bound32, bound, bound64, words, acc, r0, r1):
     then decided by :func:`_decide_row`. acc: float32 (8, N) scratch."""
     K, N = GT.shape
     R = x.shape[0]
-    if acc.shape[0] < _TILE_ROWS or acc.shape[1] < N:
-        raise ValueError("acc: expected a scratch of at least (8, N) float32")
+    if acc.shape[0] < _TILE_ROWS or acc.shape[1] != N:  # _tile_products strides acc by N
+        raise ValueError("acc: expected a float32 scratch of shape (8, N)")
     left = 0
     n_vec = N - N % _LANES
     for r in range(r0, r1, _TILE_ROWS):
