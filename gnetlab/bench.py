@@ -20,8 +20,8 @@ spread (``speedup_min``, ``speedup_q25``, ``speedup_q75``, ``speedup_max``). Eac
 the paired medians over the alone ones, i.e. what running right after the other costs: thread
 contention (see ``gnetlab.threads``) and the kernel's operands evicted from the caches by the baseline
 (a 256 MiB sgemv streams through every cache level). To tell the two apart the kernel is also timed
-right after a single-threaded pass over 64 MiB of memory that evicts the caches without any thread
-pool (``kernel_flushed_over_alone``); ``kernel_paired_over_flushed`` is then what the other pool's
+right after a single-threaded pass over twice the largest cache (at least 64 MiB) that evicts the
+caches without any thread pool (``kernel_flushed_over_alone``); ``kernel_paired_over_flushed`` is then what the other pool's
 threads cost (1.0: no contention). ``speedup_alone`` is the ratio of the alone medians: each operation
 repeated back to back, as a deployed model that runs only the kernel, with its weights staying in
 cache. Every row names the CPU model, the vector features

@@ -67,10 +67,25 @@ def machine_columns(backend: str) -> dict:
 _FLUSH_BUFFER: list = []
 
 
+def _flush_bytes() -> int:
+    """Bytes one flush reads: twice the largest cache the OS reports (Linux sysfs), at least 64 MiB."""
+    import glob
+
+    largest = 0
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            text = open(path).read().strip().upper()
+            largest = max(largest, int(text.rstrip("KMG")) * {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1))
+        except (OSError, ValueError):
+            continue
+    return max(64 << 20, 2 * largest)
+
+
 def _flush_caches() -> None:
-    """Evict the CPU caches with one single-threaded pass over 64 MiB (no BLAS, no numba pool)."""
+    """Evict the CPU caches with one single-threaded pass over :func:`_flush_bytes` (no BLAS, no numba
+    pool)."""
     if not _FLUSH_BUFFER:
-        _FLUSH_BUFFER.append(np.ones(16 << 20, np.float32))
+        _FLUSH_BUFFER.append(np.ones(_flush_bytes() // 4, np.float32))
     np.add.reduce(_FLUSH_BUFFER[0])
 
 
@@ -98,8 +113,8 @@ def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callab
 def _alone_columns(base: Callable, fast: Callable, repeats: int, now: Callable, fast_paired: float,
                    base_paired: float) -> dict:
     """Each path timed alone (``repeats`` calls back to back: its weights stay in cache, as in a deployed
-    model that runs only that path) and the fast path right after a single-threaded 64 MiB cache flush
-    (no thread pool involved): ``speedup_alone``, ``fast_paired_over_alone``,
+    model that runs only that path) and the fast path right after a single-threaded cache flush
+    (no thread pool involved; :func:`_flush_caches`): ``speedup_alone``, ``fast_paired_over_alone``,
     ``fast_flushed_over_alone`` (what evicted caches cost) and ``fast_paired_over_flushed`` (what
     running right after the baseline costs beyond that: thread contention, 1.0 when there is none)."""
     def series(fn, pre=None):

@@ -36,8 +36,7 @@ the process burns while its main thread sleeps after a call):
   ``libgomp.so.1``: torch's wheel loads its own copy under that name at ``import torch``, and numba's
   pool then shares it, so setting the variables when numba starts its pool is too late whenever torch
   came first. :func:`configure_openmp` therefore runs at ``import gnetlab`` and sets
-  ``GOMP_SPINCOUNT=2000`` (and ``KMP_BLOCKTIME=0`` for LLVM's libomp) unless the environment already
-  sets a wait policy: idle workers spin a few microseconds, then sleep. Measured (torch imported
+  ``GOMP_SPINCOUNT=2000`` unless the environment already sets a wait policy: idle workers spin a few microseconds, then sleep. Measured (torch imported
   after gnetlab, 2 threads): the sgemv after the kernel took 0.80 ms against 0.68 alone, the kernel
   itself stayed at 0.10-0.13 ms, and a batch-256 torch MLP forward pass (torch's own OpenMP pool) did
   not slow down (``OMP_WAIT_POLICY=PASSIVE``, full sleep, costs it ~30% and the numba kernel ~25%).
@@ -301,10 +300,10 @@ def env_vars(**values: str | None) -> Iterator[None]:
                 os.environ[name] = value
 
 
-#: Variables that set how long idle OpenMP workers spin (GNU libgomp, LLVM libomp); any of them set by the
-#: user switches :func:`configure_openmp` off.
-OPENMP_WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
-_OPENMP_DEFAULTS = {"GOMP_SPINCOUNT": "2000", "KMP_BLOCKTIME": "0"}
+#: Variables that set how long idle GNU libgomp workers spin; either of them set by the user switches
+#: :func:`configure_openmp` off.
+OPENMP_WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+_OPENMP_DEFAULTS = {"GOMP_SPINCOUNT": "2000"}
 _OPENMP_CONFIGURED: dict[str, str] = {}
 _OPENMP_PRELOADED: list[bool] = []  # whether a libgomp had loaded before configure_openmp set the defaults
 
@@ -312,9 +311,11 @@ _OPENMP_PRELOADED: list[bool] = []  # whether a libgomp had loaded before config
 def configure_openmp() -> dict[str, str]:
     """Short spin-waits for every OpenMP runtime this process loads from now on (run at ``import gnetlab``).
 
-    Sets ``GOMP_SPINCOUNT=2000`` and ``KMP_BLOCKTIME=0`` in ``os.environ`` unless one of
-    :data:`OPENMP_WAIT_VARS` is already set; child processes inherit them. A runtime loaded before the
-    call (``import torch`` first) keeps its own setting: see the module docstring.
+    Sets ``GOMP_SPINCOUNT=2000`` (GNU libgomp, the runtime of numba's ``omp`` layer and of torch's
+    wheels) in ``os.environ`` unless one of :data:`OPENMP_WAIT_VARS` is already set. Child processes
+    inherit it (papermill kernels, Snakemake jobs: they then run with the same setting from their
+    start). A runtime loaded before the call (``import torch`` first) keeps its own setting: see the
+    module docstring. LLVM's and Intel's OpenMP (``KMP_BLOCKTIME``) are left alone: not measured here.
 
     Returns
     -------
@@ -404,34 +405,47 @@ def _openblas_shutdown():
     return tuple(funcs)
 
 
-# Modules whose threads never call BLAS: a Jupyter kernel's I/O threads (IOPub, heartbeat, control, shell
-# channel, output-pipe watchers, parent poller, history saver) and tqdm's monitor.
-_IO_THREAD_MODULES = ("ipykernel.", "IPython.", "jupyter_client.", "zmq.", "tqdm.")
+# Threads known never to call BLAS, by class (module, qualified name) or, for plain threads, by target:
+# a Jupyter kernel's I/O threads (heartbeat, control, shell channel, parent poller, IOPub, the output
+# pipe watchers), IPython's history saver, tqdm's monitor, pyzmq's garbage collector. An allow-list of
+# exact names: other threads of the same packages run user code (IPython's background jobs,
+# ipykernel's subshells).
+_IO_THREAD_CLASSES = frozenset({
+    ("ipykernel.heartbeat", "Heartbeat"), ("ipykernel.control", "ControlThread"),
+    ("ipykernel.shellchannel", "ShellChannelThread"), ("ipykernel.parentpoller", "ParentPollerUnix"),
+    ("ipykernel.parentpoller", "ParentPollerWindows"), ("IPython.core.history", "HistorySavingThread"),
+    ("tqdm._monitor", "TMonitor"), ("zmq.utils.garbage", "GarbageCollectorThread"),
+})
+_IO_THREAD_TARGETS = frozenset({("ipykernel.iostream", "IOPubThread._thread_main"),
+                                ("ipykernel.iostream", "OutStream._watch_pipe_fd")})
+
+
+def _is_io_thread(t: threading.Thread) -> bool:
+    cls = type(t)
+    if (cls.__module__, cls.__qualname__) in _IO_THREAD_CLASSES:
+        return True
+    target = getattr(t, "_target", None)
+    name = (getattr(target, "__module__", None), getattr(target, "__qualname__", None))
+    return cls is threading.Thread and name in _IO_THREAD_TARGETS
 
 
 def _only_io_threads() -> bool:
-    """True when every other Python thread is one of :data:`_IO_THREAD_MODULES`' (by its class or target)."""
+    """True when every other Python thread is one of the known I/O threads (``_IO_THREAD_CLASSES``,
+    ``_IO_THREAD_TARGETS``)."""
     if threading.active_count() == 1:
         return True
     me = threading.current_thread()
-    for t in threading.enumerate():
-        if t is me:
-            continue
-        if type(t).__name__ == "SubshellThread":  # ipykernel's subshells run user code
-            return False
-        mods = (type(t).__module__ or "", getattr(getattr(t, "_target", None), "__module__", None) or "")
-        if not any(m.startswith(_IO_THREAD_MODULES) for m in mods):
-            return False
-    return True
+    return all(t is me or _is_io_thread(t) for t in threading.enumerate())
 
 
 def quiesce_blas() -> bool:
     """Put OpenBLAS's idle, spinning worker threads to sleep now (they exit; the next BLAS call starts
     them again).
 
-    Does nothing when another Python thread runs (it could be inside a BLAS call), other than a Jupyter
-    kernel's own I/O threads and tqdm's monitor (in a notebook those always run: refusing there left the
-    BLAS workers spinning through every numba kernel, a one-bit GEMV 1.9x slower), or when
+    Does nothing when another Python thread runs (it could be inside a BLAS call: shutting the workers
+    down then deadlocks), other than a Jupyter kernel's own I/O threads, IPython's history saver and
+    tqdm's monitor (an allow-list of exact names; in a notebook those always run, and refusing there
+    left the BLAS workers spinning through every numba kernel, a one-bit GEMV 1.9x slower), or when
     ``GNETLAB_BLAS_HANDOFF=0``. Costs ~0.1 ms after a BLAS call, ~1 us when the workers already sleep.
 
     Returns

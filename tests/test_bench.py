@@ -19,10 +19,7 @@ def test_bench_functions_report_spread_machine_and_path():
         assert (df.speedup_min <= df.speedup).all() and (df.speedup <= df.speedup_max).all()
         assert df.kernel_path.iloc[0] in ("avx512_vpopcntdq", "avx2", "portable")
         assert df.cpu_model.iloc[0]
-        # the decomposition multiplies out: paired / alone = (flushed / alone) (paired / flushed)
-        prod = df.kernel_flushed_over_alone * df.kernel_paired_over_flushed
-        assert ((prod - df.kernel_paired_over_alone).abs() < 1e-9 * prod).all()
-        assert (df.speedup_alone == df.baseline_alone_s / df.kernel_alone_s).all()
+        assert (df.kernel_flushed_s > 0).all() and (df.speedup_alone > 0).all()
     assert gv.batch_size.iloc[0] == 1
 
 
@@ -36,3 +33,22 @@ def test_cli_writes_tidy_csv(tmp_path, capsys):
     assert bench.main(["gemv", "--hidden", "64", "--k", "128", "--repeats", "1", "--csv", str(out2)]) == 0
     assert COLUMNS <= set(pd.read_csv(out2).columns)
     assert "speedup" in capsys.readouterr().out
+
+
+def test_timing_columns_from_known_runs():
+    import numpy as np
+
+    runs = {"baseline": np.array([4.0, 6.0, 8.0]), "kernel": np.array([2.0, 2.0, 2.0]),
+            "kernel_flushed": np.array([1.5, 1.5, 1.5]), "kernel_alone": np.array([1.0, 1.0, 1.2]),
+            "baseline_alone": np.array([5.0, 5.0, 5.0])}
+    t = bench._timing_columns(runs)
+    assert t["speedup"] == 3.0 and t["speedup_min"] == 2.0 and t["speedup_max"] == 4.0  # per-round ratios
+    assert t["speedup_alone"] == 5.0 and t["kernel_paired_over_alone"] == 2.0
+    assert t["kernel_flushed_over_alone"] == 1.5 and abs(t["kernel_paired_over_flushed"] - 4 / 3) < 1e-12
+    assert t["baseline_paired_over_alone"] == 6.0 / 5.0
+
+
+def test_flush_reads_at_least_twice_the_largest_cache():
+    from gnetlab import bench_e2e
+
+    assert bench_e2e._flush_bytes() >= 64 << 20

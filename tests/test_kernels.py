@@ -290,6 +290,11 @@ def test_each_sign_weight_path_matches_float64_product(path):
         out = numba_backend.sign_weight_matmul(x, pack_signs(w).words, k, path=path)
         tol = 1e-5 * np.abs(x).sum(axis=1, keepdims=True) + 1e-6
         assert out.shape == (batch, n) and (np.abs(out - ref) <= tol).all()
+        words = pack_signs(np.concatenate([w, -w], axis=1)).words[:, : -(-k // 64)]  # a strided view
+        if n > 1:
+            words, w, ref = words[::2], w[::2], ref[:, ::2]
+        out = numba_backend.sign_weight_matmul(x, words, k, path=path)  # non-contiguous weight rows
+        assert (np.abs(out - ref) <= tol).all()
 
 
 def test_tables_kernel_falls_back_to_select_on_the_portable_path():

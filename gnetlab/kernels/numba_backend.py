@@ -365,12 +365,15 @@ def _perm_gemm_kernel(w32, tab, out, chunk_words):
 
 
 _SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 20  # float32 entries a thread keeps (4 MiB: batch 1 up to K = 190,000)
 
 
 def _scratch_tables(batch: int, n_words: int) -> np.ndarray:
     """The calling thread's table buffer (batch, n_words, 11, 8) float32, reused across calls: a fresh one
     (180 KiB at batch 1, K = 16384) came from mmap every call, with a page fault per 4 KiB on first write."""
     size = batch * n_words * _GROUPS * 8
+    if size > _SCRATCH_MAX:  # large batches x long inputs: a fresh buffer, not kept by the thread
+        return np.empty((batch, n_words, _GROUPS, 8), np.float32)
     buf = getattr(_SCRATCH, "tables", None)
     if buf is None or buf.size < size:
         buf = np.empty(size, np.float32)
@@ -415,6 +418,7 @@ def sign_weight_matmul(x: np.ndarray, w: np.ndarray, k: int, *, kernel: str = "a
                                for i in range(0, batch, _BATCH_BLOCK)])
     xp = np.zeros((batch, 64 * nw), np.float32)  # zero-padded: padding bits select +0.0
     xp[:, :k] = x
+    w = np.ascontiguousarray(w)  # the kernels stride rows by the row length
     w32 = w.view(np.uint32)  # little-endian: uint32 c holds signs 32c .. 32c+31, LSB first
     out = np.empty((batch, n), np.float32)
     if kernel != "select" and path != "portable":

@@ -247,7 +247,6 @@ def _bits_rows(typingctx, pix, gbits, r, k0):
         n_rows, n_words = cgutils.unpack_tuple(builder, g_arr.shape)
         p_words = cgutils.unpack_tuple(builder, p_arr.shape)[1]
         dp = _llvm_fn(builder, "llvm.x86.avx512.vpdpbusd.512", vec, [vec, vec, vec])
-        last = builder.sub(n_rows, ir.Constant(intp, 1))
         g_rows = clamped_rows(builder, g_arr.data, k0, BIT_ROWS, n_rows, n_words, intp)
         p_row = builder.gep(p_arr.data, [builder.mul(r, p_words)])
         accs = []
@@ -260,7 +259,9 @@ def _bits_rows(typingctx, pix, gbits, r, k0):
         # by the caller's previous work) about half as fast as cached ones
         pf = _llvm_fn(builder, "llvm.prefetch.p0i8", ir.VoidType(), [ir.IntType(8).as_pointer(), _I32, _I32, _I32])
         ahead = builder.add(k0, ir.Constant(intp, _PREFETCH_ROWS))
-        ahead = builder.select(builder.icmp_signed(">", ahead, last), last, ahead)
+        top = builder.sub(n_rows, ir.Constant(intp, BIT_ROWS))  # the last whole block of 8 rows
+        top = builder.select(builder.icmp_signed("<", top, ir.Constant(intp, 0)), ir.Constant(intp, 0), top)
+        ahead = builder.select(builder.icmp_signed(">", ahead, top), top, ahead)
         pf_base = builder.bitcast(builder.gep(g_arr.data, [builder.mul(ahead, n_words)]), ir.IntType(8).as_pointer())
         with cgutils.for_range(builder, n_words, intp=intp) as loop:
             q = loop.index
@@ -288,7 +289,7 @@ def _bits_matmul_vnni(pix, gbits, psum, out):
         for r in range(R):
             s = _bits_rows(pix, gbits, r, k0)
             for t in range(top):
-                out[r, k0 + t] = psum[r] + np.int32(2) * s[t]
+                out[r, k0 + t] = np.int64(psum[r]) + np.int64(2) * np.int64(s[t])
 
 
 @njit(cache=True, nogil=True)
@@ -322,7 +323,8 @@ def bits_matmul(pix: np.ndarray, gbits: np.ndarray, *, path: str | None = None) 
     Returns
     -------
     ndarray, int32, shape (R, N)
-        ``sum_i p_ri s_ki`` (padding codes must be 0; padding bits then add nothing).
+        ``sum_i p_ri s_ki`` (padding codes must be 0; padding bits then add nothing); exact for
+        K < 8 million (``|sum| <= 255 K``; the kernel's intermediate ``2 x`` sum is formed in 64 bits).
     """
     if pix.dtype != np.int32 or gbits.dtype != np.uint64 or pix.ndim != 2 or gbits.ndim != 2:
         raise TypeError(f"pix: expected int32 (R, 16 W) and gbits uint64 (N, W), got {pix.dtype} {pix.shape} "
