@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..kernels.popcount_gemm import popcount64
+from ..kernels.popcount_gemm import xor_popcount_sums
 from ..kernels.u8gemm import first_layer_portable, first_layer_vnni, pixel_codes, vnni_available
 
 __all__ = ["pack_bn_sign", "pixel_forward", "fused_path", "integer_thresholds"]
@@ -87,18 +87,6 @@ def _pixels(X, r0, pix):
 
 
 @njit(cache=True, nogil=True)
-def _unit_popcounts(x, hw, woff, n_out, nw, sums):
-    """``sums[j] = sum_q popcount(x[q] ^ hw[woff + q n_out + j])`` (unit loop innermost: vectorised)."""
-    for j in range(n_out):
-        sums[j] = 0
-    for q in range(nw):
-        xq = x[q]
-        w = hw[woff + q * n_out: woff + (q + 1) * n_out]
-        for j in range(n_out):
-            sums[j] += np.int64(popcount64(xq ^ w[j]))
-
-
-@njit(cache=True, nogil=True)
 def _pack_at_most(sums, hthr, hflip, toff, n_out, words):
     """Packed signs: bit j is 1 (sign -1) exactly when ``(sums[j] <= hthr[toff + j]) == hflip[toff + j]``."""
     thr = hthr[toff: toff + n_out]
@@ -134,7 +122,7 @@ def _after_first(acc, r0, nrows, thr0, flip0, hw, meta, hthr, hflip, scale, shif
             k = meta[layer, 2]
             woff = meta[layer, 3]
             toff = meta[layer, 4]
-            _unit_popcounts(cur, hw, woff, n_out, nw, sums)
+            xor_popcount_sums(cur, hw, woff, n_out, nw, sums)
             if layer < n_layers - 1:
                 _pack_at_most(sums, hthr, hflip, toff, n_out, cur)
             else:

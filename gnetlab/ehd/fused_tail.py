@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..kernels.popcount_gemm import popcount64
+from ..kernels.popcount_gemm import xor_popcount_sums
 
 __all__ = ["tail_scores"]
 
@@ -48,14 +48,7 @@ def _tail_kernel(x0, first_weights, meta, gflat, wflat, tflat, cf, af, out):
             woff = meta[l, 4]
             toff = meta[l, 5]
             if not (l == 0 and first_weights):  # data side: s = <g_k, act> < -b sum g_k
-                wd = (K + 63) // 64
-                for n in range(N):
-                    acc[n] = 0
-                for q in range(wd):
-                    aq = act[q]
-                    g = gflat[goff + q * N: goff + (q + 1) * N]
-                    for n in range(N):
-                        acc[n] += np.int32(popcount64(aq ^ g[n]))
+                xor_popcount_sums(act, gflat, goff, N, (K + 63) // 64, acc)
                 for w in range((N + 63) // 64):
                     base = 64 * w
                     word = np.uint64(0)
@@ -63,14 +56,7 @@ def _tail_kernel(x0, first_weights, meta, gflat, wflat, tflat, cf, af, out):
                         d = np.int32(K) - np.int32(2) * acc[base + j]
                         word |= np.uint64(np.float64(d) < np.float64(tflat[toff + base + j])) << np.uint64(j)
                     s[w] = word
-            ws = (N + 63) // 64  # weight side: <s, a_j>
-            for j in range(m):
-                acc[j] = 0
-            for q in range(ws):
-                sq = s[q]
-                a = wflat[woff + q * m: woff + (q + 1) * m]
-                for j in range(m):
-                    acc[j] += np.int32(popcount64(sq ^ a[j]))
+            xor_popcount_sums(s, wflat, woff, m, (N + 63) // 64, acc)  # weight side: <s, a_j>
             if l == n_layers - 1:
                 for j in range(m):
                     out[r, j] = np.int32(N) - np.int32(2) * acc[j]

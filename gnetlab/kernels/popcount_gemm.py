@@ -49,7 +49,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["TILES", "gemm", "popcount64"]
+__all__ = ["TILES", "gemm", "popcount64", "xor_popcount_sums"]
 
 _I8 = ir.IntType(8)
 _I32 = ir.IntType(32)
@@ -73,6 +73,21 @@ def popcount64(typingctx, x):
         return builder.call(fn, [args[0]])
 
     return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def xor_popcount_sums(x, w, off, n, n_words, sums):
+    """``sums[j] = sum_{q < n_words} popcount(x[q] ^ w[off + q n + j])`` for j < n: one packed vector x
+    against n packed rows stored word-major in the flat ``w`` (the row loop innermost, so it vectorises:
+    VPOPCNTQ where the target has it). ``sums``: any integer array (int32 on the EHD batch-1 path,
+    int64 in the packed BinaryNet); each popcount is added as an int64 and stored in its dtype."""
+    for j in range(n):
+        sums[j] = 0
+    for q in range(n_words):
+        xq = x[q]
+        wq = w[off + q * n: off + (q + 1) * n]
+        for j in range(n):
+            sums[j] += np.int64(popcount64(xq ^ wq[j]))
 
 
 def _make_tile(ra: int, rb: int, lanes: int, byte_counters: bool, nibbles: bool = False):
