@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 
 from gnetlab._validation import check_choice, check_positive_int, resolve_rng
-from gnetlab.bench_e2e import _e2e_main, _flush_caches, bench_bnn, bench_conv_ehd, bench_ehd, ehd_main, machine_columns
+from gnetlab.bench_e2e import _e2e_main, _flush_caches, _timed_series, bench_bnn, bench_conv_ehd, bench_ehd, ehd_main, machine_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,26 +116,13 @@ def _paired_runs(baseline: Callable, kernel: Callable, repeats: int, sync: Calla
         t2 = now()
         tb.append(t1 - t0)
         tk.append(t2 - t1)
-    flushed = []
-    for _ in range(repeats):
-        _flush_caches()
-        sync()
-        t0 = now()
-        kernel()
-        sync()
-        flushed.append(now() - t0)
+    flushed = _timed_series(kernel, repeats, now, before=lambda: (_flush_caches(), sync()), sync=sync)
     alone = {}
     for name, fn in (("kernel", kernel), ("baseline", baseline)):
-        fn()
+        fn()  # its first call after the other's: not timed
         sync()
-        times = []
-        for _ in range(repeats):
-            t0 = now()
-            fn()
-            sync()
-            times.append(now() - t0)
-        alone[name] = np.asarray(times)
-    return {"baseline": np.asarray(tb), "kernel": np.asarray(tk), "kernel_flushed": np.asarray(flushed),
+        alone[name] = _timed_series(fn, repeats, now, sync=sync)
+    return {"baseline": np.asarray(tb), "kernel": np.asarray(tk), "kernel_flushed": flushed,
             "kernel_alone": alone["kernel"], "baseline_alone": alone["baseline"]}
 
 

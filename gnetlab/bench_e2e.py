@@ -110,6 +110,22 @@ def _paired_ratio_rows(base: Callable, fast: Callable, repeats: int, now: Callab
             **_alone_columns(base, fast, repeats, now, float(np.median(tf)), float(np.median(tb)))}
 
 
+def _timed_series(fn: Callable, repeats: int, now: Callable, *, before: Callable | None = None,
+                  sync: Callable | None = None) -> np.ndarray:
+    """Seconds of ``repeats`` calls of ``fn`` (each followed by ``sync``, e.g. a GPU synchronise), each
+    after an untimed ``before()`` (e.g. :func:`_flush_caches`); at least 1e-12."""
+    out = []
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        t0 = now()
+        fn()
+        if sync is not None:
+            sync()
+        out.append(max(now() - t0, 1e-12))
+    return np.asarray(out)
+
+
 def _alone_columns(base: Callable, fast: Callable, repeats: int, now: Callable, fast_paired: float,
                    base_paired: float) -> dict:
     """Each path timed alone (``repeats`` calls back to back: its weights stay in cache, as in a deployed
@@ -117,18 +133,8 @@ def _alone_columns(base: Callable, fast: Callable, repeats: int, now: Callable, 
     (no thread pool involved; :func:`_flush_caches`): ``speedup_alone``, ``fast_paired_over_alone``,
     ``fast_flushed_over_alone`` (what evicted caches cost) and ``fast_paired_over_flushed`` (what
     running right after the baseline costs beyond that: thread contention, 1.0 when there is none)."""
-    def series(fn, pre=None):
-        out = []
-        for _ in range(repeats):
-            if pre is not None:
-                pre()
-            t0 = now()
-            fn()
-            out.append(max(now() - t0, 1e-12))
-        return float(np.median(out))
-
-    fa, ba = series(fast), series(base)
-    ff = series(fast, _flush_caches)
+    fa, ba = (float(np.median(_timed_series(fn, repeats, now))) for fn in (fast, base))
+    ff = float(np.median(_timed_series(fast, repeats, now, before=_flush_caches)))
     return {"seconds_fast_alone": fa, "seconds_baseline_alone": ba, "speedup_alone": ba / fa,
             "fast_paired_over_alone": fast_paired / fa, "fast_flushed_over_alone": ff / fa,
             "fast_paired_over_flushed": fast_paired / ff}
