@@ -32,10 +32,10 @@ One-bit weights x float activations (``sign_weight_matmul``)
     the table broadcast to both halves, index extraction by VPMULHUW instead of shifts. With the
     weights in cache, software prefetch of the weight rows gained nothing either; with the weights
     evicted (the benchmark's sgemv streams 256 MiB before each kernel call), prefetching the next
-    8-row block while the current one is summed took the 2-thread kernel from ~65 to ~87 G MACs/s at
-    n = 8192 .. 32768 (``python -m gnetlab.bench gemv``, ``k_flush/alone`` column). A kernel that
-    changes the order, 16 rows per 512-bit VPERMPS on 16-entry tables of 4 inputs (8 groups per word,
-    64 multiply-accumulates per permute), measured 1.1-1.2x faster with the weights in cache and no
+    8-row block while the current one is summed took the 2-thread kernel from 68 / 75 / 80 to
+    75 / 87 / 89 G MACs/s at n = 8192 / 16384 / 32768 (``python -m gnetlab.bench gemv``, one run
+    each, paired with the sgemv). A kernel that changes the order, 16 rows per 512-bit VPERMPS on
+    16-entry tables of 4 inputs (8 groups per word, 64 multiply-accumulates per permute), measured 1.1-1.2x faster with the weights in cache and no
     faster with them evicted (slower with the prefetch, whose 16 extra loads per step it cannot
     afford); not adopted, since it would also make AVX-512 and AVX2 machines round differently.
 """
