@@ -1,16 +1,21 @@
-"""The EHD first layer on 8-bit images from exact integer products (gnetlab.ehd.fast.pixel_projection_signs):
-the same signs, bit for bit, as the float path's exact decision."""
+"""The EHD first layer on 8-bit images from exact integer products (gnetlab.ehd.pixels): the same signs, bit
+for bit, as the float path's exact decision, on the VNNI kernels and on the portable loops (every CPU)."""
 
 import numpy as np
 import pytest
 
 from gnetlab.bits import pack_bool
 from gnetlab.ehd import embed_gnet
-from gnetlab.ehd.fast import exact_projection_signs, pixel_projection_signs
+from gnetlab.ehd.fast import exact_projection_signs
+from gnetlab.ehd.pixels import pixel_projection_signs
 from gnetlab.gnet.models import build_model
+from gnetlab.ehd import pixels
 from gnetlab.kernels import u8gemm
+from gnetlab.kernels.cpu_features import ENV_VAR, supported_paths
 
-pytestmark = pytest.mark.skipif(not u8gemm.vnni_available(), reason="the integer first layer needs AVX-512 VNNI")
+# the kernel paths this machine runs: the VNNI kernels where numba's target has them, the loops everywhere
+PATHS = [p for p in ("avx512_vpopcntdq", "portable") if p in supported_paths()]
+needs_vnni = pytest.mark.skipif(not u8gemm.vnni_available(), reason="the fused batch path needs AVX-512 VNNI")
 
 
 def images(rng, n, k, sparse=True):
@@ -37,9 +42,12 @@ def test_pixel_signs_equal_the_exact_float_decision(shift, scale, bias):
         np.testing.assert_array_equal(got, want)
         got = pixel_projection_signs(raw, x, values, gbits, u8gemm.weight_layout(G.astype(np.int8)), thr)
         np.testing.assert_array_equal(got, want)
-        for r in (0, 5, 36):  # a few rows: the products straight from the packed bits (layout None)
-            got = pixel_projection_signs(raw[r:r + 1], x[r:r + 1], values, gbits, None, thr[r:r + 1], G)
-            np.testing.assert_array_equal(got, want[r:r + 1])
+        for path in PATHS:  # a few rows: the products straight from the packed bits (layout None)
+            for r in (0, 5, 36):
+                got = pixel_projection_signs(raw[r:r + 1], x[r:r + 1], values, gbits, None, thr[r:r + 1], G, path=path)
+                np.testing.assert_array_equal(got, want[r:r + 1])
+            got = pixel_projection_signs(raw[:7], x[:7], values, gbits, None, thr[:7], path=path)  # no projection
+            np.testing.assert_array_equal(got, want[:7])
         exact = (x.astype(np.float64) @ G.T.astype(np.float64))
         assert np.sum(np.abs(exact) < 1e-9) > 20  # exact zeros: ties at threshold 0, within the tolerance band
 
@@ -60,7 +68,7 @@ def test_other_inputs_are_declined():
 
 
 @pytest.mark.parametrize("R,K,N", [(1, 784, 1000), (3, 100, 13), (2, 64, 9), (5, 1, 8), (1, 130, 1), (15, 200, 17)])
-@pytest.mark.parametrize("path", ["avx512_vpopcntdq", "portable"])
+@pytest.mark.parametrize("path", PATHS)
 def test_bits_matmul_equals_the_integer_product(R, K, N, path):
     rng = np.random.default_rng(R * 1000 + K + N)
     p = rng.integers(0, 256, (R, K))
@@ -87,3 +95,72 @@ def test_dense_tasu_scores_identical_on_images():
     X = images(rng, 40, 784)
     for bs in (1, 3, 16, 40):  # below 16 rows the first layer's products come from the packed bits
         np.testing.assert_array_equal(e.scores(X, batch_size=bs), e.scores(X, path="float", batch_size=bs))
+
+
+def _small_net(seed=0):
+    model = build_model("mnist_dense", activation="tasu", seed=seed, hidden=(40, 30))
+    return embed_gnet(model, hyperdim=700, embedding="rademacher", seed=seed)
+
+
+@needs_vnni
+def test_small_batch_lane_matches_the_float_path():
+    e = _small_net()
+    rng = np.random.default_rng(3)
+    X = images(rng, 15, 784)
+    X[3, 1::2] = X[3, ::2]  # pairs of equal pixels: exact ties in the first layer
+    first = e.all_layers[0]
+    first._cache.pop("small_batch_plan", None)
+    for rows in (slice(0, 1), slice(3, 4), slice(0, 3), slice(0, 15)):
+        want = e.scores(X[rows], path="float", batch_size=1)
+        np.testing.assert_array_equal(e.scores(X[rows]), want)  # one compiled call
+        tm = {}
+        np.testing.assert_array_equal(e.scores(X[rows], timings=tm), want)  # two calls, timed
+        assert tm["layer0:data"] > 0
+    assert "small_batch_plan" in first._cache  # the lane ran (it declines silently otherwise)
+    # scores below the lane's row count still agree when batch_size splits them
+    np.testing.assert_array_equal(e.scores(X, batch_size=4), e.scores(X, path="float", batch_size=4))
+
+
+@needs_vnni
+def test_small_batch_lane_declines_other_inputs(monkeypatch):
+    e = _small_net(1)
+    rng = np.random.default_rng(4)
+    X = images(rng, 2, 784)
+    assert pixels.small_batch_scores(e, X) is not None
+    off = X.copy()
+    off[1, 7] = np.float32(0.3)  # not a code / 255: the general path, same scores as the float path
+    assert pixels.small_batch_scores(e, off) is None
+    np.testing.assert_array_equal(e.scores(off), e.scores(off, path="float"))
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    assert pixels.small_batch_scores(e, bad) is None
+    with pytest.raises(ValueError, match="non-finite"):
+        e.scores(bad)
+    monkeypatch.setenv(ENV_VAR, "portable")  # no VNNI kernel on this path: the lane declines
+    assert pixels.small_batch_scores(e, X) is None
+    np.testing.assert_array_equal(e.scores(X), e.scores(X, path="float"))
+
+
+@needs_vnni
+def test_small_batch_lane_fsum_fallback():
+    """With the tie tolerance set to 0 the exact ties of the first layer sit on the threshold, beyond what
+    float64 decides: the lane's fsum fallback must give the signs of the exact decision at threshold 0."""
+    from gnetlab.ehd.fused_tail import tail_scores
+
+    e = _small_net(2)
+    first = e.all_layers[0]
+    G = first.projection
+    G[:50, 1::2] = -G[:50, ::2]  # rows whose sum over pairs of equal pixels is an exact 0
+    first._cache.clear()
+    rng = np.random.default_rng(5)
+    X = images(rng, 3, 784)
+    X[:, 1::2] = X[:, ::2]
+    pixels.small_batch_scores(e, X)  # builds the plan
+    key, plan = first._cache["small_batch_plan"]
+    first._cache["small_batch_plan"] = (key, plan[:1] + (np.float32(0),) + plan[2:])
+    x = (X - np.float32(e.input_shift)) / np.float32(e.input_scale) + np.float32(first.bias)
+    words = exact_projection_signs(x, first.projection_bits(), x @ G.T, projection=G,
+                                   threshold=np.zeros(3, np.float32))
+    want = tail_scores(e.all_layers, words, first_weights=True)
+    np.testing.assert_array_equal(pixels.small_batch_scores(e, X), want)
+    np.testing.assert_array_equal(pixels.small_batch_scores(e, X, timings={}), want)

@@ -19,7 +19,7 @@ from numba import njit
 
 from ..kernels.popcount_gemm import xor_popcount_sums
 
-__all__ = ["tail_scores"]
+__all__ = ["tail_scores", "tail_params"]
 
 
 @njit(cache=True, nogil=True)
@@ -72,8 +72,9 @@ def _tail_kernel(x0, first_weights, meta, gflat, wflat, tflat, cf, af, out):
                     act[w] = word
 
 
-def _params(layers, first_weights: bool):
-    """Flat word-major operands of ``layers`` (cached in the last layer's cache, checked by identity)."""
+def tail_params(layers, first_weights: bool) -> tuple:
+    """The flat word-major operands ``(meta, g, w, t, cf, af)`` of ``layers`` for the compiled tail
+    (cached in the last layer's cache, checked by identity)."""
     cache = layers[-1]._cache
     hit = cache.get("fused_tail")
     if hit is not None and hit[0] == first_weights and len(hit[1]) == len(layers) and all(
@@ -121,7 +122,7 @@ def tail_scores(layers, x0: np.ndarray, *, first_weights: bool) -> np.ndarray:
     ndarray, int32, shape (R, n_classes)
         Exactly the integers of the layer-by-layer packed path.
     """
-    meta, g, w, t, cf, af = _params(list(layers), bool(first_weights))
+    meta, g, w, t, cf, af = tail_params(list(layers), bool(first_weights))
     x0 = np.ascontiguousarray(x0, dtype=np.uint64)
     out = np.empty((x0.shape[0], layers[-1].n_out), np.int32)
     _tail_kernel(x0, bool(first_weights), meta, g, w, t, cf, af, out)

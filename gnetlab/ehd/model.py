@@ -272,6 +272,18 @@ class EHDGNet:
         ``seed`` is then required. timings: if a dict, seconds per stage are added to it (measured with
         its ``"_clock"`` entry if present, else wall time).
         """
+        if (path == "packed" and type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2
+                and 0 < X.shape[0] < _ONE_BIT_MAX_ROWS and type(batch_size) is int and batch_size >= X.shape[0]
+                and type(data_flip) in (int, float) and data_flip == 0 and flip_model == "exact"
+                and _first_layer_cache is None and X.flags.c_contiguous and X.shape[1] == self.all_layers[0].fan_in
+                and self._fast_ok()):
+            # a few float32 images: the fused pixel path, none of the per-call Python below (after other
+            # work has evicted the caches, that costs more than the kernels; gnetlab.ehd.pixels)
+            from .pixels import small_batch_scores
+
+            out = small_batch_scores(self, X, timings)
+            if out is not None:
+                return out
         check_choice(path, "path", PATHS)
         batch_size = check_positive_int(batch_size, "batch_size")
         data_flip = check_fraction(data_flip, "data_flip")
@@ -380,9 +392,9 @@ class EHDGNet:
 
     def _pixel_signs(self, first, raw, blk):
         """The first layer's signs by exact integer products when the inputs are 8-bit images and the CPU
-        has AVX-512 VNNI (``gnetlab.ehd.fast.pixel_projection_signs``), else None."""
+        has AVX-512 VNNI (``gnetlab.ehd.pixels.pixel_projection_signs``), else None."""
         from ..kernels.u8gemm import vnni_available, weight_layout
-        from .fast import pixel_projection_signs
+        from .pixels import pixel_projection_signs
 
         if not vnni_available():
             return None
