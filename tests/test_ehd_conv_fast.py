@@ -177,3 +177,22 @@ def test_one_bit_project_is_within_the_bound_and_dense_batch1_exact(monkeypatch,
     X[0] = X[0, :1]  # a constant image: many exact ties
     for bs in (1, 3):
         np.testing.assert_array_equal(e.scores(X, batch_size=bs), e.scores(X, path="float", batch_size=bs))
+
+
+@pytest.mark.parametrize("C,H,W,k,stride,pad", [(3, 9, 11, 3, 1, 1), (2, 14, 14, 5, 1, 2), (4, 7, 8, 4, 2, 2),
+                                                (5, 6, 70, 3, 1, 1), (1, 5, 63, 2, 3, 1)])
+def test_binary_patch_words_equal_unfold(C, H, W, k, stride, pad):
+    """Both ways of packing +1-padded patches (a word per plane row; bit by bit where a padded row exceeds
+    64 bits) against an explicit unfold of the padded planes."""
+    from gnetlab.bits import pack_bool
+
+    rng = np.random.default_rng(C * 100 + W)
+    s = (rng.random((2, C, H, W)) < 0.5).astype(np.uint8)
+    Ho, Wo = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
+    padded = np.zeros((2, C, H + 2 * pad, W + 2 * pad), bool)
+    padded[:, :, pad:pad + H, pad:pad + W] = s.astype(bool)
+    patches = np.stack([padded[:, :, oy * stride:oy * stride + k, ox * stride:ox * stride + k].reshape(2, -1)
+                        for oy in range(Ho) for ox in range(Wo)], axis=1).reshape(2 * Ho * Wo, -1)
+    out = np.full((2 * Ho * Wo, -(-C * k * k // 64)), np.uint64(12345), np.uint64)
+    conv_fast._binary_patch_words(s, k, stride, pad, Ho, Wo, out)
+    np.testing.assert_array_equal(out, pack_bool(patches))

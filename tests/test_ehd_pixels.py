@@ -164,3 +164,88 @@ def test_small_batch_lane_fsum_fallback():
     want = tail_scores(e.all_layers, words, first_weights=True)
     np.testing.assert_array_equal(pixels.small_batch_scores(e, X), want)
     np.testing.assert_array_equal(pixels.small_batch_scores(e, X, timings={}), want)
+
+
+def _conv_net(channels=1, k=3, pad=1, stride=1, seed=0):
+    from gnetlab.gnet.models import GNet
+
+    blocks = [{"kind": "conv2d", "out": 5, "kernel_size": k, "padding": pad, "stride": stride, "pool": 1,
+               "bias_init": 0.05}, {"kind": "dense", "out": 6}]
+    cfg = {"input_shape": [channels, 11, 9], "activation": "tasu", "n_classes": 3, "seed": seed, "blocks": blocks}
+    model = GNet(cfg).eval()
+    return embed_gnet(model, hyperdim=[131, 64, 65], embedding="rademacher", seed=seed + 1)
+
+
+def _conv_inputs(e, raw):
+    from gnetlab.ehd import conv_fast
+    from gnetlab.ehd.geometry import tie_tolerance
+
+    layer = e.all_layers[0]
+    x = (raw - np.float32(e.input_shift)) / np.float32(e.input_scale)
+    B, C, H, W = x.shape
+    Ho = (H + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+    Wo = (W + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+    rows = np.empty((B * Ho * Wo, layer.fan_in), np.float32)
+    conv_fast._real_patches(x, np.float32(layer.bias), layer.kernel_size, layer.stride, layer.padding, Ho, Wo, rows)
+    thr = np.ascontiguousarray(-tie_tolerance(rows, layer)[:, 0])
+    return layer, x, rows, thr, conv_fast._first_layer_words(layer, x)  # the float route's exact signs
+
+
+@pytest.mark.parametrize("channels,k,pad,stride", [(1, 3, 1, 1), (2, 5, 2, 1), (3, 3, 2, 2), (1, 4, 0, 1)])
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("path", PATHS)
+def test_conv_pixel_signs_equal_the_float_route(channels, k, pad, stride, batch, path):
+    e = _conv_net(channels, k, pad, stride, seed=channels)
+    rng = np.random.default_rng(batch + 10 * channels)
+    raw = images(rng, batch, channels * 99).reshape(batch, channels, 11, 9)
+    raw[0, :, :, 1::2] = raw[0, :, :, 0:8:2]  # equal neighbours: exact ties
+    layer, x, rows, thr, want = _conv_inputs(e, raw)
+    for threads in (1, 2):
+        words, left = pixels.conv_pixel_signs(e, layer, raw, rows, thr, threads=threads, path=path)
+        assert left == 0
+        np.testing.assert_array_equal(words, want)
+
+
+def test_conv_pixel_signs_decline_other_inputs():
+    e = _conv_net()
+    raw = images(np.random.default_rng(1), 2, 99).reshape(2, 1, 11, 9)
+    layer, x, rows, thr, _ = _conv_inputs(e, raw)
+    off = raw.copy()
+    off[1, 0, 3, 3] = np.float32(0.3)  # not a code
+    assert pixels.conv_pixel_signs(e, layer, off, rows, thr) is None
+    wrong = rows.copy()
+    wrong[5, 4] += np.float32(1e-3)  # rows that are not the layer's input from these codes
+    assert pixels.conv_pixel_signs(e, layer, raw, wrong, thr) is None
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_conv_pixel_signs_float64_resum_and_undecided(monkeypatch, path):
+    e = _conv_net(2, 3, 1, 1, seed=4)
+    raw = images(np.random.default_rng(6), 2, 198).reshape(2, 2, 11, 9)
+    layer, x, rows, thr, want = _conv_inputs(e, raw)
+    line = pixels._line
+    monkeypatch.setattr(pixels, "_line", lambda v, K: line(v, K)[:2] + (1e30,))  # every entry re-summed in float64
+    words, left = pixels.conv_pixel_signs(e, layer, raw, rows, thr, path=path)
+    assert left == 0
+    np.testing.assert_array_equal(words, want)
+    monkeypatch.setattr(pixels, "_gamma", lambda k, u: 1.0)  # float64 decides none: all left to the caller
+    words, left = pixels.conv_pixel_signs(e, layer, raw, rows, thr, path=path)
+    assert left == words.size * 64 - (words.shape[1] * 64 - layer.hyperdim) * words.shape[0]
+
+
+@needs_vnni
+def test_conv_scores_on_images_match_the_float_path(monkeypatch):
+    from gnetlab.ehd import conv_fast
+
+    e = _conv_net(2, 5, 2, 1, seed=7)
+    raw = images(np.random.default_rng(8), 6, 198)
+    calls = []
+    real = pixels.conv_pixel_signs
+    monkeypatch.setattr(conv_fast, "conv_pixel_signs", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for bs in (1, 6):
+        np.testing.assert_array_equal(e.scores(raw, batch_size=bs), e.scores(raw, path="float", batch_size=bs))
+    monkeypatch.setattr(conv_fast, "PARALLEL_ROWS", 1)  # the threaded kernel
+    np.testing.assert_array_equal(e.scores(raw, batch_size=6), e.scores(raw, path="float", batch_size=6))
+    assert calls  # the integer route ran
+    monkeypatch.setattr(pixels, "_gamma", lambda k, u: 1.0)  # undecided entries: the float route takes over
+    np.testing.assert_array_equal(e.scores(raw, batch_size=6), e.scores(raw, path="float", batch_size=6))

@@ -41,7 +41,10 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ..kernels._ir import clamped_rows, llvm_fn
+from ..kernels.compare import compare64 as _compare64
+from ..kernels.compare import affine_compare64 as _affine_compare64
 from ..kernels.popcount_gemm import popcount64
+from .pixels import _real_patches, conv_pixel_signs
 
 __all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "TAIL_MAX_ROWS"]
 
@@ -80,66 +83,6 @@ def conv_fast_ok(net) -> bool:
         elif l.kind != "conv2d" or seen_dense:
             return False
     return True
-
-
-@njit(cache=True, nogil=True)
-def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
-    """rows[b L + oy Wo + ox, (c k + ky) k + kx] = x[b, c, y, x] + bias, 0 where padded (unfold order)."""
-    B, C, H, W = x.shape
-    L = Ho * Wo
-    for b in range(B):
-        for oy in range(Ho):
-            for ox in range(Wo):
-                r = b * L + oy * Wo + ox
-                for c in range(C):
-                    for ky in range(k):
-                        y = oy * stride + ky - pad
-                        for kx in range(k):
-                            xx = ox * stride + kx - pad
-                            i = (c * k + ky) * k + kx
-                            if 0 <= y < H and 0 <= xx < W:
-                                rows[r, i] = x[b, c, y, xx] + bias
-                            else:
-                                rows[r, i] = np.float32(0)
-
-
-@intrinsic
-def _compare64(typingctx, acc, base, t32, b32):
-    """``(word, ambiguous)``, uint64 each: bit j of word is ``acc[base + j] < t32`` and bit j of ambiguous
-    is ``|acc[base + j] - t32| <= b32`` (float32, as the scalar loop of :func:`_decide_row`), j < 64, from
-    four 16-lane compares whose masks go straight into the words. acc: 1-D contiguous float32."""
-    sig = types.UniTuple(types.uint64, 2)(acc, types.intp, types.float32, types.float32)
-
-    def codegen(context, builder, signature, args):
-        f32 = ir.FloatType()
-        vec = ir.VectorType(f32, _LANES)
-        i64 = ir.IntType(64)
-        a_arr = context.make_array(signature.args[0])(context, builder, args[0])
-        base, t, b = args[1], args[2], args[3]
-        undef = ir.Constant(vec, ir.Undefined)
-        splat = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
-
-        def bcast(v):
-            return builder.shuffle_vector(builder.insert_element(undef, v, ir.Constant(ir.IntType(32), 0)), undef, splat)
-
-        tv, bv = bcast(t), bcast(b)
-        fabs = llvm_fn(builder, "llvm.fabs.v16f32", vec, [vec])
-        word = ir.Constant(i64, 0)
-        amb = ir.Constant(i64, 0)
-        for q in range(64 // _LANES):
-            ptr = builder.gep(a_arr.data, [builder.add(base, ir.Constant(base.type, _LANES * q))])
-            v = builder.load(builder.bitcast(ptr, vec.as_pointer()), align=4)
-            lt = builder.fcmp_ordered("<", v, tv)
-            near = builder.fcmp_ordered("<=", builder.call(fabs, [builder.fsub(v, tv)]), bv)
-            for mask, name in ((lt, "w"), (near, "a")):
-                bits = builder.shl(builder.zext(builder.bitcast(mask, ir.IntType(_LANES)), i64), ir.Constant(i64, _LANES * q))
-                if name == "w":
-                    word = builder.or_(word, bits)
-                else:
-                    amb = builder.or_(amb, bits)
-        return context.make_tuple(builder, signature.return_type, [word, amb])
-
-    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
@@ -278,80 +221,117 @@ def _real_rows_par(x, GT, thr, bound32, bound, bound64, words, n_blocks):
 
 
 @njit(cache=True, nogil=True)
-def _weights_tasu_pool(words, wbits, hyperdim, c, alpha, B, Ho, Wo, p, out):
+def _tasu_pool(dot, c, alpha, B, Ho, Wo, p, out):
     """out[b, o, py, px] = 1 (sign -1) where every position of the p x p window has
-    float32(alpha) * (float32(N - 2 popcount(words[pos] ^ wbits[o])) * c) < 0 (TASU, then max-pool)."""
-    m, W = wbits.shape
+    float32(alpha) * (float32(dot[pos, o]) * c) < 0 (TASU on the weight-side products
+    ``dot = N - 2 popcount``, then max-pool on +-1 values)."""
+    m = dot.shape[1]
     Hp, Wp = out.shape[2], out.shape[3]
     L = Ho * Wo
+    zero = np.float32(0)
     for b in range(B):
-        for o in range(m):
-            wo = wbits[o]
-            for py in range(Hp):
-                for px in range(Wp):
+        for py in range(Hp):
+            for px in range(Wp):
+                for o in range(m):
                     neg = True
                     for dy in range(p):
                         for dx in range(p):
                             r = b * L + (py * p + dy) * Wo + px * p + dx
-                            wr = words[r]
-                            s = 0
-                            for q in range(W):
-                                s += popcount64(wr[q] ^ wo[q])
-                            z = np.float32(np.int32(hyperdim - 2 * s)) * c
-                            neg = neg and (alpha * z < np.float32(0))
+                            neg = neg and (alpha * (np.float32(dot[r, o]) * c) < zero)
                     out[b, o, py, px] = np.uint8(neg)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bit_run(bits, row, start, n):
+    """The n <= 64 bits ``start .. start + n - 1`` of the packed bit string ``bits[row]`` (uint64 words,
+    LSB first, at least one word past the last bit read), as the low bits of a word."""
+    q = start >> 6
+    sh = np.uint64(start & 63)
+    seg = bits[row, q] >> sh
+    if start & 63:
+        seg |= bits[row, q + 1] << (np.uint64(64) - sh)
+    if n < 64:
+        seg &= (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+    return seg
 
 
 @njit(cache=True, nogil=True)
 def _binary_patch_words(s, k, stride, pad, Ho, Wo, out):
-    """Packed +1-padded patches of the sign planes s (B, C, H, W; 1 = -1), in unfold order."""
+    """Packed +1-padded patches of the sign planes s (B, C, H, W; 1 = -1), in unfold order: each plane row
+    is packed once (with its padding, as 0 bits), and every patch takes the k bits of each (channel,
+    kernel row) as one run (:func:`_bit_run`) instead of bit by bit."""
     B, C, H, W = s.shape
     L = Ho * Wo
+    n_row_words = (W + 2 * pad + 63) // 64 + 1
+    rowbits = np.zeros((C * H, n_row_words), np.uint64)  # row c H + y: plane row y of channel c
+    one_word = W + 2 * pad <= 64 and k < 64
+    kmask = (np.uint64(1) << np.uint64(min(k, 63))) - np.uint64(1)
+    for r in range(B * L):
+        for q in range(out.shape[1]):
+            out[r, q] = np.uint64(0)
     for b in range(B):
+        for c in range(C):
+            for y in range(H):
+                for q in range(n_row_words):
+                    rowbits[c * H + y, q] = np.uint64(0)
+                for x in range(W):
+                    j = x + pad
+                    rowbits[c * H + y, j >> 6] |= np.uint64(s[b, c, y, x] != 0) << np.uint64(j & 63)
         for oy in range(Ho):
             for ox in range(Wo):
                 r = b * L + oy * Wo + ox
-                for q in range(out.shape[1]):
-                    out[r, q] = np.uint64(0)
                 for c in range(C):
                     for ky in range(k):
                         y = oy * stride + ky - pad
                         if y < 0 or y >= H:
                             continue
-                        for kx in range(k):
-                            xx = ox * stride + kx - pad
-                            if 0 <= xx < W and s[b, c, y, xx]:
-                                i = (c * k + ky) * k + kx
-                                out[r, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+                        i = (c * k + ky) * k
+                        if one_word:  # a padded row within one word: one shift and mask
+                            seg = (rowbits[c * H + y, 0] >> np.uint64(ox * stride)) & kmask
+                            out[r, i >> 6] |= seg << np.uint64(i & 63)
+                            if (i & 63) + k > 64:  # the run continues in the next word
+                                out[r, (i >> 6) + 1] |= seg >> np.uint64(64 - (i & 63))
+                            continue
+                        for t in range(0, k, 64):  # runs of up to 64 bits
+                            n = min(64, k - t)
+                            seg = _bit_run(rowbits, c * H + y, ox * stride + t, n)
+                            it = i + t
+                            out[r, it >> 6] |= seg << np.uint64(it & 63)
+                            if (it & 63) + n > 64:
+                                out[r, (it >> 6) + 1] |= seg >> np.uint64(64 - (it & 63))
 
 
 @njit(cache=True, nogil=True)
-def _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, r0, r1):
-    """words[r] = packed (dot[r, k] - pad_int[t, k] < neg_bvalid[t, k]) (in float64), t = pos_row[r mod L]."""
+def _pack_conv_rows(dot, pos_row, neg_t, words, r0, r1):
+    """words[r] = packed (dot[r, k] < T[t, k]), t = pos_row[r mod L], from ``neg_t = -T`` (float32 holding
+    exact integers, :func:`_pad_tables`): 16-lane compares of ``float32(dot) - T < 0``, exact for
+    integers below 2^24."""
     N = dot.shape[1]
     L = pos_row.shape[0]
     W = words.shape[1]
+    one = np.float32(1)
+    zero = np.float32(0)
     for r in range(r0, r1):
-        t = pos_row[r % L]
-        pi = pad_int[t]
-        nb = neg_bvalid[t]
+        nt = neg_t[pos_row[r % L]]
+        row = dot[r]
         for w in range(W):
             base = w * 64
             top = min(64, N - base)
-            word = np.uint64(0)
-            for j in range(top):
-                n = base + j
-                d = dot[r, n] - pi[n]
-                word |= np.uint64(np.float64(d) < np.float64(nb[n])) << np.uint64(j)
+            if top == 64:
+                word, _ = _affine_compare64(row, nt, base, one, zero, -one)
+            else:
+                word = np.uint64(0)
+                for j in range(top):
+                    word |= np.uint64(np.float32(row[base + j]) + nt[base + j] < zero) << np.uint64(j)
             words[r, w] = word
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, n_blocks):
+def _pack_conv_rows_par(dot, pos_row, neg_t, words, n_blocks):
     R = dot.shape[0]
     per = (R + n_blocks - 1) // n_blocks
     for blk in prange(n_blocks):
-        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, min(R, blk * per), min(R, blk * per + per))
+        _pack_conv_rows(dot, pos_row, neg_t, words, min(R, blk * per), min(R, blk * per + per))
 
 
 def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -372,8 +352,11 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
-def _first_layer_words(layer, x) -> np.ndarray:
-    """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64))."""
+def _first_layer_words(layer, x, net=None, raw=None) -> np.ndarray:
+    """The first (real-input) conv layer's data signs, packed (B * L, ceil(N / 64)): from exact integer
+    products of the patch codes when ``raw`` (the model's inputs) are 8-bit images and the CPU has
+    AVX-512 VNNI (:func:`gnetlab.ehd.pixels.conv_pixel_signs`), else from float32 register tiles."""
+    from ..kernels.u8gemm import vnni_available
     from .fast import _handoff, exact_projection_signs
     from .geometry import tie_tolerance
 
@@ -384,6 +367,11 @@ def _first_layer_words(layer, x) -> np.ndarray:
     rows = np.empty((R, K), np.float32)
     _real_patches(x, np.float32(layer.bias), layer.kernel_size, layer.stride, layer.padding, Ho, Wo, rows)
     thr = np.ascontiguousarray(-tie_tolerance(rows, layer)[:, 0])
+    threads = _threads()
+    if raw is not None and vnni_available():
+        got = conv_pixel_signs(net, layer, raw, rows, thr, threads=threads if R >= PARALLEL_ROWS else 1)
+        if got is not None and not got[1]:
+            return got[0]
     GT = layer.cached("conv_fast_GT", lambda: np.ascontiguousarray(layer.projection.T))
     gbits = layer.projection_bits()
     absum = np.abs(rows).sum(axis=1, dtype=np.float64)
@@ -391,7 +379,6 @@ def _first_layer_words(layer, x) -> np.ndarray:
     bound64 = 2.0 * _gamma(K, _U64) * absum + 1e-300
     bound32 = (bound * (1 + 2.0**-20)).astype(np.float32)  # a float32 prefilter that flags a superset
     words = np.empty((R, -(-N // 64)), np.uint64)
-    threads = _threads()
     if threads > 1 and R >= PARALLEL_ROWS:
         _handoff()
         left = _real_rows_par(rows, GT, thr, bound32, bound, bound64, words, threads)
@@ -403,18 +390,21 @@ def _first_layer_words(layer, x) -> np.ndarray:
 
 
 def _pad_tables(layer, shape):
-    """The padding terms of a +-1-input conv layer (:func:`gnetlab.ehd.geometry.pad_tables`) compacted:
-    positions with the same padded offsets share one row (25 rows instead of 196 for 5 x 5 kernels
-    on 14 x 14 inputs, so the tables stay in cache). Returns (pos_row (L,), pad_int, neg_bvalid)."""
+    """The padding terms of a +-1-input conv layer (:func:`gnetlab.ehd.geometry.pad_tables`) as integer
+    thresholds, compacted: the generic path's sign is ``float64(dot - pad_int) < float64(-bvalid)``
+    (dot, pad_int integers), i.e. ``dot < T`` with ``T = ceil(-bvalid) + pad_int``; positions with the
+    same padded offsets share one row of T (25 rows instead of 196 for 5 x 5 kernels on 14 x 14
+    inputs, so the table stays in cache). Returns (pos_row (L,), -T as float32 (exact integers))."""
     def make():
         from .geometry import pad_tables
 
         pad = pad_tables(layer, shape)
-        neg = np.ascontiguousarray(-pad["bvalid"])
-        key = np.concatenate([pad["pad_int"], neg.view(np.int32)], axis=1)  # rows equal bit for bit
-        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        T = np.ceil(-pad["bvalid"].astype(np.float64)) + pad["pad_int"].astype(np.float64)
+        if not np.abs(T).max(initial=0.0) < 2.0**23 or layer.fan_in >= 2**23:  # float32 holds them exactly
+            raise ValueError(f"conv layer with fan-in {layer.fan_in}: thresholds beyond float32's integers")
+        rows, inverse = np.unique(T, axis=0, return_inverse=True)
         return (np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64),
-                np.ascontiguousarray(pad["pad_int"][first]), np.ascontiguousarray(neg[first]))
+                np.ascontiguousarray(-rows, dtype=np.float32))
 
     return layer.cached(("conv_fast_pad", tuple(shape)), make)
 
@@ -426,7 +416,7 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     B, C, H, W = s.shape
     Ho, Wo = _out_size(H, layer), _out_size(W, layer)
     K, N = layer.fan_in, layer.hyperdim
-    pos_row, pad_int, neg_bvalid = _pad_tables(layer, (C, H, W))
+    pos_row, neg_t = _pad_tables(layer, (C, H, W))
     u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
     _binary_patch_words(s, layer.kernel_size, layer.stride, layer.padding, Ho, Wo, u)
     dot = _binary_dot(u, layer.projection_bits(), K)  # <g_k, u>: XOR-popcount GEMM (CPU-dispatched)
@@ -434,13 +424,13 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     threads = _threads()
     if threads > 1 and u.shape[0] >= PARALLEL_ROWS:
         _handoff()
-        _pack_conv_rows_par(dot, pos_row, pad_int, neg_bvalid, words, threads)
+        _pack_conv_rows_par(dot, pos_row, neg_t, words, threads)
     else:
-        _pack_conv_rows(dot, pos_row, pad_int, neg_bvalid, words, 0, u.shape[0])
+        _pack_conv_rows(dot, pos_row, neg_t, words, 0, u.shape[0])
     return words
 
 
-def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
+def conv_forward(net, x: np.ndarray, timings: dict | None = None, raw: np.ndarray | None = None) -> np.ndarray:
     """Integer scores (B, n_classes) of a conv EHD G-Net on standardised inputs x (B, C, H, W), fused.
 
     Parameters
@@ -452,6 +442,9 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
     timings : dict, optional
         Seconds per layer are added under ``"layer{i}"`` (clock: its ``"_clock"`` entry, else wall time);
         dense layers fused into one call (batches below :data:`TAIL_MAX_ROWS`) count under the first.
+    raw : ndarray, float32, shape (B, C, H, W), optional
+        The inputs before the input map: when they are 8-bit images (``p / 255``), the first layer's
+        products are exact integers (:func:`gnetlab.ehd.pixels.conv_pixel_signs`; same signs).
 
     Returns
     -------
@@ -470,12 +463,12 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None) -> np.ndarray:
         t0 = now()
         if layer.kind == "conv2d":
             H, W = (x if s is None else s).shape[2:]
-            words = _first_layer_words(layer, x) if s is None else _binary_layer_words(layer, s)
+            words = _first_layer_words(layer, x, net, raw) if s is None else _binary_layer_words(layer, s)
             Ho, Wo = _out_size(H, layer), _out_size(W, layer)
             p = layer.pool
             s = np.empty((B, layer.n_out, Ho // p, Wo // p), np.uint8)
-            _weights_tasu_pool(words, layer.weight_bits, layer.hyperdim, np.float32(np.pi / (2 * layer.hyperdim)),
-                               np.float32(layer.alpha), B, Ho, Wo, p, s)
+            dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)  # weight side: the CPU's GEMM kernel
+            _tasu_pool(dot, np.float32(np.pi / (2 * layer.hyperdim)), np.float32(layer.alpha), B, Ho, Wo, p, s)
         else:
             if act is None:
                 from ..bits import pack_bool

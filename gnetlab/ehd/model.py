@@ -321,7 +321,7 @@ class EHDGNet:
         if path == "packed" and not flip_layers and collect is None and first_cache is None and _conv_ok(self):
             from .conv_fast import conv_forward  # fused conv path (gnetlab.ehd.conv_fast)
 
-            return conv_forward(self, x, timings)
+            return conv_forward(self, x, timings, raw=raw.reshape(x.shape))
         now = _clock(timings)
         for i, layer in enumerate(self.all_layers):
             t0 = now()

@@ -29,13 +29,15 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from ..kernels.compare import affine_compare64 as _affine_compare64
 from ..kernels.cpu_features import ENV_VAR
-from ..kernels.u8gemm import BIT_ROWS, _bits_rows, bits_matmul, pixel_codes
+from ..kernels.u8gemm import (BIT_ROWS, ROWS, _bits_rows, bits_matmul, first_layer_portable, first_layer_vnni,
+                             pixel_codes)
 from .fused_tail import _tail_kernel, tail_params, tail_scores
 from .fast import _SERIAL_ENTRIES, _U64, _gamma, _handoff
 from .geometry import TIE_RTOL
 
-__all__ = ["pixel_projection_signs", "small_batch_scores"]
+__all__ = ["pixel_projection_signs", "small_batch_scores", "conv_pixel_signs"]
 
 
 @njit(cache=True, nogil=True)
@@ -401,3 +403,216 @@ def small_batch_scores(net, X: np.ndarray, timings: dict | None = None) -> np.nd
     if timings is not None:
         timings["layer0:data"] = timings.get("layer0:data", 0.0) + now() - t0
     return tail_scores(net.all_layers, words, first_weights=True)
+
+
+# -- the first conv layer on 8-bit images -------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _real_patches(x, bias, k, stride, pad, Ho, Wo, rows):
+    """rows[b L + oy Wo + ox, (c k + ky) k + kx] = x[b, c, y, x] + bias, 0 where padded (unfold order): the
+    first conv layer's real patches (float32), or the patches of a code image (uint8, bias 0)."""
+    B, C, H, W = x.shape
+    L = Ho * Wo
+    for b in range(B):
+        for oy in range(Ho):
+            for ox in range(Wo):
+                r = b * L + oy * Wo + ox
+                for c in range(C):
+                    for ky in range(k):
+                        y = oy * stride + ky - pad
+                        for kx in range(k):
+                            xx = ox * stride + kx - pad
+                            i = (c * k + ky) * k + kx
+                            if 0 <= y < H and 0 <= xx < W:
+                                rows[r, i] = x[b, c, y, xx] + bias
+                            else:
+                                rows[r, i] = np.float32(0)
+
+
+@njit(cache=True, nogil=True)
+def _conv_codes(codes, rows, values, valid, pos_pat, pix):
+    """The patch codes ``codes`` (uint8 (R, K), 0 where padded) as 4 bytes per int32 word of ``pix``
+    (rows beyond R and bytes beyond K: 0); False unless every patch row ``rows[r]`` is ``values`` of its
+    codes where valid and 0 where padded (``valid``: the masks of the padding patterns ``pos_pat``)."""
+    R, K = codes.shape
+    L = pos_pat.shape[0]
+    p8 = pix.view(np.uint8)
+    for r in range(pix.shape[0]):
+        for i in range(p8.shape[1]):
+            p8[r, i] = 0
+    ok = True
+    for r in range(R):
+        vm = valid[pos_pat[r % L]]
+        for i in range(K):
+            c = codes[r, i]
+            p8[r, i] = c
+            ok &= rows[r, i] == (values[c] if vm[i] else np.float32(0))
+    return ok
+
+
+@njit(cache=True, nogil=True)
+def _conv_decide(acc, r, nr, pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows, gbits, thr, bound, gamma64,
+                 words):
+    """Words of patch rows r .. r + nr from their integer products ``acc[a]``. The projection of row
+    r + a is ``alpha acc + beta gsum_pat[p]`` (p its padding pattern) within ``bound``; a float32
+    evaluation ``alpha32 acc + bg_pat[p]`` (within ``b32`` of the projection, rounding included) decides
+    every entry farther than ``b32`` from the threshold with 16-lane compares in registers
+    (``gnetlab.kernels.compare.affine_compare64``); a word with an entry nearer goes through :func:`_int_word`
+    (float64, then the re-sum of the patch)."""
+    L = pos_pat.shape[0]
+    N = gsum_pat.shape[1]
+    left = 0
+    for a in range(nr):
+        p = pos_pat[(r + a) % L]
+        bg = bg_pat[p]
+        s = acc[a]
+        t32 = thr[r + a]
+        for w in range(words.shape[1]):
+            base = 64 * w
+            top = min(64, N - base)
+            if top == 64:
+                word, near = _affine_compare64(s, bg, base, alpha32, t32, b32)
+                if near == np.uint64(0):
+                    words[r + a, w] = word
+                    continue
+            word, n = _int_word(acc[a, base:base + top], base, top, alpha, beta, gsum_pat[p], rows[r + a], gbits,
+                                np.float64(t32), bound, gamma64)
+            words[r + a, w] = word
+            left += n
+    return left
+
+
+@njit(cache=True, nogil=True)
+def _conv_rows_vnni(pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows, gbits, thr, bound, gamma64,
+                    words, r0, r1):
+    """Rows r0..r1 (r0 a multiple of 4): 4 patch rows x all N through VPDPBUSD register tiles into an
+    L2-sized scratch, then decided (no product matrix in memory)."""
+    acc = np.empty((ROWS, lay.shape[1]), np.int32)
+    left = 0
+    for r in range(r0, r1, ROWS):
+        first_layer_vnni(pix[r:r + ROWS], lay, acc, ROWS)
+        left += _conv_decide(acc, r, min(ROWS, r1 - r), pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows,
+                             gbits, thr, bound, gamma64, words)
+    return left
+
+
+@njit(cache=True, nogil=True)
+def _conv_rows_portable(pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows, gbits, thr, bound, gamma64,
+                        words, r0, r1):
+    """:func:`_conv_rows_vnni` with the products in plain loops (any CPU)."""
+    acc = np.empty((ROWS, lay.shape[1]), np.int32)
+    left = 0
+    for r in range(r0, r1, ROWS):
+        first_layer_portable(pix[r:r + ROWS], lay, acc, ROWS)
+        left += _conv_decide(acc, r, min(ROWS, r1 - r), pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows,
+                             gbits, thr, bound, gamma64, words)
+    return left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _conv_rows_vnni_par(pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows, gbits, thr, bound, gamma64,
+                        words, n_blocks):
+    R = rows.shape[0]
+    per = ((R + n_blocks - 1) // n_blocks + ROWS - 1) // ROWS * ROWS
+    left = np.zeros(n_blocks, np.int64)
+    for b in prange(n_blocks):
+        left[b] = _conv_rows_vnni(pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, alpha32, b32, rows, gbits, thr,
+                                  bound, gamma64, words, min(R, b * per), min(R, b * per + per))
+    return left.sum()
+
+
+def _conv_patterns(layer, shape) -> tuple:
+    """(pos_pat (L,), gsum_pat (P, N) int64, valid (P, K) bool): the padding pattern of each output
+    position and, per pattern, ``sum_{i valid} g_ki`` and its mask of valid entries (cached per layer
+    and input shape)."""
+    def make():
+        C, H, W = shape
+        k, s, p = layer.kernel_size, layer.stride, layer.padding
+        Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+        ys = np.arange(Ho)[:, None] * s + np.arange(k)[None, :] - p  # (Ho, k)
+        xs = np.arange(Wo)[:, None] * s + np.arange(k)[None, :] - p
+        vy, vx = (ys >= 0) & (ys < H), (xs >= 0) & (xs < W)
+        valid = (vy[:, None, :, None] & vx[None, :, None, :]).reshape(Ho * Wo, k * k)  # (L, k k)
+        valid = np.tile(valid, (1, C))  # unfold order: channel, then ky, kx
+        pats, pos_pat = np.unique(valid, axis=0, return_inverse=True)
+        G = layer.projection.astype(np.float64)
+        gsum = np.rint(pats.astype(np.float64) @ G.T).astype(np.int64)
+        return (np.ascontiguousarray(pos_pat.reshape(-1), dtype=np.int64), np.ascontiguousarray(gsum),
+                np.ascontiguousarray(pats))
+
+    return layer.cached(("pixel_patterns", tuple(shape)), make)
+
+
+def conv_pixel_signs(net, layer, raw: np.ndarray, rows: np.ndarray, thr: np.ndarray, *, threads: int = 1,
+                     path: str | None = None) -> tuple[np.ndarray, int] | None:
+    """The first conv layer's data signs from exact integer products of 8-bit patch codes, or None when
+    ``raw`` is not made of ``float32(p) / float32(255)`` codes (or ``rows`` are not the layer's input
+    from them).
+
+    The patches of an image on codes p are ``values[p]`` where valid and 0 where padded, so
+    ``<g_k, x_r> = alpha S_rk + beta sum_{i valid} g_ki + E`` with ``S`` the exact integer product of
+    the patch codes (0 where padded) with G (VPDPBUSD, ``gnetlab.kernels.u8gemm.first_layer_vnni``, 4
+    patch rows x all N per step, decided while in L2) and ``|E| <= K max_p |values[p] - alpha p -
+    beta|``; one sum of G per padding pattern (25 for 5 x 5 kernels with padding 2). Entries within
+    that bound of the threshold are re-summed in float64 from ``rows``, as :func:`pixel_projection_signs`.
+
+    Parameters
+    ----------
+    net : EHDGNet
+        Its input map (``input_shift``, ``input_scale``).
+    layer : EHDLayer
+        The first (conv2d, Rademacher) layer.
+    raw : ndarray, float32, shape (B, C, H, W)
+        The model's inputs before its input map.
+    rows : ndarray, float32, shape (B Ho Wo, K)
+        The layer's real patches (``x + b`` where valid, 0 where padded), unfold order.
+    thr : ndarray, float32, shape (B Ho Wo,)
+        Thresholds (minus the tie tolerance).
+    threads : int
+        Threads to split the patch rows over (the caller has handed the cores over).
+    path : str, optional
+        Kernel path; the VNNI kernel where :func:`gnetlab.kernels.u8gemm.vnni_available`, else loops.
+
+    Returns
+    -------
+    (ndarray, int) or None
+        The packed signs, uint64 (B Ho Wo, ceil(N / 64)), and the number of entries float64 could not
+        decide (the caller then takes the exact route for the layer), or None.
+    """
+    from ..kernels import u8gemm
+
+    B, C, H, W = raw.shape
+    K, N = layer.fan_in, layer.hyperdim
+    R = rows.shape[0]
+    img = np.empty((B, -(-(C * H * W) // 4)), np.int32)
+    if not pixel_codes(np.ascontiguousarray(raw, dtype=np.float32).reshape(B, -1), img):
+        return None
+    p = np.arange(256, dtype=np.float32) / np.float32(255)
+    values = (p - np.float32(net.input_shift)) / np.float32(net.input_scale) + np.float32(layer.bias)
+    k, s, pd = layer.kernel_size, layer.stride, layer.padding
+    Ho, Wo = (H + 2 * pd - k) // s + 1, (W + 2 * pd - k) // s + 1
+    lay = layer.cached("u8_layout", lambda: u8gemm.weight_layout(np.where(layer.projection < 0, -1, 1).astype(np.int8)))
+    pix = np.empty((-(-R // ROWS) * ROWS, lay.shape[0]), np.int32)
+    codes = np.empty((R, K), np.uint8)  # the patches of the code image (0 where padded), in unfold order
+    _real_patches(np.ascontiguousarray(img.view(np.uint8)[:, :C * H * W]).reshape(B, C, H, W), np.uint8(0), k, s,
+                  pd, Ho, Wo, codes)
+    pos_pat, gsum_pat, valid = _conv_patterns(layer, (C, H, W))
+    if not _conv_codes(codes, rows, values, valid, pos_pat, pix):
+        return None
+    alpha, beta, bound = _line(values, K)
+    # the float32 prefilter: alpha32 S + float32(beta gsum), within b32 of the projection (float32
+    # rounding of alpha, of beta gsum, of the product and of the sum, each below 2^-24 of its magnitude M)
+    M = abs(alpha) * 255 * K + abs(beta) * K
+    b32 = np.float32((bound + 2.0**-21 * M) * (1 + 2.0**-20))
+    bg_pat = (beta * gsum_pat).astype(np.float32)
+    gbits = np.ascontiguousarray(layer.projection_bits())
+    words = np.empty((R, -(-N // 64)), np.uint64)
+    args = (pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, np.float32(alpha), b32, np.ascontiguousarray(rows), gbits,
+            np.ascontiguousarray(thr, dtype=np.float32), bound, 2.0 * _gamma(K, _U64), words)
+    if not u8gemm.vnni_available(path):
+        left = _conv_rows_portable(*args, 0, R)
+    elif threads > 1:
+        left = _conv_rows_vnni_par(*args, threads)
+    else:
+        left = _conv_rows_vnni(*args, 0, R)
+    return words, int(left)
