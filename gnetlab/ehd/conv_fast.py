@@ -7,19 +7,23 @@ intermediate arrays (float patches, boolean signs, +-1 floats, torch unfold):
 
 * first layer (real inputs): the patches of the zero-padded ``x + b`` are built by a compiled loop
   (they also give the tie tolerance, with the same numpy code as
-  :func:`gnetlab.ehd.geometry.tie_tolerance`); the float32 products with the +-1 G are formed in
-  register tiles of 8 patches x 16 columns of G (multiply-adds on the target's widest vectors, no BLAS
-  thread pool to wake, limit or put back to sleep) and decided at once, exactly as
-  :func:`gnetlab.ehd.fast.exact_projection_signs` decides them (rigorous float32 error bound, float64
-  re-sum of the few entries inside it; when float64 cannot decide either, the whole layer goes the
-  :func:`~gnetlab.ehd.fast.exact_projection_signs` route, which finishes with fsum);
+  :func:`gnetlab.ehd.geometry.tie_tolerance`). On 8-bit images (``p / 255``) with AVX-512 VNNI the
+  products are the exact integers of the patch codes with G (:func:`gnetlab.ehd.pixels.conv_pixel_signs`:
+  VPDPBUSD tiles, one sum of G per padding pattern, 16-lane decisions in registers). Otherwise the
+  float32 products with the +-1 G are formed in register tiles of 8 patches x 16 columns of G
+  (multiply-adds on the target's widest vectors, no BLAS thread pool to wake, limit or put back to
+  sleep). Either way the signs are decided exactly as :func:`gnetlab.ehd.fast.exact_projection_signs`
+  decides them (rigorous error bound, float64 re-sum of the few entries inside it; when float64
+  cannot decide either, the whole layer goes the :func:`~gnetlab.ehd.fast.exact_projection_signs`
+  route, which finishes with fsum);
 * later conv layers (+-1 inputs): the +1-padded patches go straight from the sign planes into packed
   words; ``<g_k, u> = K - 2 popcount(u ^ g_k)`` comes from :func:`gnetlab.kernels.binary_matmul`
   (dispatched on the CPU's features) and is compared with the padding terms of
-  :func:`gnetlab.ehd.geometry.pad_tables`, compacted to one row per padding pattern;
-* every conv layer's weight side, its TASU sign (the float32 operations of
-  :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1 exactly when the whole
-  window is -1) are one kernel that writes the next layer's sign planes;
+  :func:`gnetlab.ehd.geometry.pad_tables`, as one integer threshold per entry and padding pattern
+  (16-lane compares);
+* every conv layer's weight side comes from :func:`gnetlab.kernels.binary_matmul`; its TASU sign (the
+  float32 operations of :func:`gnetlab.ehd.fast.pack_tasu`) and its max-pooling (on +-1 values: -1
+  exactly when the whole window is -1) are one kernel that writes the next layer's sign planes;
 * the dense layers run in one compiled call per row for small batches
   (:func:`gnetlab.ehd.fused_tail.tail_scores`), else as in the fused dense path
   (:func:`gnetlab.kernels.binary_matmul`, :func:`~gnetlab.ehd.fast.pack_less`,
