@@ -219,13 +219,14 @@ def bench_bnn(hidden=(256, 256), *, batch_sizes=(1, 256), repeats: int = 21, see
 
 def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "rademacher", batch_sizes=(1, 8),
                    repeats: int = 5, seed: int = 0, clock: str = "wall", sweep_hyperdims: int = 11,
-                   sweep_images: int = 10_000) -> pd.DataFrame:
+                   sweep_images: int = 10_000, inputs: str = "pixels") -> pd.DataFrame:
     """Conv EHD G-Net inference, packed vs float-simulated path (same model, same G, paired repeats).
 
-    With TASU and Rademacher G the packed path is the fused one of :mod:`gnetlab.ehd.conv_fast`
-    (exact first layer from single-threaded BLAS blocks, XOR-popcount conv layers with TASU and pooling
-    fused, the dense layers of small batches in one compiled call); ``identical_scores`` checks it
-    against the float path on the benchmark's own inputs (uniform floats in [0, 1)).
+    With TASU and Rademacher G the packed path is the fused one of :mod:`gnetlab.ehd.conv_fast` (exact
+    first layer: on 8-bit images and CPUs with AVX-512 VNNI from integer products of the patch codes,
+    else from float32 register tiles; XOR-popcount conv layers with TASU and pooling fused, the dense
+    layers of small batches in one compiled call); ``identical_scores`` checks it against the float
+    path on the benchmark's own inputs.
 
     Parameters
     ----------
@@ -246,12 +247,15 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
     sweep_hyperdims, sweep_images : int
         The paper-scale sweep the projection assumes: ``sweep_hyperdims`` N x 2 embeddings x
         ``sweep_images`` test images at the packed path's time per image (at this N).
+    inputs : {"pixels", "uniform"}, default "pixels"
+        Random 8-bit images ``p / 255`` (p uniform in 0..255, as :mod:`gnetlab.datasets` scales MNIST),
+        or uniform float32 in [0, 1) (no 8-bit codes: the float32 first layer).
 
     Returns
     -------
     pandas.DataFrame
         One row per batch size: ``ms_per_image_fast`` (packed) / ``ms_per_image_baseline`` (float),
-        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours``, the columns of
+        ``speedup`` with its spread, ``identical_scores``, ``projected_sweep_hours``, ``inputs``, the columns of
         :func:`_alone_columns` and :func:`machine_columns`.
     """
     import pandas as pd
@@ -260,6 +264,7 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
     from gnetlab.gnet import build_model
 
     now = _CLOCKS[check_choice(clock, "clock", tuple(_CLOCKS))]
+    check_choice(inputs, "inputs", ("pixels", "uniform"))
     repeats = check_positive_int(repeats, "repeats")
     if model is None:
         model = build_model("mnist", activation="tasu", seed=seed)
@@ -268,7 +273,10 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
     rows = []
     for bs in batch_sizes:
         bs = check_positive_int(bs, "batch_sizes")
-        X = rng.random((bs, model.n_features), dtype=np.float32)
+        if inputs == "pixels":  # 8-bit images scaled as gnetlab.datasets scales MNIST
+            X = rng.integers(0, 256, (bs, model.n_features)).astype(np.float32) / np.float32(255)
+        else:
+            X = rng.random((bs, model.n_features), dtype=np.float32)
         same = bool(np.array_equal(ehd.scores(X, path="packed", batch_size=bs),
                                    ehd.scores(X, path="float", batch_size=bs)))
         row = _paired_ratio_rows(lambda: ehd.scores(X, path="float", batch_size=bs),
@@ -278,7 +286,7 @@ def bench_conv_ehd(model=None, *, hyperdim: int = 5000, embedding: str = "radema
                      "embedding": embedding, "batch_size": bs, **row, "ms_per_image_fast": ms,
                      "ms_per_image_baseline": 1e3 * row["seconds_baseline"] / bs, "identical_scores": same,
                      "projected_sweep_hours": ms * 1e-3 * sweep_hyperdims * 2 * sweep_images / 3600,
-                     "clock": clock, **machine_columns("numba")})
+                     "inputs": inputs, "clock": clock, **machine_columns("numba")})
     return pd.DataFrame(rows)
 
 
@@ -295,6 +303,8 @@ def _e2e_main(which: str, argv: Sequence[str]) -> int:
     else:
         parser.add_argument("--hyperdim", type=int, default=5000)
         parser.add_argument("--embedding", choices=("gaussian", "rademacher"), default="rademacher")
+        parser.add_argument("--inputs", choices=("pixels", "uniform"), default="pixels",
+                            help="8-bit images p / 255 (as MNIST) or uniform floats in [0, 1)")
     args = parser.parse_args(list(argv))
     if args.threads is not None:
         from gnetlab.threads import set_threads
@@ -304,7 +314,7 @@ def _e2e_main(which: str, argv: Sequence[str]) -> int:
         df = bench_bnn(args.hidden, batch_sizes=args.batch, repeats=args.repeats, seed=args.seed, clock=args.clock)
     else:
         df = bench_conv_ehd(hyperdim=args.hyperdim, embedding=args.embedding, batch_sizes=args.batch,
-                            repeats=args.repeats, seed=args.seed, clock=args.clock)
+                            repeats=args.repeats, seed=args.seed, clock=args.clock, inputs=args.inputs)
     with_pd_opts = df.copy()
     for c in with_pd_opts.columns:
         if with_pd_opts[c].dtype.kind == "f":

@@ -188,10 +188,15 @@ def test_bnn_and_conv_benchmarks_smoke(tmp_path, capsys):
             "fast_flushed_over_alone", "fast_paired_over_flushed"} <= set(df.columns)
     df = bench.bench_conv_ehd(_conv2d("tasu"), hyperdim=64, batch_sizes=(2,), repeats=1)
     assert df["identical_scores"].all() and (df["projected_sweep_hours"] > 0).all()
-    assert (df["speedup_alone"] > 0).all()
+    assert (df["speedup_alone"] > 0).all() and (df["inputs"] == "pixels").all()
+    df = bench.bench_conv_ehd(_conv2d("tasu"), hyperdim=64, batch_sizes=(2,), repeats=1, inputs="uniform")
+    assert df["identical_scores"].all() and (df["inputs"] == "uniform").all()
+    with pytest.raises(ValueError, match="inputs"):
+        bench.bench_conv_ehd(_conv2d("tasu"), hyperdim=64, batch_sizes=(2,), repeats=1, inputs="mnist")
     out = tmp_path / "bnn.csv"
     assert bench.main(["bnn", "--hidden", "8", "--batch", "2", "--repeats", "1", "--csv", str(out)]) == 0
     assert out.exists() and "speedup" in out.read_text().splitlines()[0]
     out = tmp_path / "conv.csv"
-    assert bench.main(["conv", "--hyperdim", "64", "--batch", "1", "--repeats", "1", "--csv", str(out)]) == 0
+    assert bench.main(["conv", "--hyperdim", "64", "--batch", "1", "--repeats", "1", "--inputs", "uniform",
+                       "--csv", str(out)]) == 0
     assert "Projected paper-scale sweep" in capsys.readouterr().out and "batch_size" in out.read_text()
