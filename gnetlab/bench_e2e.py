@@ -342,7 +342,7 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
     :mod:`gnetlab.datasets` scales MNIST). With TASU and Rademacher G everything after the first
     layer's real-valued projection sign(G x) is +-1 arithmetic; both paths decide that projection's
     signs exactly (the float path from a BLAS float32 product, re-summing the entries within rounding
-    of the threshold; the packed path, from 16 images on and on CPUs with AVX-512 VNNI, from exact
+    of the threshold; the packed path, on CPUs with AVX-512 VNNI, from exact
     integer products of the pixel codes, ``gnetlab.ehd.pixels.pixel_projection_signs``), which is what
     makes their scores identical.
 

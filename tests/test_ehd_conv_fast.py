@@ -196,3 +196,14 @@ def test_binary_patch_words_equal_unfold(C, H, W, k, stride, pad):
     out = np.full((2 * Ho * Wo, -(-C * k * k // 64)), np.uint64(12345), np.uint64)
     conv_fast._binary_patch_words(s, k, stride, pad, Ho, Wo, out)
     np.testing.assert_array_equal(out, pack_bool(patches))
+
+
+@pytest.mark.parametrize("bias", [1e7, -3e9])
+def test_large_bias_of_a_binary_conv_layer(bias):
+    """A +-1-input conv layer whose bias term exceeds float32's exact integers: its integer thresholds
+    are clipped to the products' range, the same decisions as the float path."""
+    model = _model(channels=1)
+    e = _embed(model)
+    e.all_layers[1].bias = bias
+    X = np.random.default_rng(11).random((2, model.n_features), dtype=np.float32)
+    np.testing.assert_array_equal(e.scores(X, batch_size=2), e.scores(X, path="float", batch_size=2))

@@ -112,11 +112,14 @@ def test_small_batch_lane_matches_the_float_path():
     first._cache.pop("small_batch_plan", None)
     for rows in (slice(0, 1), slice(3, 4), slice(0, 3), slice(0, 15)):
         want = e.scores(X[rows], path="float", batch_size=1)
-        np.testing.assert_array_equal(e.scores(X[rows]), want)  # one compiled call
+        lane = pixels.small_batch_scores(e, X[rows])
+        assert lane is not None  # the lane ran (it declines silently otherwise)
+        np.testing.assert_array_equal(lane, want)
+        np.testing.assert_array_equal(e.scores(X[rows]), want)
         tm = {}
         np.testing.assert_array_equal(e.scores(X[rows], timings=tm), want)  # two calls, timed
         assert tm["layer0:data"] > 0
-    assert "small_batch_plan" in first._cache  # the lane ran (it declines silently otherwise)
+    assert "small_batch_plan" in first._cache
     # scores below the lane's row count still agree when batch_size splits them
     np.testing.assert_array_equal(e.scores(X, batch_size=4), e.scores(X, path="float", batch_size=4))
 
@@ -143,27 +146,29 @@ def test_small_batch_lane_declines_other_inputs(monkeypatch):
 
 @needs_vnni
 def test_small_batch_lane_fsum_fallback():
-    """With the tie tolerance set to 0 the exact ties of the first layer sit on the threshold, beyond what
-    float64 decides: the lane's fsum fallback must give the signs of the exact decision at threshold 0."""
-    from gnetlab.ehd.fused_tail import tail_scores
-
+    """A plan whose integer line says nothing (alpha = beta = 0, an unbounded error) and whose float64
+    check decides nothing: every sign then comes from the lane's fsum fallback (the integer default,
+    0 < t, is wrong for about half of them), and must equal the float path's."""
     e = _small_net(2)
     first = e.all_layers[0]
-    G = first.projection
-    G[:50, 1::2] = -G[:50, ::2]  # rows whose sum over pairs of equal pixels is an exact 0
-    first._cache.clear()
-    rng = np.random.default_rng(5)
-    X = images(rng, 3, 784)
-    X[:, 1::2] = X[:, ::2]
+    X = images(np.random.default_rng(5), 3, 784)
+    want = e.scores(X, path="float")
     pixels.small_batch_scores(e, X)  # builds the plan
     key, plan = first._cache["small_batch_plan"]
-    first._cache["small_batch_plan"] = (key, plan[:1] + (np.float32(0),) + plan[2:])
-    x = (X - np.float32(e.input_shift)) / np.float32(e.input_scale) + np.float32(first.bias)
-    words = exact_projection_signs(x, first.projection_bits(), x @ G.T, projection=G,
-                                   threshold=np.zeros(3, np.float32))
-    want = tail_scores(e.all_layers, words, first_weights=True)
+    values, tol, gbits, gsum, alpha, beta, bound, gamma64, vnni = plan
+    first._cache["small_batch_plan"] = (key, (values, tol, gbits, gsum, 0.0, 0.0, 1e30, 1e30, vnni))
     np.testing.assert_array_equal(pixels.small_batch_scores(e, X), want)
     np.testing.assert_array_equal(pixels.small_batch_scores(e, X, timings={}), want)
+
+
+@needs_vnni
+def test_small_batch_lane_follows_a_changed_input_map():
+    e = _small_net(3)
+    X = images(np.random.default_rng(9), 2, 784)
+    np.testing.assert_array_equal(e.scores(X), e.scores(X, path="float"))
+    for shift, scale, bias in ((0.3, 2.0, 0.0), (0.0, -0.5, 0.1), (0.5, 1e-30, -2.0)):
+        e.input_shift, e.input_scale, e.all_layers[0].bias = shift, scale, bias  # the plan is rebuilt
+        np.testing.assert_array_equal(pixels.small_batch_scores(e, X), e.scores(X, path="float"))
 
 
 def _conv_net(channels=1, k=3, pad=1, stride=1, seed=0):
@@ -204,6 +209,22 @@ def test_conv_pixel_signs_equal_the_float_route(channels, k, pad, stride, batch,
         words, left = pixels.conv_pixel_signs(e, layer, raw, rows, thr, threads=threads, path=path)
         assert left == 0
         np.testing.assert_array_equal(words, want)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_conv_pixel_signs_where_float32_overflows(path):
+    """An input map that sends the codes to ~1e36: the float32 prefilter would overflow (inf - inf), so
+    every word goes to the float64 decision; the signs stay those of the float route."""
+    e = _conv_net(1, 3, 1, 1, seed=1)
+    e.input_shift, e.input_scale, e.all_layers[0].bias = 0.5, 1.5e-39, 0.0
+    codes = np.random.default_rng(2).integers(126, 131, (1, 1, 11, 9))  # values within +-6e36; beta ~ -3e38
+    raw = codes.astype(np.float32) / np.float32(255)
+    layer, x, rows, thr, want = _conv_inputs(e, raw)
+    assert np.isfinite(rows).all() and np.isfinite(thr).all() and np.abs(rows).max() > 1e35
+    assert 0.2 < np.mean(np.unpackbits(want.view(np.uint8))) < 0.8  # signs of both kinds
+    words, left = pixels.conv_pixel_signs(e, layer, raw, rows, thr, path=path)
+    assert left == 0
+    np.testing.assert_array_equal(words, want)
 
 
 def test_conv_pixel_signs_decline_other_inputs():

@@ -26,10 +26,24 @@ def test_compares_match_numpy(seed):
     alpha, t, b = np.float32(0.01), np.float32(0.25), np.float32(0.5)
     v = rng.standard_normal(64 * 5).astype(np.float32)
     v[::7] = t  # ties: not below t, within b
-    out = _words(v, s, bg, alpha, t, b)
-    a = alpha * s.astype(np.float32) + bg  # the same float32 operations
-    np.testing.assert_array_equal(out[0], pack_bool((v < t)[None])[0])
-    np.testing.assert_array_equal(out[1], pack_bool((np.abs(v - t) <= b)[None])[0])
-    np.testing.assert_array_equal(out[2], pack_bool((a < t)[None])[0])
-    np.testing.assert_array_equal(out[3], pack_bool((np.abs(a - t) <= b)[None])[0])
+    v[3::11] = np.nan  # NaN: not below t, flagged (the caller decides it exactly)
+    bg[5::13] = np.inf
+    s[5::26] = -2**31 + 1
+    out = _words(v, s, bg, np.float32(alpha), t, b)
+    with np.errstate(invalid="ignore"):
+        a = alpha * s.astype(np.float32) + bg  # the same float32 operations (inf - inf: NaN)
+        for got, x in ((out[:2], v), (out[2:], a)):
+            np.testing.assert_array_equal(got[0], pack_bool((x < t)[None])[0])
+            np.testing.assert_array_equal(got[1], pack_bool(((np.abs(x - t) <= b) | np.isnan(x))[None])[0])
     assert out[1].any() and out[3].any() and (~out[1]).any()  # both flags occur
+
+
+def test_other_arrays_fail_typing():
+    from numba.core.errors import TypingError
+
+    s = np.zeros(64, np.int64)  # not int32
+    with pytest.raises(TypingError):
+        _words(np.zeros(64, np.float32), s, np.zeros(64, np.float32), np.float32(1), np.float32(0), np.float32(0))
+    with pytest.raises(TypingError):  # strided
+        _words(np.zeros(128, np.float32)[::2], np.zeros(64, np.int32), np.zeros(64, np.float32), np.float32(1),
+               np.float32(0), np.float32(0))

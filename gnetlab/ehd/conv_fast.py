@@ -398,14 +398,17 @@ def _pad_tables(layer, shape):
     thresholds, compacted: the generic path's sign is ``float64(dot - pad_int) < float64(-bvalid)``
     (dot, pad_int integers), i.e. ``dot < T`` with ``T = ceil(-bvalid) + pad_int``; positions with the
     same padded offsets share one row of T (25 rows instead of 196 for 5 x 5 kernels on 14 x 14
-    inputs, so the table stays in cache). Returns (pos_row (L,), -T as float32 (exact integers))."""
+    inputs, so the table stays in cache). T is clipped to [-(K + 1), K + 1] (``|dot| <= K``, so no
+    decision changes) to stay an exact float32 integer. Returns (pos_row (L,), -T as float32)."""
     def make():
         from .geometry import pad_tables
 
         pad = pad_tables(layer, shape)
+        K = layer.fan_in
+        if K >= 2**23:  # float32 holds the products and thresholds exactly below 2^24
+            raise ValueError(f"conv layer with fan-in {K}: products beyond float32's exact integers")
         T = np.ceil(-pad["bvalid"].astype(np.float64)) + pad["pad_int"].astype(np.float64)
-        if not np.abs(T).max(initial=0.0) < 2.0**23 or layer.fan_in >= 2**23:  # float32 holds them exactly
-            raise ValueError(f"conv layer with fan-in {layer.fan_in}: thresholds beyond float32's integers")
+        T = np.clip(T, -(K + 1), K + 1)  # |dot| <= K: the same decisions, for any bias (inf included)
         rows, inverse = np.unique(T, axis=0, return_inverse=True)
         return (np.ascontiguousarray(inverse.reshape(-1), dtype=np.int64),
                 np.ascontiguousarray(-rows, dtype=np.float32))

@@ -275,8 +275,7 @@ class EHDGNet:
         if (path == "packed" and type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2
                 and 0 < X.shape[0] < _ONE_BIT_MAX_ROWS and type(batch_size) is int and batch_size >= X.shape[0]
                 and type(data_flip) in (int, float) and data_flip == 0 and flip_model == "exact"
-                and _first_layer_cache is None and X.flags.c_contiguous and X.shape[1] == self.all_layers[0].fan_in
-                and self._fast_ok()):
+                and _first_layer_cache is None and X.flags.c_contiguous and X.shape[1] == self.all_layers[0].fan_in):
             # a few float32 images: the fused pixel path, none of the per-call Python below (after other
             # work has evicted the caches, that costs more than the kernels; gnetlab.ehd.pixels)
             from .pixels import small_batch_scores

@@ -12,8 +12,9 @@ threshold; those few entries are re-summed as :func:`gnetlab.ehd.fast.exact_proj
   products exist, so no int32 product matrix is written or read back. That call runs on the calling
   thread: right after a BLAS call (the float path of the benchmarks, a torch preprocessing step)
   putting OpenBLAS's spinning workers to sleep first costs ~0.1 ms, as much as a second core saves.
-* :func:`small_batch_scores`: the whole packed forward pass of a few images in three compiled calls
-  and a handful of numpy operations, with every constant of the first layer computed once per model.
+* :func:`small_batch_scores`: the whole packed forward pass of a few images in two compiled calls (a
+  check of the codes, then the first layer and the +-1 layers) and a handful of numpy operations, with
+  every constant of the first layer computed once per model.
   Its point is the time around the kernels: when the caller has just streamed other data through the
   caches (a float model, a dataset), every Python object the usual path touches is a cache and TLB
   miss, and those cost more than the kernels (at batch 1 on the 784-256-256-10 network, ~250 us of
@@ -305,8 +306,8 @@ def _plan(net, kernel_path_env: str | None) -> tuple:
     computed once per model: cached on its first layer, checked by the input map and kernel path."""
     from ..kernels import u8gemm
 
-    first = net.all_layers[0]
-    key = (kernel_path_env, float(net.input_shift), float(net.input_scale), float(first.bias))
+    first = net.all_layers[0]  # the input map, bit for bit (NaN and -0.0 included)
+    key = (kernel_path_env, np.array([net.input_shift, net.input_scale, first.bias], np.float64).tobytes())
     hit = first._cache.get("small_batch_plan")
     if hit is not None and hit[0] == key:
         return hit[1]
@@ -357,8 +358,8 @@ def small_batch_scores(net, X: np.ndarray, timings: dict | None = None) -> np.nd
     or None when this path does not apply (the caller then runs its general path).
 
     It applies when ``X`` is a float32 C-contiguous ``(B, K)`` array of ``float32(p) / float32(255)``
-    codes (NaN, inf and any other value decline it) and the CPU has AVX-512 VNNI. One compiled call
-    computes the first layer's signs (exact integer products, the decision of
+    codes (NaN, inf and any other value decline it) and the CPU has AVX-512 VNNI. After a compiled check
+    of the codes, one compiled call computes the first layer's signs (exact integer products, the decision of
     :func:`pixel_projection_signs`) and the +-1 layers (:mod:`gnetlab.ehd.fused_tail`): the same
     integers as the layer-by-layer path. The tie tolerance's sums of ``|x|`` stay with numpy (its
     summation order is the float path's). With ``timings``, the two stages run as two calls and
@@ -366,8 +367,8 @@ def small_batch_scores(net, X: np.ndarray, timings: dict | None = None) -> np.nd
 
     Parameters
     ----------
-    net : EHDNet
-        The embedded network (its ``_fast_ok``).
+    net : EHDGNet
+        The embedded network: dense TASU layers with Rademacher G (else None is returned).
     X : ndarray, float32, shape (B, K)
         Images scaled to [0, 1], before the model's input map.
     timings : dict, optional
@@ -377,6 +378,8 @@ def small_batch_scores(net, X: np.ndarray, timings: dict | None = None) -> np.nd
     -------
     ndarray, int32, shape (B, n_classes), or None
     """
+    if not net._fast_ok():
+        return None
     values, tol, gbits, gsum, alpha, beta, bound, gamma64, vnni = _plan(net, os.environ.get(ENV_VAR))
     if not vnni:
         return None
@@ -603,8 +606,12 @@ def conv_pixel_signs(net, layer, raw: np.ndarray, rows: np.ndarray, thr: np.ndar
     # the float32 prefilter: alpha32 S + float32(beta gsum), within b32 of the projection (float32
     # rounding of alpha, of beta gsum, of the product and of the sum, each below 2^-24 of its magnitude M)
     M = abs(alpha) * 255 * K + abs(beta) * K
-    b32 = np.float32((bound + 2.0**-21 * M) * (1 + 2.0**-20))
-    bg_pat = (beta * gsum_pat).astype(np.float32)
+    with np.errstate(over="ignore"):  # overflow to inf is handled below
+        bg_pat = (beta * gsum_pat).astype(np.float32)
+    if M < 2.0**100 and (alpha == 0 or abs(alpha) > 2.0**-100) and np.isfinite(bg_pat).all():
+        b32 = np.float32((bound + 2.0**-21 * M) * (1 + 2.0**-20))
+    else:  # float32 could overflow or lose its relative precision: every word to the float64 decision
+        b32 = np.float32(np.inf)
     gbits = np.ascontiguousarray(layer.projection_bits())
     words = np.empty((R, -(-N // 64)), np.uint64)
     args = (pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, np.float32(alpha), b32, np.ascontiguousarray(rows), gbits,

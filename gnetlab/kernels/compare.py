@@ -2,8 +2,8 @@
 LLVM vectors: the target's widest vector unit, correct on every CPU numba compiles for).
 
 The packed EHD paths decide 64 signs at a time: bit j of a word is ``v_j < t``, and a second word flags
-the ``v_j`` within ``b`` of ``t`` (the entries whose float rounding could flip the sign, re-decided
-exactly by the caller). :func:`compare64` takes the values from a float32 array;
+the ``v_j`` within ``b`` of ``t`` or NaN (the entries whose float rounding could flip the sign,
+re-decided exactly by the caller). :func:`compare64` takes the values from a float32 array;
 :func:`affine_compare64` forms them in registers as ``alpha * float32(s) + bg`` from int32 products
 ``s`` (the first EHD layer on 8-bit images; also integer thresholds, with ``alpha = 1``, ``bg = -T``).
 """
@@ -23,9 +23,16 @@ LANES = 16
 _LANES = LANES
 
 
+def _vector(arr, dtype) -> bool:
+    """Whether the numba type ``arr`` is a 1-D C-contiguous array of ``dtype`` (the intrinsics read 16
+    consecutive elements at a time; anything else fails typing instead of reading garbage)."""
+    return isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C" and arr.dtype == dtype
+
+
 def _compare_codegen(builder, load16, t, b):
-    """``(word, ambiguous)`` uint64 values: bit j is ``v_j < t`` / ``|v_j - t| <= b`` for the 64 float32
-    values ``load16(q)`` (q = 0..3, 16 lanes each) returns; the compare masks go straight into the words."""
+    """``(word, ambiguous)`` uint64 values: bit j is ``v_j < t`` / ``|v_j - t| <= b`` (or ``v_j`` NaN) for
+    the 64 float32 values ``load16(q)`` (q = 0..3, 16 lanes each) returns; the compare masks go straight
+    into the words."""
     f32 = ir.FloatType()
     vec = ir.VectorType(f32, _LANES)
     i64 = ir.IntType(64)
@@ -42,7 +49,7 @@ def _compare_codegen(builder, load16, t, b):
     for q in range(64 // _LANES):
         v = load16(q)
         lt = builder.fcmp_ordered("<", v, tv)
-        near = builder.fcmp_ordered("<=", builder.call(fabs, [builder.fsub(v, tv)]), bv)
+        near = builder.fcmp_unordered("<=", builder.call(fabs, [builder.fsub(v, tv)]), bv)  # NaN: near
         for mask, name in ((lt, "w"), (near, "a")):
             bits = builder.shl(builder.zext(builder.bitcast(mask, ir.IntType(_LANES)), i64), ir.Constant(i64, _LANES * q))
             if name == "w":
@@ -63,6 +70,8 @@ def compare64(typingctx, acc, base, t32, b32):
     """``(word, ambiguous)``, uint64 each: bit j of word is ``acc[base + j] < t32`` and bit j of ambiguous
     is ``|acc[base + j] - t32| <= b32`` (float32 compares, as a scalar loop would make them), j < 64, from
     four 16-lane compares whose masks go straight into the words. acc: 1-D contiguous float32."""
+    if not _vector(acc, types.float32):
+        return None
     sig = types.UniTuple(types.uint64, 2)(acc, types.intp, types.float32, types.float32)
 
     def codegen(context, builder, signature, args):
@@ -78,6 +87,8 @@ def compare64(typingctx, acc, base, t32, b32):
 def affine_compare64(typingctx, s, bg, base, alpha32, t32, b32):
     """:func:`compare64` of the float32 values ``alpha32 * float32(s[base + j]) + bg[base + j]`` (s: 1-D
     contiguous int32 integer products, bg: 1-D contiguous float32), j < 64, computed in the registers."""
+    if not (_vector(s, types.int32) and _vector(bg, types.float32)):
+        return None
     sig = types.UniTuple(types.uint64, 2)(s, bg, types.intp, types.float32, types.float32, types.float32)
 
     def codegen(context, builder, signature, args):
