@@ -47,7 +47,7 @@ from numba.extending import intrinsic
 from ..kernels._ir import clamped_rows, llvm_fn
 from ..kernels.compare import compare64 as _compare64
 from ..kernels.compare import affine_compare64 as _affine_compare64
-from ..kernels.popcount_gemm import popcount64
+from .geometry import conv_out_size
 from .pixels import _real_patches, conv_pixel_signs
 
 __all__ = ["conv_fast_ok", "conv_forward", "PARALLEL_ROWS", "TAIL_MAX_ROWS"]
@@ -346,10 +346,6 @@ def _binary_dot(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(binary_matmul(PackedBits(a, k), PackedBits(b, k)))
 
 
-def _out_size(n: int, layer) -> int:
-    return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
-
-
 def _threads() -> int:
     import numba
 
@@ -365,7 +361,7 @@ def _first_layer_words(layer, x, net=None, raw=None) -> np.ndarray:
     from .geometry import tie_tolerance
 
     B, C, H, W = x.shape
-    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    Ho, Wo = conv_out_size(H, layer), conv_out_size(W, layer)
     K, N = layer.fan_in, layer.hyperdim
     R = B * Ho * Wo
     rows = np.empty((R, K), np.float32)
@@ -421,7 +417,7 @@ def _binary_layer_words(layer, s) -> np.ndarray:
     from .fast import _handoff
 
     B, C, H, W = s.shape
-    Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+    Ho, Wo = conv_out_size(H, layer), conv_out_size(W, layer)
     K, N = layer.fan_in, layer.hyperdim
     pos_row, neg_t = _pad_tables(layer, (C, H, W))
     u = np.empty((B * Ho * Wo, -(-K // 64)), np.uint64)
@@ -471,7 +467,7 @@ def conv_forward(net, x: np.ndarray, timings: dict | None = None, raw: np.ndarra
         if layer.kind == "conv2d":
             H, W = (x if s is None else s).shape[2:]
             words = _first_layer_words(layer, x, net, raw) if s is None else _binary_layer_words(layer, s)
-            Ho, Wo = _out_size(H, layer), _out_size(W, layer)
+            Ho, Wo = conv_out_size(H, layer), conv_out_size(W, layer)
             p = layer.pool
             s = np.empty((B, layer.n_out, Ho // p, Wo // p), np.uint8)
             dot = _binary_dot(words, layer.weight_bits, layer.hyperdim)  # weight side: the CPU's GEMM kernel

@@ -43,6 +43,11 @@ def _unfold(x: np.ndarray, layer, pad_value: float) -> tuple[np.ndarray, tuple[i
     return u.transpose(1, 2).reshape(B * Ho * Wo, C * k * k).numpy(), (Ho, Wo)
 
 
+def conv_out_size(n: int, layer) -> int:
+    """Output positions along one axis of ``n`` inputs for a conv layer (its padding, kernel, stride)."""
+    return (n + 2 * layer.padding - layer.kernel_size) // layer.stride + 1
+
+
 def pad_tables(layer, shape) -> dict:
     """Per-position padding terms of a conv layer on +-1 inputs of shape ``(C, *spatial)`` (cached in
     the layer): ``pad`` (L, N) = sum of g_ki over the padded i of each position, ``pad_int`` the same

@@ -393,12 +393,11 @@ class EHDGNet:
         """The first layer's signs by exact integer products when the inputs are 8-bit images and the CPU
         has AVX-512 VNNI (``gnetlab.ehd.pixels.pixel_projection_signs``), else None."""
         from ..kernels.u8gemm import vnni_available, weight_layout
-        from .pixels import pixel_projection_signs
+        from .pixels import code_values, pixel_projection_signs
 
         if not vnni_available():
             return None
-        p = np.arange(256, dtype=np.float32) / np.float32(255)  # each code through the same float32 map
-        values = (p - np.float32(self.input_shift)) / np.float32(self.input_scale) + np.float32(first.bias)
+        values = code_values(self, first.bias)
         if raw.shape[0] < _ONE_BIT_MAX_ROWS:  # a few rows, one thread: the products straight from the bits of G
             layout = None
         else:

@@ -32,13 +32,13 @@ from numba import njit, prange
 
 from ..kernels.compare import affine_compare64 as _affine_compare64
 from ..kernels.cpu_features import ENV_VAR
-from ..kernels.u8gemm import (BIT_ROWS, ROWS, _bits_rows, bits_matmul, first_layer_portable, first_layer_vnni,
-                             pixel_codes)
+from ..kernels.u8gemm import (ROWS, _bits_matmul_portable, _bits_matmul_vnni, bits_matmul, first_layer_portable,
+                             first_layer_vnni, pixel_codes)
 from .fused_tail import _tail_kernel, tail_params, tail_scores
 from .fast import _SERIAL_ENTRIES, _U64, _gamma, _handoff
-from .geometry import TIE_RTOL
+from .geometry import TIE_RTOL, conv_out_size
 
-__all__ = ["pixel_projection_signs", "small_batch_scores", "conv_pixel_signs"]
+__all__ = ["pixel_projection_signs", "small_batch_scores", "conv_pixel_signs", "code_values"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -140,43 +140,31 @@ def _decide_block(s, w, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words)
 
 @njit(cache=True, nogil=True)
 def _fused_vnni(pix, gbits, alpha, beta, gsum, x, thr, bound, gamma64, words, w0, w1):
-    """Output words w0..w1 of every row: the 64 rows of G of a word through VPDPBUSD (8 at a time),
-    then their decision, while the products are in registers and L1."""
+    """Output words w0..w1 of every row: the 64 rows of G of a word through the VNNI kernel of
+    ``u8gemm.bits_matmul`` (8 rows at a time), then their decision, while the products are in L1."""
     R, K = x.shape
     N = gsum.shape[0]
     psum = _code_sums(pix, R, K)
     s = np.empty((R, 64), np.int32)
     left = 0
     for w in range(w0, w1):
-        base = 64 * w
-        for k0 in range(base, min(N, base + 64), BIT_ROWS):
-            n = min(BIT_ROWS, N - k0)
-            for r in range(R):
-                p = _bits_rows(pix, gbits, r, k0)
-                for t in range(n):
-                    s[r, k0 - base + t] = np.int32(psum[r] + np.int64(2) * np.int64(p[t]))
+        top = min(64, N - 64 * w)
+        _bits_matmul_vnni(pix, gbits, psum, s, 64 * w, 64 * w + top)
         left += _decide_block(s, w, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words)
     return left
 
 
 @njit(cache=True, nogil=True)
 def _fused_portable(pix, gbits, alpha, beta, gsum, x, thr, bound, gamma64, words, w0, w1):
-    """:func:`_fused_vnni` with the products in plain loops (any CPU)."""
+    """:func:`_fused_vnni` with the products of ``u8gemm.bits_matmul``'s portable loops (any CPU)."""
     R, K = x.shape
     N = gsum.shape[0]
-    p8 = pix.view(np.uint8)
     psum = _code_sums(pix, R, K)
     s = np.empty((R, 64), np.int32)
     left = 0
     for w in range(w0, w1):
-        base = 64 * w
-        for r in range(R):
-            for j in range(min(64, N - base)):
-                neg = np.int64(0)
-                for i in range(K):
-                    if (gbits[base + j, i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
-                        neg += np.int64(p8[r, i])
-                s[r, j] = np.int32(psum[r] - np.int64(2) * neg)
+        top = min(64, N - 64 * w)
+        _bits_matmul_portable(pix, gbits, psum, s, 64 * w, 64 * w + top)
         left += _decide_block(s, w, alpha, beta, gsum, x, gbits, thr, bound, gamma64, words)
     return left
 
@@ -310,18 +298,29 @@ def _fsum_fallback(words, xc, gbits, thr, bound, alpha, beta, gsum, projection, 
             words[r, k >> 6] &= ~bit
 
 
+def code_values(net, bias: float) -> np.ndarray:
+    """float32 (256,): what the model's input map makes of each 8-bit code, with the model's float32
+    operations: ``(float32(p) / float32(255) - shift) / scale + bias`` (``bias``: the first layer's)."""
+    p = np.arange(256, dtype=np.float32) / np.float32(255)
+    return (p - np.float32(net.input_shift)) / np.float32(net.input_scale) + np.float32(bias)
+
+
+def _map_key(net, bias: float) -> bytes:
+    """The input map, bit for bit (NaN and -0.0 included): the key of the caches built from it."""
+    return np.array([net.input_shift, net.input_scale, bias], np.float64).tobytes()
+
+
 def _plan(net, kernel_path_env: str | None) -> tuple:
     """Everything :func:`small_batch_scores` needs that depends only on the model (and the kernel path),
     computed once per model: cached on its first layer, checked by the input map and kernel path."""
     from ..kernels import u8gemm
 
-    first = net.all_layers[0]  # the input map, bit for bit (NaN and -0.0 included)
-    key = (kernel_path_env, np.array([net.input_shift, net.input_scale, first.bias], np.float64).tobytes())
+    first = net.all_layers[0]
+    key = (kernel_path_env, _map_key(net, first.bias))
     hit = first._cache.get("small_batch_plan")
     if hit is not None and hit[0] == key:
         return hit[1]
-    p = np.arange(256, dtype=np.float32) / np.float32(255)  # each code through the model's float32 map
-    values = (p - np.float32(net.input_shift)) / np.float32(net.input_scale) + np.float32(first.bias)
+    values = code_values(net, first.bias)
     gbits = np.ascontiguousarray(first.projection_bits())
     K = first.fan_in
     alpha, beta, bound = _line(values, K)
@@ -540,7 +539,7 @@ def _conv_patterns(layer, shape) -> tuple:
     def make():
         C, H, W = shape
         k, s, p = layer.kernel_size, layer.stride, layer.padding
-        Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+        Ho, Wo = conv_out_size(H, layer), conv_out_size(W, layer)
         ys = np.arange(Ho)[:, None] * s + np.arange(k)[None, :] - p  # (Ho, k)
         xs = np.arange(Wo)[:, None] * s + np.arange(k)[None, :] - p
         vy, vx = (ys >= 0) & (ys < H), (xs >= 0) & (xs < W)
@@ -553,6 +552,32 @@ def _conv_patterns(layer, shape) -> tuple:
                 np.ascontiguousarray(pats))
 
     return layer.cached(("pixel_patterns", tuple(shape)), make)
+
+
+def _conv_plan(net, layer, shape) -> tuple:
+    """(values, alpha, beta, bound, bg_pat, b32) of the first conv layer under the net's input map:
+    :func:`code_values`, the integer line (:func:`_line`) and the float32 prefilter's operands, computed
+    once per layer, input shape and input map (``bg_pat`` alone cost ~0.1 ms per call)."""
+    key = (tuple(shape), _map_key(net, layer.bias))
+    hit = layer._cache.get("pixel_conv_plan")
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    K = layer.fan_in
+    values = code_values(net, layer.bias)
+    alpha, beta, bound = _line(values, K)
+    gsum_pat = _conv_patterns(layer, shape)[1]
+    # the float32 prefilter: alpha32 S + float32(beta gsum), within b32 of the projection (float32
+    # rounding of alpha, of beta gsum, of the product and of the sum, each below 2^-24 of its magnitude M)
+    M = abs(alpha) * 255 * K + abs(beta) * K
+    with np.errstate(over="ignore"):  # overflow to inf is handled below
+        bg_pat = (beta * gsum_pat).astype(np.float32)
+    if M < 2.0**100 and (alpha == 0 or abs(alpha) > 2.0**-100) and np.isfinite(bg_pat).all():
+        b32 = np.float32((bound + 2.0**-21 * M) * (1 + 2.0**-20))
+    else:  # float32 could overflow or lose its relative precision: every word to the float64 decision
+        b32 = np.float32(np.inf)
+    plan = (values, alpha, beta, bound, bg_pat, b32)
+    layer._cache["pixel_conv_plan"] = (key, plan)
+    return plan
 
 
 def conv_pixel_signs(net, layer, raw: np.ndarray, rows: np.ndarray, thr: np.ndarray, *, threads: int = 1,
@@ -599,28 +624,17 @@ def conv_pixel_signs(net, layer, raw: np.ndarray, rows: np.ndarray, thr: np.ndar
     img = np.empty((B, -(-(C * H * W) // 4)), np.int32)
     if not pixel_codes(np.ascontiguousarray(raw, dtype=np.float32).reshape(B, -1), img):
         return None
-    p = np.arange(256, dtype=np.float32) / np.float32(255)
-    values = (p - np.float32(net.input_shift)) / np.float32(net.input_scale) + np.float32(layer.bias)
     k, s, pd = layer.kernel_size, layer.stride, layer.padding
-    Ho, Wo = (H + 2 * pd - k) // s + 1, (W + 2 * pd - k) // s + 1
+    Ho, Wo = conv_out_size(H, layer), conv_out_size(W, layer)
     lay = layer.cached("u8_layout", lambda: u8gemm.weight_layout(np.where(layer.projection < 0, -1, 1).astype(np.int8)))
     pix = np.empty((-(-R // ROWS) * ROWS, lay.shape[0]), np.int32)
     codes = np.empty((R, K), np.uint8)  # the patches of the code image (0 where padded), in unfold order
     _real_patches(np.ascontiguousarray(img.view(np.uint8)[:, :C * H * W]).reshape(B, C, H, W), np.uint8(0), k, s,
                   pd, Ho, Wo, codes)
     pos_pat, gsum_pat, valid = _conv_patterns(layer, (C, H, W))
+    values, alpha, beta, bound, bg_pat, b32 = _conv_plan(net, layer, (C, H, W))
     if not _conv_codes(codes, rows, values, valid, pos_pat, pix):
         return None
-    alpha, beta, bound = _line(values, K)
-    # the float32 prefilter: alpha32 S + float32(beta gsum), within b32 of the projection (float32
-    # rounding of alpha, of beta gsum, of the product and of the sum, each below 2^-24 of its magnitude M)
-    M = abs(alpha) * 255 * K + abs(beta) * K
-    with np.errstate(over="ignore"):  # overflow to inf is handled below
-        bg_pat = (beta * gsum_pat).astype(np.float32)
-    if M < 2.0**100 and (alpha == 0 or abs(alpha) > 2.0**-100) and np.isfinite(bg_pat).all():
-        b32 = np.float32((bound + 2.0**-21 * M) * (1 + 2.0**-20))
-    else:  # float32 could overflow or lose its relative precision: every word to the float64 decision
-        b32 = np.float32(np.inf)
     gbits = np.ascontiguousarray(layer.projection_bits())
     words = np.empty((R, -(-N // 64)), np.uint64)
     args = (pix, lay, pos_pat, gsum_pat, bg_pat, alpha, beta, np.float32(alpha), b32, np.ascontiguousarray(rows), gbits,

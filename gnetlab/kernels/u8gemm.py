@@ -241,7 +241,6 @@ def _bits_rows(typingctx, pix, gbits, r, k0):
         g_arr = context.make_array(signature.args[1])(context, builder, args[1])
         r, k0 = args[2], args[3]
         vec = ir.VectorType(_I32, 16)
-        i64 = ir.IntType(64)
         mask_t = ir.VectorType(ir.IntType(1), 64)
         byte_t = ir.VectorType(ir.IntType(8), 64)
         n_rows, n_words = cgutils.unpack_tuple(builder, g_arr.shape)
@@ -281,31 +280,33 @@ def _bits_rows(typingctx, pix, gbits, r, k0):
 
 
 @njit(cache=True, nogil=True)
-def _bits_matmul_vnni(pix, gbits, psum, out):
+def _bits_matmul_vnni(pix, gbits, psum, out, k_start, k_stop):
+    """``out[r, k - k_start]`` for weight rows k_start..k_stop (the whole G stays visible to the
+    prefetch, so a caller that walks G in blocks still has the next block's rows fetched ahead)."""
     R = out.shape[0]
-    N = gbits.shape[0]
-    for k0 in range(0, N, BIT_ROWS):
-        top = min(BIT_ROWS, N - k0)
+    for k0 in range(k_start, k_stop, BIT_ROWS):
+        top = min(BIT_ROWS, k_stop - k0)
         for r in range(R):
             s = _bits_rows(pix, gbits, r, k0)
             for t in range(top):
-                out[r, k0 + t] = np.int64(psum[r]) + np.int64(2) * np.int64(s[t])
+                out[r, k0 - k_start + t] = np.int64(psum[r]) + np.int64(2) * np.int64(s[t])
 
 
 @njit(cache=True, nogil=True)
-def _bits_matmul_portable(pix, gbits, psum, out):
+def _bits_matmul_portable(pix, gbits, psum, out, k_start, k_stop):
+    """:func:`_bits_matmul_vnni` in plain loops."""
     p8 = pix.view(np.uint8)
     R = out.shape[0]
-    N, W = gbits.shape
+    W = gbits.shape[1]
     for r in range(R):
-        for k in range(N):
+        for k in range(k_start, k_stop):
             neg = np.int32(0)
             for q in range(W):
                 word = gbits[k, q]
                 for b in range(64):
                     if (word >> np.uint64(b)) & np.uint64(1):
                         neg += np.int32(p8[r, 64 * q + b])
-            out[r, k] = psum[r] - np.int32(2) * neg
+            out[r, k - k_start] = psum[r] - np.int32(2) * neg
 
 
 def bits_matmul(pix: np.ndarray, gbits: np.ndarray, *, path: str | None = None) -> np.ndarray:
@@ -337,7 +338,7 @@ def bits_matmul(pix: np.ndarray, gbits: np.ndarray, *, path: str | None = None) 
     psum = pix.view(np.uint8).sum(axis=1, dtype=np.int64).astype(np.int32)
     out = np.empty((pix.shape[0], gbits.shape[0]), np.int32)
     if out.size:
-        (_bits_matmul_vnni if vnni_available(path) else _bits_matmul_portable)(pix, gbits, psum, out)
+        (_bits_matmul_vnni if vnni_available(path) else _bits_matmul_portable)(pix, gbits, psum, out, 0, out.shape[1])
     return out
 
 
