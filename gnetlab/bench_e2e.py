@@ -400,7 +400,6 @@ def bench_ehd(model=None, *, hyperdim: int = 10_000, embedding: str = "rademache
         t = {p: float(np.median(tot[p])) for p in PATHS}
         alone = _alone_columns(lambda: ehd.scores(X, path="float", batch_size=bs),
                                lambda: ehd.scores(X, path="packed", batch_size=bs), repeats, now, t["packed"], t["float"])
-        f = {p: float(np.median([a for a, _ in first[p]])) for p in PATHS}
         rest = {p: max(float(np.median([b - a for a, b in first[p]])), 1e-12) for p in PATHS}
         share = float(np.median([a / b for a, b in first["packed"]]))
         pair = np.divide(tot["float"], tot["packed"])  # per-round ratios (paired: same background load)
